@@ -1,0 +1,1 @@
+"""Every concept of the CNN notes, in NumPy."""

@@ -1,0 +1,1 @@
+"""Figures of the site, drawn from cnnref at build time."""
