@@ -83,7 +83,7 @@ def demo_html(data=None):
 
     def x_attrs(i, j, dd):
         pad = min(i, j) < P_ or max(i, j) >= n_pad - P_
-        return f' data-i="{i}" data-j="{j}" data-d="{dd}"' + (' class="is-pad"' if pad else "")
+        return f' data-vol="X_pad" data-i="{i}" data-j="{j}" data-d="{dd}"' + (' class="is-pad"' if pad else "")
 
     vols = [
         f'<div class="cnnref-vol cnnref-vol--input"><p class="cnnref-vol__title">Input volume (+pad {P_}): '
@@ -95,7 +95,7 @@ def demo_html(data=None):
         vols.append(
             f'<div class="cnnref-vol cnnref-vol--filter" data-k="{k}"><p class="cnnref-vol__title">Filter W{k}: '
             f'{d["F"]}×{d["F"]}×{d["D1"]}</p><div class="cnnref-vol__slices">'
-            + _slices(Wk, f"W{k}", "cnnref-grid--filter", lambda i, j, dd: f' data-i="{i}" data-j="{j}" data-d="{dd}"')
+            + _slices(Wk, f"W{k}", "cnnref-grid--filter", lambda i, j, dd, k=k: f' data-vol="W{k}" data-i="{i}" data-j="{j}" data-d="{dd}"')
             + f'<figure class="cnnref-slice"><figcaption>bias b{k}</figcaption>'
             f'<table class="cnnref-grid cnnref-grid--bias" aria-label="bias b{k}"><tbody><tr>'
             f'<td data-testid="demo-bias-{k}">{d["b"][k]}</td></tr></tbody></table></figure></div></div>'
