@@ -5,7 +5,8 @@
   and stylesheet under assets/cnnref/.
 - on_page_markdown: a link to graphs/dl/cnn/<name>.svg with an unknown name, or a `<!-- cnnref:... -->`
   marker other than `<!-- cnnref:conv-demo -->`, stops the build; the demo marker becomes a placeholder.
-- on_page_content: the placeholder becomes the demo's HTML with its numbers embedded as JSON.
+- on_page_content: the placeholder becomes the demo's HTML with its numbers embedded as JSON, and each
+  <img> of a figure gets its width and height (no layout shift) and loading="lazy".
 """
 
 import importlib
@@ -31,6 +32,8 @@ MARKER = re.compile(r"^(?P<indent>[ \t]*)<!--\s*cnnref:(?P<name>[^\s>]*)\s*-->[ 
 ANY_MARKER = re.compile(r"<!--\s*cnnref:")
 FIGURE_REF = re.compile(re.escape(SITE_DIR) + r"/(?P<name>[^)\s\"'?#]*)")
 PLACEHOLDER = "CNNREFCONVDEMOPLACEHOLDER"
+IMG = re.compile(r"<img\b[^>]*>")
+_SIZES = {}  # figure name -> (width, height) in CSS px, filled by on_files
 
 
 @cache
@@ -62,7 +65,9 @@ def on_config(config):
 
 def on_files(files, config):
     for name, (draw, _alt) in figures().items():
-        files.append(File.generated(config, f"{SITE_DIR}/{name}.svg", content=render(draw)))
+        svg = render(draw)
+        _SIZES[name] = svg_size(svg)
+        files.append(File.generated(config, f"{SITE_DIR}/{name}.svg", content=svg))
     for path, source in ASSETS.items():
         files.append(File.generated(config, path, abs_src_path=str(source)))
     return files
@@ -112,5 +117,37 @@ def insert_demo(html, where="page"):
     return out
 
 
+def svg_size(svg):
+    """(width, height) in CSS px of a matplotlib SVG (its width/height are in pt: 1pt = 4/3 px)."""
+    m = re.search(r'<svg[^>]*\bwidth="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    return round(float(m[1]) * 4 / 3), round(float(m[2]) * 4 / 3)
+
+
+def size_images(html, sizes):
+    """Give each <img> of a figure its intrinsic size (a page's own width= is kept, height follows) and lazy loading."""
+    def sub(m):
+        tag = m[0]
+        name = re.search(re.escape(SITE_DIR) + r'/([^"/]+)\.svg"', tag)
+        if not name or name[1] not in sizes:
+            return tag
+        w, h = sizes[name[1]]
+        own = re.search(r'\swidth="(\d+)"', tag)
+        extra = ""
+        if own:
+            if "height=" not in tag:
+                extra += f' height="{round(int(own[1]) * h / w)}"'
+        elif "height=" not in tag:
+            extra += f' width="{w}" height="{h}"'
+        if "loading=" not in tag:
+            extra += ' loading="lazy"'
+        if "decoding=" not in tag:
+            extra += ' decoding="async"'
+        if tag.endswith("/>"):
+            return tag[:-2].rstrip() + extra + " />"
+        return tag[:-1] + extra + ">"
+
+    return IMG.sub(sub, html)
+
+
 def on_page_content(html, page, config, files):
-    return insert_demo(html, page.file.src_uri)
+    return size_images(insert_demo(html, page.file.src_uri), _SIZES)

@@ -17,9 +17,8 @@ from matplotlib.figure import Figure
 from mkdocs.exceptions import PluginError
 
 from cnnref import conv2d_naive, output_size, zero_pad
-from graphs import conv_demo
 from graphs._style import render
-from graphs.hook import check_figure_links, figures, insert_demo, replace_markers
+from graphs.hook import check_figure_links, figures, insert_demo, replace_markers, size_images, svg_size
 
 ROOT = Path(__file__).resolve().parents[1]
 # The figure names the notes page links (COMMON.md's agreed layout).
@@ -218,3 +217,16 @@ def test_strict_build_fails_on_an_unknown_figure(tmp_path):
     run = _build(tmp_path, "# Notes\n\n![A figure](graphs/dl/cnn/no-such-figure.svg)\n")
     assert run.returncode != 0
     assert "unknown figure graphs/dl/cnn/no-such-figure.svg" in run.stderr + run.stdout
+
+
+def test_figure_images_get_their_size_and_lazy_loading():
+    sizes = {"maxpool": (500, 250)}
+    html = size_images('<p><img alt="a" src="../../graphs/dl/cnn/maxpool.svg" /><img src="x.png"></p>', sizes)
+    assert '<img alt="a" src="../../graphs/dl/cnn/maxpool.svg" width="500" height="250" loading="lazy" ' \
+           'decoding="async" />' in html and '<img src="x.png">' in html
+    html = size_images('<img alt="a" src="../../graphs/dl/cnn/maxpool.svg" width="400" />', sizes)
+    assert 'width="400" height="200" loading="lazy"' in html
+    draw = figures()["maxpool"][0]
+    w, h = svg_size(render(draw))
+    fig = draw()
+    assert (w, h) == (round(fig.get_figwidth() * 96), round(fig.get_figheight() * 96))
