@@ -1,6 +1,20 @@
 """The notes' convolution demo (CONV layer, W1 = H1 = 5, D1 = 3, K = 2, F = 3, S = 2, P = 1), computed by
 cnnref at build time: `demo_data()` holds every number, `demo_html()` the markup that graphs/conv_demo.js
 animates (page: CNN notes, /dl/cnn/, "Convolution Demo").
+
+Stable hooks for the browser tests (data-testid unless noted):
+  conv-demo            the demo's root (one per page); demo-data: its <script type="application/json">
+  demo-prev / demo-next / demo-play   buttons; demo-play has aria-pressed="true" while playing
+  demo-position        "output n of 18" (steps run k = 0, 1, then rows i, then columns j)
+  demo-out-cell        the 18 output buttons, data-i/-j/-k; the current one has aria-current="true"
+                       and class is-current; arrow keys, Home and End move between them
+  demo-current         "V[i, j, k] = ...", with data-i/-j/-k of the current activation
+  demo-products        27 spans demo-product (data-x, data-w, data-d; text "x×w"), depth slice by slice
+  demo-sum, demo-bias, demo-value   sum of the products, the bias b[k], V[i, j, k] (= sum + bias)
+  demo-live            the aria-live region announcing the current computation
+  demo-bias-0/1        the biases' cells; td[data-vol="X_pad"|"W0"|"W1"][data-i][data-j][data-d] every
+                       input and weight cell (class is-window on the current input window)
+  demo-size-F/-S/-P    the hyperparameter selects; demo-size-result the answer, data-accepted="true"|"false"
 """
 
 import html

@@ -1,13 +1,12 @@
 """Figures of the Convolutions section (docs/dl/cnn/): the dice example, box * box, and the impulse sum."""
 
-from fractions import Fraction
 
 import numpy as np
 from matplotlib.patches import Rectangle
 
 from cnnref import convolve, convolve_continuous, dice_pmf, impulse_responses, sum_of_dice
 
-from ._style import BLUE, GREEN, GRID, INK, MUTED, ORANGE, PURPLE, RED, new_figure, table_axes, tint
+from ._style import BLUE, GREEN, INK, MUTED, ORANGE, PURPLE, RED, new_figure, table_axes, tint
 
 X_DICE = 4  # the notes' example: the probability that two dice sum to 4
 

@@ -9,7 +9,7 @@ from matplotlib.patches import FancyArrowPatch, Polygon
 
 from cnnref import ConvLayer, FCLayer, Net, PoolLayer, ReLULayer, cifar10_net, volume
 
-from ._style import BLUE, GREEN, GRID, INK, MUTED, ORANGE, PURPLE, RED, new_figure, table_axes, tint
+from ._style import BLUE, GREEN, INK, MUTED, ORANGE, RED, new_figure, tint
 
 KIND_COLORS = {"INPUT": MUTED, "CONV": BLUE, "RELU": ORANGE, "POOL": GREEN, "FC": RED}
 
