@@ -6,9 +6,11 @@
 - on_page_markdown: a link to graphs/dl/cnn/<name>.svg with an unknown name, or a `<!-- cnnref:... -->`
   marker other than `<!-- cnnref:conv-demo -->`, stops the build; the demo marker becomes a placeholder.
 - on_page_content: the placeholder becomes the demo's HTML with its numbers embedded as JSON, and each
-  <img> of a figure gets its width and height (no layout shift) and loading="lazy".
+  <img> of a figure gets its width and height (no layout shift) and loading="lazy"; an empty alt
+  (`![](../../graphs/dl/cnn/maxpool.svg)`) is filled with the figure's ALT text, so it cannot go stale.
 """
 
+import html as html_lib
 import importlib
 import pkgutil
 import re
@@ -124,12 +126,18 @@ def svg_size(svg):
 
 
 def size_images(html, sizes):
-    """Give each <img> of a figure its intrinsic size (a page's own width= is kept, height follows) and lazy loading."""
+    """Give each <img> of a figure its intrinsic size (a page's own width= is kept, height follows), lazy
+    loading, and its ALT text when the page left the alt empty."""
     def sub(m):
         tag = m[0]
         name = re.search(re.escape(SITE_DIR) + r'/([^"/]+)\.svg"', tag)
         if not name or name[1] not in sizes:
             return tag
+        alt = html_lib.escape(figures()[name[1]][1], quote=True)
+        if re.search(r'\salt=""', tag):
+            tag = re.sub(r'\salt=""', f' alt="{alt}"', tag, count=1)
+        elif not re.search(r"\salt=", tag):
+            tag = tag.replace("<img", f'<img alt="{alt}"', 1)
         w, h = sizes[name[1]]
         own = re.search(r'\swidth="(\d+)"', tag)
         extra = ""
