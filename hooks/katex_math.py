@@ -2,13 +2,13 @@
 
 pymdownx.arithmatex (generic mode) wraps the math of Markdown pages in
 ``<span class="arithmatex">\\(...\\)</span>`` and ``<div class="arithmatex">\\[...\\]</div>``;
-mkdocs-jupyter leaves notebook math raw (``$...$``, ``$$...$$``, mkdocs-jupyter issue 227) and links
-MathJax and Mermaid from a CDN. This hook:
+mkdocs-jupyter leaves notebook math raw (``$...$``, ``$$...$$``, mkdocs-jupyter issue 227) for a
+MathJax it links from a CDN (hooks/notebook_pages.py removes that link). This hook:
 
 - collects the formulas of each page and has one Node process per build (tools/katex_render.js,
   KaTeX from node_modules, installed by ``npm ci``) render them all, HTML plus MathML;
 - fails the build, naming the page and the formula, when KaTeX cannot parse a formula;
-- in notebook pages, typesets the math of Markdown cells and LaTeX outputs and drops the CDN scripts;
+- in notebook pages, typesets the math of Markdown cells, Markdown outputs and LaTeX outputs;
 - ships KaTeX's stylesheet and fonts from node_modules/ (never committed) under assets/katex/ and
   links the stylesheet only from pages that have math.
 """
@@ -49,10 +49,6 @@ RAW_MATH = re.compile(
 )
 NOTEBOOK_MATH = ("jp-RenderedMarkdown", "jp-RenderedLatex")
 SKIP_TAGS = {"code", "pre", "script", "style", "kbd", "samp"}
-# mkdocs-jupyter's template: MathJax (with its config block) and Mermaid, both from cdnjs.
-SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
-MATHJAX_BLOCK = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)
-EXTERNAL = re.compile(r"""(?:src\s*=\s*["']|import\(\s*["']|\{\{\s*url)\s*(?:https?:)?//""", re.IGNORECASE)
 
 
 class Renderer:
@@ -156,9 +152,6 @@ def _raw_formulas(text: str) -> list[tuple[re.Match, str, bool]]:
 
 
 def _notebook_page(content: str, page) -> str:
-    # Drop the CDN scripts mkdocs-jupyter's template adds (MathJax, Mermaid): math is typeset here.
-    content = MATHJAX_BLOCK.sub("", content)
-    content = SCRIPT.sub(lambda m: "" if EXTERNAL.search(m.group(0)) else m.group(0), content)
     soup = BeautifulSoup(content, "html.parser")
     targets = []  # (text node, [(match, tex, display)])
     for cls in NOTEBOOK_MATH:
@@ -180,6 +173,10 @@ def _notebook_page(content: str, page) -> str:
             pieces.append(next(rendered))
             end = m.end()
         pieces.append(html.escape(text[end:], quote=False))
+        parent = node.parent
+        only_display = all(display for _, _, display in found) and not RAW_MATH.sub("", text).strip()
+        if parent.name == "p" and len(parent.contents) == 1 and only_display:
+            node = parent  # a paragraph that is only display math: no <div> inside a <p>
         node.replace_with(BeautifulSoup("".join(pieces), "html.parser"))
     return str(soup)
 
