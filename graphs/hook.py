@@ -6,7 +6,7 @@
 - on_page_markdown: a link to graphs/dl/cnn/<name>.svg with an unknown name, or a `<!-- cnnref:... -->`
   marker other than `<!-- cnnref:conv-demo -->`, stops the build; the demo marker becomes a placeholder.
 - on_page_content: the placeholder becomes the demo's HTML with its numbers embedded as JSON, and each
-  <img> of a figure gets its width and height (no layout shift) and loading="lazy"; an empty alt
+  <img> of a figure gets its width and height (no layout shift); an empty alt
   (`![](../../graphs/dl/cnn/maxpool.svg)`) is filled with the figure's ALT text, so it cannot go stale.
 """
 
@@ -126,8 +126,11 @@ def svg_size(svg):
 
 
 def size_images(html, sizes):
-    """Give each <img> of a figure its intrinsic size (a page's own width= is kept, height follows), lazy
-    loading, and its ALT text when the page left the alt empty."""
+    """Give each <img> of a figure its intrinsic size (a page's own width= is kept, height follows), async
+    decoding, and its ALT text when the page left the alt empty.
+
+    Not loading="lazy": the figures are small once gzipped, and a lazy image that was never scrolled
+    into view reports naturalWidth 0, which a broken-image check cannot tell from a missing file."""
     def sub(m):
         tag = m[0]
         name = re.search(re.escape(SITE_DIR) + r'/([^"/]+)\.svg"', tag)
@@ -146,8 +149,6 @@ def size_images(html, sizes):
                 extra += f' height="{round(int(own[1]) * h / w)}"'
         elif "height=" not in tag:
             extra += f' width="{w}" height="{h}"'
-        if "loading=" not in tag:
-            extra += ' loading="lazy"'
         if "decoding=" not in tag:
             extra += ' decoding="async"'
         if tag.endswith("/>"):

@@ -223,13 +223,13 @@ def test_strict_build_fails_on_an_unknown_figure(tmp_path):
     assert "unknown figure graphs/dl/cnn/no-such-figure.svg" in run.stderr + run.stdout
 
 
-def test_figure_images_get_their_size_and_lazy_loading():
+def test_figure_images_get_their_size():
     sizes = {"maxpool": (500, 250)}
     html = size_images('<p><img alt="a" src="../../graphs/dl/cnn/maxpool.svg" /><img src="x.png"></p>', sizes)
-    assert '<img alt="a" src="../../graphs/dl/cnn/maxpool.svg" width="500" height="250" loading="lazy" ' \
+    assert '<img alt="a" src="../../graphs/dl/cnn/maxpool.svg" width="500" height="250" ' \
            'decoding="async" />' in html and '<img src="x.png">' in html
     html = size_images('<img alt="a" src="../../graphs/dl/cnn/maxpool.svg" width="400" />', sizes)
-    assert 'width="400" height="200" loading="lazy"' in html
+    assert 'width="400" height="200" decoding="async"' in html
     html = size_images('<img alt="" src="../../graphs/dl/cnn/maxpool.svg">', sizes)
     assert html.startswith(f'<img alt="{figures()["maxpool"][1]}" src=')
     draw = figures()["maxpool"][0]
