@@ -160,3 +160,13 @@ def size_images(html, sizes):
 
 def on_page_content(html, page, config, files):
     return size_images(insert_demo(html, page.file.src_uri), _SIZES)
+
+
+if __name__ == "__main__":  # python -m graphs.hook DIR: write every figure to DIR (to look at them without a build)
+    import sys
+
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "figures")
+    out.mkdir(parents=True, exist_ok=True)
+    for name, (draw, alt) in figures().items():
+        (out / f"{name}.svg").write_text(render(draw))
+        print(f"{out / name}.svg: {alt}")
