@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from xml.etree import ElementTree
 
 import markdown
 import numpy as np
@@ -38,6 +39,8 @@ def test_figure_renders_to_the_same_svg_twice(name):
     first, second = render(draw), render(draw)
     assert first.startswith("<?xml") and "<svg" in first and first.rstrip().endswith("</svg>")
     assert first == second
+    root = ElementTree.fromstring(first.encode())  # well-formed XML
+    assert root.tag == "{http://www.w3.org/2000/svg}svg" and root.get("viewBox")
     assert len(first.encode()) < 200_000, "keep the SVGs small: the page loads all of them"
     assert "<dc:date>" not in first, "a date in the metadata changes every build"
     # nothing fetched from elsewhere: the only URLs are XML namespaces and the DTD
