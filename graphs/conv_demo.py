@@ -157,7 +157,7 @@ def demo_html(data=None):
         '+ bias <strong data-testid="demo-bias"></strong> = '
         '<strong class="cnnref-calc__value" data-testid="demo-value"></strong></p></div>'
     )
-    payload = json.dumps(d, separators=(",", ":"))
+    payload = json.dumps(d, separators=(",", ":")).replace("<", "\\u003c")  # never ends the <script>
     return (
         '<div class="cnnref-demo" data-testid="conv-demo" data-search-exclude>'
         f'<script type="application/json" class="cnnref-demo__data" data-testid="demo-data">{payload}</script>'
