@@ -357,3 +357,16 @@ def test_doctest_fences_render_as_console_sessions():
     relabel = _load("pycon_fences", ROOT / "hooks" / "pycon_fences.py").pycon_fences
     text = "```python\n>>> x = 1\n```\n\n    ```python\n    x = 1\n    ```\n"
     assert relabel(text) == "```pycon\n>>> x = 1\n```\n\n    ```python\n    x = 1\n    ```\n"
+
+
+def test_ci_runs_the_readme_commands():
+    """.github/workflows/docs.yml runs the README's test command and the build `make serve` uses."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^make (\w+)", readme, re.MULTILINE))
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "docs.yml").read_text(encoding="utf-8"))
+    runs = [step["run"].strip() for step in workflow["jobs"]["build"]["steps"] if "run" in step]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert {"test", "serve"} <= documented
+    assert runs == ["make test", "make build"]
+    assert re.search(r"^serve: build\b", makefile, re.MULTILINE)  # `make serve` serves what `make build` checks
+    assert re.search(r"^build: .*\n\t\$\(BIN\)/mkdocs build --strict$", makefile, re.MULTILINE)
