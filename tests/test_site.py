@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 
 # Snippets a page deliberately keeps out of the tests with `<!-- skip: next -->` (or skip: start /
-# skip: end), per page (path under docs/). A page not listed has none. Adding a skip to a page without
+# skip: end), per page (path under docs/, or "README.md"). A page not listed has none. Adding a skip to a page without
 # declaring it here fails test_every_python_fence_is_collected_by_sybil.
 DECLARED_SKIPS: dict[str, int] = {}
 
@@ -122,7 +122,8 @@ def audit(path: Path) -> tuple[list[str], int, int]:
 
 
 def md_pages() -> list[Path]:
-    return sorted(DOCS.rglob("*.md"))
+    """Every page of the site, and the README (its snippets are tests too)."""
+    return [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]
 
 
 def test_every_python_fence_is_collected_by_sybil():
@@ -131,7 +132,7 @@ def test_every_python_fence_is_collected_by_sybil():
         page_problems, run, skips = audit(path)
         problems += page_problems
         total_run += run
-        rel = path.relative_to(DOCS).as_posix()
+        rel = path.relative_to(DOCS).as_posix() if path.is_relative_to(DOCS) else path.name
         if skips or rel in DECLARED_SKIPS:
             counted[rel] = skips
     declared = {page: n for page, n in DECLARED_SKIPS.items() if n}
