@@ -3,7 +3,7 @@
 pymdownx.arithmatex (generic mode) wraps the math of Markdown pages in
 ``<span class="arithmatex">\\(...\\)</span>`` and ``<div class="arithmatex">\\[...\\]</div>``;
 mkdocs-jupyter leaves notebook math raw (``$...$``, ``$$...$$``, mkdocs-jupyter issue 227) for a
-MathJax it links from a CDN (hooks/notebook_pages.py removes that link). This hook:
+MathJax it links from a CDN (hooks/html_fixes.py removes that link). This hook:
 
 - collects the formulas of each page and has one Node process per build (tools/katex_render.js,
   KaTeX from node_modules, installed by ``npm ci``) render them all, HTML plus MathML;
