@@ -89,8 +89,7 @@ def fc_backward(dV, X, W):
 
     X and W are the forward pass's inputs (see fc), dV has its output's shape, (K,) or (N, K). With x
     the flattened input and V = x @ W.T + b:
-
-        dX = dV @ W (reshaped to X's shape),  dW = dV.T @ x,  db = sum of dV over the batch.
+    dX = dV @ W (reshaped to X's shape), dW = dV.T @ x, db = sum of dV over the batch.
 
     >>> dX, dW, db = fc_backward(np.array([1.0, 2.0]), np.ones((2, 2, 1)), np.arange(8.0).reshape(2, 4))
     >>> dX[:, :, 0]   # 1 * W[0] + 2 * W[1] = [0 + 8, 1 + 10, 2 + 12, 3 + 14]
@@ -108,7 +107,8 @@ def fc_backward(dV, X, W):
     batched = X.ndim in (2, 4)
     shape = X.shape[1:] if batched else X.shape
     if math.prod(shape) != n:
-        raise ValueError(f"W {W.shape} expects {n} inputs per example, but X has {'x'.join(map(str, shape))} = {math.prod(shape)}")
+        inputs = f"{'x'.join(map(str, shape))} = {math.prod(shape)}"
+        raise ValueError(f"W {W.shape} expects {n} inputs per example, but X has {inputs}")
     dV = _checks.as_volume(dV, "dV", ndims=(2,) if batched else (1,))
     want = (X.shape[0], K) if batched else (K,)
     if dV.shape != want:

@@ -113,13 +113,11 @@ def conv2d_backward(dV, X, W, S=1, P=0):
     """Gradients of a loss through the CONV layer: given dV = dL/dV, return (dX, dW, db).
 
     X (H1, W1, D1) or (N, H1, W1, D1) and W (K, F, F, D1) are the forward pass's inputs; dV has the
-    output's shape (H2, W2, K) or (N, H2, W2, K). With V = X_col.T @ W_row.T + b (see conv2d):
+    output's shape (H2, W2, K) or (N, H2, W2, K). With V = X_col.T @ W_row.T + b (see conv2d) and
+    dV_row = dV.reshape(-1, K), summing over the batch:
 
-        dW_row = dV_row.T @ X_col.T   (dW[k] = sum over positions of dV[i, j, k] * window(i, j))
-        db[k]  = sum of dV[..., k]     (over positions and the batch)
-        dX     = col2im(dV_row @ W_row)  (each window's gradient added back where the window was)
-
-    where dV_row = dV.reshape(-1, K). dW and db sum over the batch.
+    dW_row = dV_row.T @ X_col.T, i.e. dW[k] = sum over positions (i, j) of dV[i, j, k] * window(i, j);
+    db[k] = sum of dV[..., k]; dX = col2im(dV_row @ W_row), each window's gradient added back where it came from.
 
     >>> X, W = np.arange(9.0).reshape(3, 3, 1), np.ones((1, 2, 2, 1))
     >>> dX, dW, db = conv2d_backward(np.ones((2, 2, 1)), X, W)   # L = sum(V)

@@ -33,9 +33,13 @@ def softmax_loss(scores, y):
     if y.dtype == bool or not np.issubdtype(y.dtype, np.integer):
         raise TypeError(f"y must hold integer class labels, got an array of dtype {y.dtype}")
     if y.shape != (N,):
-        raise ValueError(f"y must hold one label per example, shape ({N},), got shape {y.shape} for scores {scores.shape}")
+        raise ValueError(
+            f"y must hold one label per example, shape ({N},), got shape {y.shape} for scores {scores.shape}"
+        )
     if y.min() < 0 or y.max() >= K:
-        raise ValueError(f"labels y must lie in 0..K-1 = 0..{K - 1} for K = {K} classes, got values {y.min()}..{y.max()}")
+        raise ValueError(
+            f"labels y must lie in 0..K-1 = 0..{K - 1} for K = {K} classes, got values {y.min()}..{y.max()}"
+        )
     s = s.astype(_checks.float_type(s), copy=False)
     shifted = s - s.max(axis=1, keepdims=True)  # same softmax, no overflow in exp
     log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, K)

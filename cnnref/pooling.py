@@ -94,7 +94,8 @@ class PoolLayer:
 
     def backward(self, dV):
         """dL/dX from dL/dV, for the X of the last forward()."""
-        return (max_pool_backward if self.mode == "max" else avg_pool_backward)(dV, _checks.cached(self), self.F, self.S)
+        backward = max_pool_backward if self.mode == "max" else avg_pool_backward
+        return backward(dV, _checks.cached(self), self.F, self.S)
 
 
 # Backward pass (beyond the notes: what training needs).

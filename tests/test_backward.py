@@ -241,7 +241,7 @@ def test_conv2d_backward_rejects_dV_of_the_wrong_shape():
         conv2d_backward(np.full((3, 3, 2), "a"), X, W)
     with pytest.raises(ValueError, match="depth mismatch"):
         conv2d_backward(np.zeros((3, 3, 2)), X, np.zeros((2, 3, 3, 1)))
-    with pytest.raises(ValueError, match=r"\(H1 - F \+ 2P\)/S \+ 1 = \(5 - 3 \+ 0\)/3 \+ 1 = 1.66667 is not a whole number"):
+    with pytest.raises(ValueError, match=r"\(H1 - F \+ 2P\)/S \+ 1 = \(5 - 3 \+ 0\)/3 \+ 1 = 1.66667 is not"):
         conv2d_backward(np.zeros((1, 1, 2)), X, W, S=3)
 
 
@@ -264,7 +264,7 @@ def test_relu_backward_rejects_mismatched_shapes():
 def test_max_pool_backward_rejects_bad_input():
     with pytest.raises(ValueError, match=r"dV must have the shape of the pooled output \(2, 2, 1\).*got \(4, 4, 1\)"):
         max_pool_backward(np.zeros((4, 4, 1)), np.zeros((4, 4, 1)))
-    with pytest.raises(ValueError, match=r"\(H1 - F \+ 2P\)/S \+ 1 = \(5 - 2 \+ 0\)/2 \+ 1 = 2.5 is not a whole number"):
+    with pytest.raises(ValueError, match=r"\(H1 - F \+ 2P\)/S \+ 1 = \(5 - 2 \+ 0\)/2 \+ 1 = 2.5 is not"):
         max_pool_backward(np.zeros((2, 2, 1)), np.zeros((5, 5, 1)))
     with pytest.raises(ValueError, match="S must be at least 1"):
         max_pool_backward(np.zeros((2, 2, 1)), np.zeros((4, 4, 1)), S=0)

@@ -29,8 +29,9 @@ def test_the_three_notebooks_exist():
 def test_notebook_is_committed_without_outputs(path):
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
-    dirty = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)]
-    assert not dirty, f"{path.name}: code cells {dirty} have outputs or an execution count; clear them before committing"
+    code = [(i, cell) for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
+    dirty = [i for i, cell in code if cell.outputs or cell.execution_count is not None]
+    assert not dirty, f"{path.name}: cells {dirty} have outputs or an execution count; clear them before committing"
     assert nb.metadata["kernelspec"]["name"] == "python3"
 
 
@@ -42,7 +43,8 @@ def test_notebook_page_shows_its_outputs(path, built_site):
     source = "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code")
 
     # Ran, to the end, without writing to stderr (errors, tracebacks and warnings render as stderr).
-    assert not re.search(r'<div[^>]*data-mime-type="application/vnd\.jupyter\.(stderr|error)"', html), f"{path.name}: stderr output"
+    stderr = re.search(r'<div[^>]*data-mime-type="application/vnd\.jupyter\.(stderr|error)"', html)
+    assert not stderr, f"{path.name} wrote to stderr (an error, a traceback or a warning)"
     assert "Traceback" not in html
     assert "Measured on:" in html, f"{path.name} does not say which machine measured it"
     assert "<strong>In short</strong>" in html, f"{path.name} did not run to its closing summary"
