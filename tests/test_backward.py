@@ -199,10 +199,12 @@ def test_softmax_loss_does_not_overflow_and_takes_one_example():
     assert dscores.shape == (2,) and np.all(np.isfinite(dscores))
 
 
-def test_net_backward_matches_numerical_gradients_of_the_loss():
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_net_backward_matches_numerical_gradients_of_the_loss(mode):
     """INPUT 6x6x2 -> CONV 3 filters 3x3 P=1 -> RELU -> POOL 2x2 -> FC 4, softmax loss, a batch of 3."""
     rng = np.random.default_rng(2)
-    net = Net((6, 6, 2), [ConvLayer(K=3, F=3, S=1, P=1), ReLULayer(), PoolLayer(), FCLayer(K=4)], seed=3).init()
+    layers = [ConvLayer(K=3, F=3, S=1, P=1), ReLULayer(), PoolLayer(mode=mode), FCLayer(K=4)]
+    net = Net((6, 6, 2), layers, seed=3).init()
     X, y = rng.standard_normal((3, 6, 6, 2)), np.array([0, 3, 1])
 
     def loss():
@@ -213,6 +215,18 @@ def test_net_backward_matches_numerical_gradients_of_the_loss():
     errors = [rel_error(g, numerical_gradient(loss, p, 1.0)) for p, g in zip(net.params(), net.grads())]
     errors.append(rel_error(dX, numerical_gradient(loss, X, 1.0)))
     assert len(errors) == 5 and max(errors) < TOL
+
+
+def test_float32_stays_float32():
+    """Training in float32 halves the memory: no backward pass silently promotes to float64."""
+    rng = np.random.default_rng(5)
+    X, W = rng.standard_normal((2, 5, 5, 3)).astype(np.float32), rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    dX, dW, db = conv2d_backward(np.ones((2, 3, 3, 4), np.float32), X, W)
+    assert dX.dtype == dW.dtype == db.dtype == np.float32
+    assert max_pool_backward(np.ones((2, 2, 2, 3), np.float32), X[:, :4, :4]).dtype == np.float32
+    assert relu_backward(np.ones_like(X), X).dtype == np.float32
+    dX, dW, db = fc_backward(np.ones((2, 4), np.float32), X, rng.standard_normal((4, 75)).astype(np.float32))
+    assert dX.dtype == dW.dtype == db.dtype == np.float32
 
 
 def test_sgd_steps_lower_the_loss():
