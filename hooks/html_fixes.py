@@ -5,8 +5,9 @@
   Mermaid). Code cells that scroll sideways on a narrow screen get tabindex="0" so a keyboard can
   reach them (axe: scrollable-region-focusable), as nbconvert already does for outputs.
 - Notebook pages, search: the In [n] / Out prompts and mkdocs-jupyter's copy button ("Copied!", and
-  the hidden copy of each cell's code it copies from) are kept out of the search index (data-search-exclude), and its "¶" heading links are marked as
-  permalinks (class "headerlink") so that Material's search leaves them out of section titles.
+  the hidden copy of each cell's code it copies from) are kept out of the search index
+  (data-search-exclude), and its "¶" heading links are marked as permalinks (class "headerlink") so
+  that Material's search leaves them out of section titles.
 - API reference: the "Source code in cnnref/..." listings stay on the page (a reader sees
   conv2d_naive's loops next to its docstring) but are kept out of search: whole listings made API
   entries rank above the notes for any word of their code, and filled the results with source.

@@ -49,8 +49,9 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
 
 # A rendered pycon block (pymdownx.highlight with line_spans): one <span id="__span-..."> per line.
 PYCON_BLOCK = re.compile(r'(<div class="language-pycon highlight"><pre><span></span><code[^>]*>)(.*?)(</code></pre>)', re.DOTALL)
-LINE = re.compile(r'<span id="__span-[^"]*">.*?\n</span>(?=<span id="__span-|$)', re.DOTALL)
-PROMPT = re.compile(r'^<span id="__span-[^"]*"><span class="gp">(&gt;&gt;&gt;|\.\.\.)')
+# Line ids: "__span-0-3" on a page, "cnnref.conv_layer.output_size--__span-0-3" in the API reference.
+LINE = re.compile(r'<span id="(?:[^"]*--)?__span-[^"]*">.*?\n</span>(?=<span id="(?:[^"]*--)?__span-|$)', re.DOTALL)
+PROMPT = re.compile(r'^<span id="[^"]*"><span class="gp">(&gt;&gt;&gt;|\.\.\.)')
 TAG = re.compile(r"<[^>]+>")
 COPY_BLANK = '<span class="cnnref-copy-blank">\n</span>'
 
