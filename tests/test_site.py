@@ -512,7 +512,7 @@ def test_404_page_and_sitemap_use_site_url_and_pages_stay_relative(built_site):
     base = urlsplit(site_url).path  # "/cnnref/" on a GitHub Pages project site
     missing = (built_site / "404.html").read_text(encoding="utf-8")
     assert f'href="{base}assets/stylesheets/' in missing  # served for any path: absolute, under the site's path
-    assert f'href="{base}dl/cnn/"' in missing and f'href="{base}api/"' in missing
+    assert all(f'href="{base}{path}"' in missing for path in ("", "dl/cnn/", "api/"))  # home, notes, API
     assert "Page not found" in missing
     sitemap = (built_site / "sitemap.xml").read_text(encoding="utf-8")
     locs = re.findall(r"<loc>([^<]+)</loc>", sitemap)
