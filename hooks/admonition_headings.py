@@ -11,8 +11,11 @@ The title itself becomes the heading: nothing is duplicated or hidden. From ther
 machinery does the rest: `toc` adds the permalink and lists the box under its h2 (labelled by the
 words in parentheses, "Stride"), MkDocs records the id for `validation.anchors`, and Material's search
 indexes the box as its own section (dl/cnn/#stride). A collapsible `???` box keeps its <summary>
-(the click target) and gets the heading inside it, which HTML allows; docs/javascripts/open-target.js
-opens it when its anchor is navigated to.
+(the click target) and gets the heading inside it, which HTML allows, without the permalink (a link
+inside the <summary> button is a nested control: axe's nested-interactive); the table of contents
+links it, and docs/javascripts/open-target.js opens it when its anchor is navigated to. Search cannot
+split these two boxes off: Material's search ends a section where the element holding its heading
+ends (here the <summary>), so their text stays in the section above them.
 
 Ids come from the words in parentheses (`Stride` -> `stride`); when that id is already taken (the
 "Pooling Layer" definition under the "Pooling Layer" h2), from the whole title
@@ -103,9 +106,23 @@ class BoxHeadings(Treeprocessor):
         heading.set("data-toc-label", label)
 
 
+class NoLinkInSummary(Treeprocessor):
+    """Runs after `toc` (priority 4): drops the permalink it added to a heading inside a <summary>."""
+
+    def run(self, root: etree.Element) -> None:
+        for summary in root.iter("summary"):
+            for heading in summary:
+                for link in [a for a in heading if a.tag == "a" and a.get("class") == "headerlink"]:
+                    link_tail = link.tail
+                    heading.remove(link)
+                    if link_tail:
+                        heading.text = (heading.text or "") + link_tail
+
+
 class BoxHeadingsExtension(Extension):
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Markdown's API)
         md.treeprocessors.register(BoxHeadings(md), "cnnref_box_headings", 6)
+        md.treeprocessors.register(NoLinkInSummary(md), "cnnref_no_link_in_summary", 4)
 
 
 def on_config(config):

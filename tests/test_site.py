@@ -419,7 +419,8 @@ def test_box_titles_become_headings_with_ids_under_their_section():
     assert '<h2 id="pooling-layer">' in html
     assert '<h3 class="admonition-title" id="definition-pooling-layer"><strong>Definition</strong> (Pooling Layer)<a class="headerlink" href="#definition-pooling-layer"' in html
     # A collapsible box keeps its <summary>, with the heading inside; a box in a box is one level down.
-    assert '<summary><h3 class="admonition-title" id="dice-a-toy-example">' in html
+    # (without the permalink: a link inside the <summary> button would be a nested control).
+    assert '<summary><h3 class="admonition-title" id="dice-a-toy-example"><strong>Example</strong> (Dice: a <em>Toy</em> Example)</h3></summary>' in html
     assert '<h4 class="admonition-title" id="inside">' in html
     assert '<h3 class="admonition-title" id="definition-stride">' in html  # "stride" is the h2's
     assert '<p class="admonition-title">Not one of the notes\' kinds</p>' in html  # other admonitions unchanged
@@ -448,7 +449,7 @@ def test_every_box_of_the_notes_is_linkable_in_the_toc_and_in_search(built_site)
     import json
 
     page = (built_site / "dl" / "cnn" / "index.html").read_text(encoding="utf-8")
-    heads = re.findall(r'<h([3-6]) class="admonition-title" id="([^"]+)">(.*?)<a class="headerlink" href="#\2"', page)
+    heads = re.findall(r'<h([3-6]) class="admonition-title" id="([^"]+)">(.*?)(?:<a class="headerlink" href="#\2"|</h\1></summary>)', page)
     titles = [re.sub(r"<[^>]+>", "", title).strip() for _, _, title in heads]
     assert titles == [t.replace("**", "") for t in _notes_boxes()]
     ids = [ident for _, ident, _ in heads]
