@@ -85,6 +85,115 @@ def test_pages_alt_text_is_the_figures_own():
             f"or update ALT there")
 
 
+def _page_widths():
+    """{figure name: the width in CSS px the notes display it at} (their `{ width="N" }`, else 600)."""
+    widths = {}
+    for page in (ROOT / "docs").rglob("*.md"):
+        for name, width in re.findall(r"graphs/dl/cnn/([^)\s]+)\.svg\)(?:\{\s*width=\"(\d+)\"\s*\})?", page.read_text()):
+            widths[name] = min(widths.get(name, 10_000), int(width or 600))
+    return widths
+
+
+@pytest.mark.parametrize("name", sorted(NAMES))
+def test_figure_text_is_at_least_9px_where_the_page_shows_it(name):
+    """The SVG's font sizes are in its viewBox units; at the page's display width each must be >= 9 CSS px."""
+    svg = render(figures()[name][0])
+    width = float(re.search(r'<svg[^>]*\bwidth="([\d.]+)pt"', svg)[1])
+    sizes = [float(v) for v in re.findall(r"font-size: ([\d.]+)px", svg)]
+    assert sizes, "matplotlib wrote no text as text (svg.fonttype none)"
+    shown = _page_widths().get(name, 600)
+    assert min(sizes) * shown / width >= 9, f"{name}: {min(sizes)} units is {min(sizes) * shown / width:.1f} px at {shown} px"
+
+
+def _drawn_texts(fig):
+    """(text, window extent) of every non-empty Text that drawing the figure actually draws."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    canvas = FigureCanvasAgg(fig)
+    renderer = canvas.get_renderer()
+    drawn, original = [], Text.draw
+
+    def draw(self, renderer):
+        if self.get_visible() and self.get_text().strip():
+            drawn.append(self)
+        return original(self, renderer)
+
+    Text.draw = draw
+    try:
+        fig.draw(renderer)
+    finally:
+        Text.draw = original
+    return [(t.get_text(), t.get_window_extent(renderer)) for t in drawn]
+
+
+@pytest.mark.parametrize("name", sorted(NAMES))
+def test_figure_texts_neither_overlap_nor_leave_the_card(name):
+    import matplotlib
+
+    from graphs._style import RC
+
+    with matplotlib.rc_context(RC):
+        fig = figures()[name][0]()
+        texts = _drawn_texts(fig)
+    assert texts
+    W, H = fig.bbox.width, fig.bbox.height
+    for n, (text, a) in enumerate(texts):
+        assert a.x0 >= 0 and a.y0 >= 0 and a.x1 <= W and a.y1 <= H, f"{name}: {text!r} leaves the figure"
+        for other, b in texts[n + 1:]:
+            assert not (a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1), (
+                f"{name}: {text!r} overlaps {other!r}")
+
+
+def test_dice_figure_prints_one_product_per_overlapping_column():
+    from graphs.convolution import _dice_terms, draw_dice
+
+    terms, total = _dice_terms()
+    texts = [t for t in draw_dice().axes[0].texts]
+    products = [t for t in texts if t.get_text() == str(terms[0][1] * terms[0][2])]
+    assert sorted(t.get_position()[0] for t in products) == [m for m, _, _ in terms]
+    assert len(products) * terms[0][1] * terms[0][2] == total
+
+
+def test_architecture_boxes_of_the_same_height_are_drawn_the_same_height():
+    """INPUT [32x32x3] and CONV [32x32x12]: the depth widens a box, it never makes it taller."""
+    from matplotlib.patches import Polygon
+
+    from graphs.network import draw_architecture
+
+    from cnnref import cifar10_net
+
+    shapes = cifar10_net().shapes()
+    polys = [p.get_xy() for p in draw_architecture().axes[0].patches if isinstance(p, Polygon)]
+    boxes = [np.vstack(polys[n:n + 3]) for n in range(0, len(polys), 3)]  # front, top, side of each volume
+    assert len(boxes) == len(shapes)
+    heights = [round(float(b[:, 1].max() - b[:, 1].min()), 6) for b in boxes]
+    widths = [float(b[:, 0].max() - b[:, 0].min()) for b in boxes]
+    for (s, h, w), (t, g, v) in zip(zip(shapes, heights, widths), zip(shapes[1:], heights[1:], widths[1:])):
+        assert (h == g) == (s[0] == t[0]), f"{s} drawn {h} high, {t} {g} high"
+        if s[0] == t[0]:
+            assert (w < v) == (s[-1] < t[-1])
+
+
+def test_im2col_windows_and_filters_use_different_colours():
+    from matplotlib.colors import to_rgb
+
+    from graphs.im2col import FILTER_TINT, FILTERS, WINDOWS
+    from graphs._style import tint
+
+    assert not set(WINDOWS) & set(FILTERS)
+    for f in FILTERS:
+        for w in WINDOWS:  # their tinted cells: clearly apart (max channel difference of 8 % or more)
+            assert max(abs(a - b) for a, b in zip(to_rgb(tint(f, FILTER_TINT[f])), to_rgb(tint(w, 0.3)))) > 0.08
+
+
+def test_padding_figure_writes_cross_correlation_not_convolution():
+    from graphs.conv_layer import draw_padding
+
+    texts = [t.get_text() for t in draw_padding().axes[0].texts]
+    assert "⋆" in texts and "∗" not in texts
+
+
 # The convolution demo -----------------------------------------------------------------------------------
 
 NOTES_PAGE = """\
