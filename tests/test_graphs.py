@@ -328,6 +328,10 @@ def test_strict_build_serves_every_figure_and_the_demo(tmp_path):
     assert html.count('data-testid="conv-demo"') == 1
     assert '<img alt="maxpool figure"' in html  # a page's own alt text is kept
     assert f'<img alt="{figures()["maxpool"][1]}"' in html  # an empty one is filled in
+    # each figure links to its own SVG, which the site serves (the link is named by the image's alt text)
+    links = re.findall(r'<a class="cnnref-figure-link" href="([^"]+)"><img alt="([^"]+)" src="([^"]+)"', html)
+    assert len(links) == len(NAMES) + 1
+    assert all(href == src and (site / href).is_file() and alt for href, alt, src in links)
     for asset in ("assets/cnnref/conv-demo.js", "assets/cnnref/conv-demo.css"):
         assert (site / asset).is_file() and asset in html
 
@@ -346,7 +350,10 @@ def test_figure_images_get_their_size():
     html = size_images('<img alt="a" src="../../graphs/dl/cnn/maxpool.svg" width="400" />', sizes)
     assert 'width="400" height="200" decoding="async"' in html
     html = size_images('<img alt="" src="../../graphs/dl/cnn/maxpool.svg">', sizes)
-    assert html.startswith(f'<img alt="{figures()["maxpool"][1]}" src=')
+    assert html.startswith('<a class="cnnref-figure-link" href="../../graphs/dl/cnn/maxpool.svg">'
+                           f'<img alt="{figures()["maxpool"][1]}" src=') and html.endswith("></a>")
+    linked = '<a href="big.svg"><img alt="a" src="../../graphs/dl/cnn/maxpool.svg"></a>'  # the page's own link
+    assert size_images(linked, sizes).count("<a ") == 1
     draw = figures()["maxpool"][0]
     w, h = svg_size(render(draw))
     fig = draw()
