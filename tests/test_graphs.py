@@ -279,6 +279,39 @@ def test_demo_size_table_is_output_size_over_every_choice(demo_page):
     assert "3,2,1" in accepted and "3,3,0" not in accepted and "7,1,0" not in accepted
 
 
+def test_demo_size_messages_are_output_sizes_own_words(demo_page):
+    """Accepted and refused choices print one format: "(W1 - F + 2P)/S + 1 = (5 - 3 + 2)/2 + 1 = 3", the
+    refusal being output_size's own message (written the same way, ending in its verdict)."""
+    _, d = demo_page
+    sizes = d["sizes"]
+    assert set(sizes["messages"]) == set(sizes["table"])
+    W1 = sizes["W1"]
+    for key, answer in sizes["table"].items():
+        f, s, p = (int(v) for v in key.split(","))
+        message = sizes["messages"][key]
+        if isinstance(answer, int):
+            assert message == f"(W1 - F + 2P)/S + 1 = ({W1} - {f} + {2 * p})/{s} + 1 = {answer}"
+        else:
+            assert message == answer
+    refused = sizes["messages"]["4,2,1"]
+    assert refused.startswith("(W1 - F + 2P)/S + 1 = (5 - 4 + 2)/2 + 1 = 2.5 ")
+    assert sizes["messages"]["3,2,1"] == "(W1 - F + 2P)/S + 1 = (5 - 3 + 2)/2 + 1 = 3"
+
+
+def test_demo_says_what_the_reader_can_do_and_names_things_once(demo_page):
+    html, d = demo_page
+    hint = re.search(r'data-testid="demo-hint">(.*?)</p>', html).group(1)
+    assert "click" in hint.lower() and "arrow keys" in hint and str(np.size(d["V"])) in hint
+    legend = re.search(r"<legend>(.*?)</fieldset>", html, re.S).group(1)
+    assert f"stays at F = {d['F']}, S = {d['S']}, P = {d['P']}" in legend
+    n = len(d["X_pad"])
+    assert f"Input {d['W1']}×{d['H1']}×{d['D1']}, zero-padded (P = {d['P']}) to {n}×{n}×{d['D1']}" in html
+    # the filters are W[0], W[1] (W1 is the input's width in the legend and the formula)
+    assert "Filter W[0]: 3×3×3" in html and "Filter W[1]: 3×3×3" in html
+    assert not re.search(r"Filter W\d|bias b\d|\bW[01]\[:", html)
+    assert 'aria-label="W[1, :, :, 2]"' in html and 'aria-label="bias b[1]"' in html
+
+
 # The hook refuses what it cannot serve --------------------------------------------------------------------
 
 def test_hook_refuses_an_unknown_figure():
