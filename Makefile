@@ -31,7 +31,7 @@ build: $(BIN)/.installed node_modules/.installed
 	$(BIN)/mkdocs build --strict
 
 serve: build
-	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+	SITE_URL=http://127.0.0.1:8000/ $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 test: $(BIN)/.installed node_modules/.installed browser-deps
 	$(BIN)/pytest
