@@ -50,6 +50,32 @@ NAIVE_CASE = ("CIFAR image", 1, 32, 3, 12, 3, 1, 1, None)  # conv2d_naive: small
 MEMORY_TARGET, SITE_TARGET, TESTS_TARGET = 1.5, 30.0, 180.0
 
 
+def idle_fraction(seconds=0.5):
+    """Share of the machine's CPU time left idle over a short interval (Linux /proc/stat), else None."""
+    def read():
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+        return values[3] + values[4], sum(values)  # idle + iowait, total
+
+    try:
+        idle0, total0 = read()
+        time.sleep(seconds)
+        idle1, total1 = read()
+    except OSError:
+        return None
+    return (idle1 - idle0) / max(1, total1 - total0)
+
+
+def wait_until_idle(threshold=0.6, patience=30.0):
+    """Other work on the machine skews both timings: wait (up to `patience` s) for idle cores. Returns the idle share."""
+    deadline = time.monotonic() + patience
+    while True:
+        idle = idle_fraction()
+        if idle is None or idle >= threshold or time.monotonic() > deadline:
+            return idle
+        time.sleep(2.0)
+
+
 def median_times(fns, seconds=1.0, min_runs=15, max_runs=300):
     """Median wall time (s) of each function, called in turn so that both see the same machine load."""
     for fn in fns:  # warm up: caches, thread pools, allocator
@@ -89,11 +115,13 @@ def conv_case(name, N, H1, D1, K, F, S, P, target, dtype, naive=False):
         fns["torch"] = run_torch
         np.testing.assert_allclose(V, run_torch().numpy().transpose(0, 2, 3, 1), rtol=1e-3, atol=1e-3)
     seconds = 0.3 if naive else 1.5
+    idle = wait_until_idle()
     medians, runs = median_times(list(fns.values()), seconds=seconds, min_runs=3 if naive else 15)
     ms = dict(zip(fns, (1e3 * t for t in medians)))
     row = {
         "case": name, "N": N, "input": f"{H1}x{H1}x{D1}", "filters": f"{K} x {F}x{F}", "S": S, "P": P,
         "dtype": np.dtype(dtype).name, "runs": runs, "flops": flops,
+        "idle_before": None if idle is None else round(idle, 2),
         "ms": {k: round(v, 4) for k, v in ms.items()},
         "gflops": {k: round(flops / v / 1e6, 2) for k, v in ms.items()},
     }
@@ -173,7 +201,7 @@ def machine():
 def print_table(rows):
     header = f"{'case':14} {'N':>3} {'dtype':7} {'naive ms':>9} {'cnnref ms':>9} {'torch ms':>9} " \
              f"{'GFLOP/s':>8} {'torch GFLOP/s':>13} {'ratio':>6} {'target':>6}"
-    print(header)
+    print(header, flush=True)
     for r in rows:
         ms, gf = r["ms"], r["gflops"]
         cell = lambda d, k, f: format(d[k], f) if k in d else "-"  # noqa: E731

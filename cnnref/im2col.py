@@ -41,7 +41,7 @@ def im2col(X, F, S=1, P=0):
     return windows.reshape(H2 * W2, -1).T
 
 
-_BLOCK = 1 << 20  # bytes of X_cols built per matrix multiply: stays in cache, bounds memory
+_BLOCK = 1 << 24  # at most 16 MiB of X_cols per matrix multiply: bounds memory, keeps the multiplies few
 
 
 def _blocks(N, H2, rows):
@@ -58,8 +58,8 @@ def conv2d(X, W, b=None, S=1, P=0):
 
     X (H1, W1, D1) or (N, H1, W1, D1), filters W (K, F, F, D1), biases b (K,) -> (H2, W2, K) or
     (N, H2, W2, K). V = X_col.T @ W_row.T + b, where X_col = im2col(X) and W_row = W.reshape(K, -1).
-    X_col.T (positions, F*F*D1) is built and multiplied a block of about 1 MB at a time, so it stays in
-    cache; the result lands in V with no copy. 1x1 filters at stride 1 need no copy at all.
+    X_col.T (positions, F*F*D1) is built and multiplied a block of at most 16 MiB at a time, and each
+    product lands in its rows of V with no copy. 1x1 filters at stride 1 need no copy at all.
 
     >>> X, W = np.arange(9.0).reshape(3, 3, 1), np.arange(4.0).reshape(1, 2, 2, 1)
     >>> conv2d(X, W, b=np.ones(1))[:, :, 0]

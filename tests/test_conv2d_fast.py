@@ -94,7 +94,8 @@ def peak_bytes(function, *args, **kwargs):
 
 
 @pytest.mark.parametrize("shape, K, F, S, P", [((16, 67, 67, 3), 16, 7, 2, 0), ((64, 32, 32, 3), 12, 3, 1, 1)])
-def test_peak_memory_stays_below_the_full_X_col(shape, K, F, S, P):
+def test_peak_memory_stays_below_the_full_X_col(monkeypatch, shape, K, F, S, P):
+    monkeypatch.setattr(module, "_BLOCK", 1 << 20)  # blocks of 1 MiB, to keep the test small
     X = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
     W = np.ones((K, F, F, shape[-1]), np.float32)
     N, H2, W2 = shape[0], output_size(shape[1], F, S, P), output_size(shape[2], F, S, P)
