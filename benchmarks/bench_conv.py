@@ -114,7 +114,7 @@ def conv_case(name, N, H1, D1, K, F, S, P, target, dtype, naive=False):
 
         fns["torch"] = run_torch
         np.testing.assert_allclose(V, run_torch().numpy().transpose(0, 2, 3, 1), rtol=1e-3, atol=1e-3)
-    seconds = 0.3 if naive else 1.5
+    seconds = 0.3 if naive else 3.0
     idle = wait_until_idle()
     medians, runs = median_times(list(fns.values()), seconds=seconds, min_runs=3 if naive else 15)
     ms = dict(zip(fns, (1e3 * t for t in medians)))
@@ -185,7 +185,7 @@ def machine():
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), None) \
         if os.path.exists("/proc/cpuinfo") else platform.processor()
     blas = [
-        {k: pool.get(k) for k in ("internal_api", "version", "architecture", "num_threads", "threading_layer")}
+        {k: pool.get(k) for k in ("internal_api", "prefix", "version", "architecture", "num_threads")}
         for pool in threadpool_info()
     ]
     return {

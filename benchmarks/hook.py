@@ -68,15 +68,17 @@ def build_table(results):
 def machine(results):
     """One paragraph naming the machine, the libraries, the thread counts and the date."""
     m = results["machine"]
-    blas = ", ".join(
-        f"{b['internal_api']} {b['version'] or ''} ({b['architecture'] or 'n/a'}, {b['num_threads']} threads)".replace(" (n/a", " (")
+    pools = "; ".join(
+        " ".join(str(b[k]) for k in ("internal_api", "version") if b.get(k))
+        + (f" with {b['architecture']} kernels" if b.get("architecture") else "")
+        + f", {b['num_threads']} threads"
         for b in m["blas"]
     )
     torch = f"PyTorch {m['torch']} ({m['torch_threads']} threads)" if m.get("torch") else "no PyTorch"
     return (
-        f"Measured on {m['date']} on a {m['cpu']} with {m['cores']} cores (load average "
-        f"{', '.join(map(str, m['load_average']))} at the start): Python {m['python']}, NumPy {m['numpy']}, "
-        f"{torch}; thread pools: {blas}."
+        f"Measured on {m['date']}, CPU: {m['cpu']}, {m['cores']} cores (load average "
+        f"{', '.join(map(str, m['load_average']))} at the start); Python {m['python']}, NumPy {m['numpy']}, "
+        f"{torch}; thread pools (threadpoolctl): {pools}."
     )
 
 

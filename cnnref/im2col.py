@@ -84,6 +84,7 @@ def conv2d(X, W, b=None, S=1, P=0):
         else:
             X_cols = block.reshape(-1, F * F * D1)  # one copy (none for 1x1 filters at stride 1)
         np.matmul(X_cols, W_row.T, out=V[n, i].reshape(-1, K))  # (positions, K): one matrix multiply
+        del X_cols  # free this block before the next one is built
     V += b.astype(dtype, copy=False)
     return V if batched else V[0]
 # --8<-- [end:conv2d]
