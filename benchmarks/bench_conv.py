@@ -3,6 +3,7 @@
     python benchmarks/bench_conv.py            # conv2d vs torch (and conv2d_naive on a small case)
     python benchmarks/bench_conv.py --site     # also: the full site build from clean (target < 30 s)
     python benchmarks/bench_conv.py --tests    # also: the README's test command (target < 3 min)
+    python benchmarks/bench_conv.py --skip-conv --site --tests   # only those two, conv2d results kept
 
 torch is the baseline only (pip install torch==2.13.0): never a dependency of cnnref or of its tests.
 Without it the script still times cnnref, but asserts nothing. Both libraries keep their default
@@ -160,6 +161,8 @@ def timed_command(cmd, target, env=None):
     if proc.returncode != 0:
         print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")
     return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "command": " ".join(cmd), "seconds": round(seconds, 1), "returncode": proc.returncode,
         "target": target, "ok": proc.returncode == 0 and seconds < target,
     }
@@ -215,19 +218,23 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--site", action="store_true", help="also time the full site build from clean")
     parser.add_argument("--tests", action="store_true", help="also time the README's test command")
+    parser.add_argument("--skip-conv", action="store_true", help="keep the recorded conv2d results (with --site/--tests)")
     args = parser.parse_args(argv)
 
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results["machine"] = machine()
-    print(json.dumps(results["machine"], indent=1))
-    rows = [conv_case(*NAIVE_CASE, np.float32, naive=True)]
-    rows += [conv_case(*case, dtype) for dtype in (np.float32, np.float64) for case in CASES]
-    results["conv"] = rows
-    results["memory"] = peak_memory()
-    print_table(rows)
-    m = results["memory"]
-    print(f"peak memory of conv2d on {m['case']}: {m['peak_bytes'] / 2**20:.1f} MiB = {m['ratio']:.2f} x X_col "
-          f"({m['X_col_bytes'] / 2**20:.1f} MiB), target <= {m['target']}")
+    rows, measured = [], []
+    if not args.skip_conv:
+        results["machine"] = machine()
+        print(json.dumps(results["machine"], indent=1))
+        rows = [conv_case(*NAIVE_CASE, np.float32, naive=True)]
+        rows += [conv_case(*case, dtype) for dtype in (np.float32, np.float64) for case in CASES]
+        results["conv"] = rows
+        results["memory"] = peak_memory()
+        measured.append("memory")
+        print_table(rows)
+        m = results["memory"]
+        print(f"peak memory of conv2d on {m['case']}: {m['peak_bytes'] / 2**20:.1f} MiB = {m['ratio']:.2f} x X_col "
+              f"({m['X_col_bytes'] / 2**20:.1f} MiB), target <= {m['target']}")
     if args.site:
         results["site"] = site_build()
         print(f"site build: {results['site']['seconds']} s (target < {SITE_TARGET} s)")
@@ -237,7 +244,7 @@ def main(argv=None):
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
 
     failed = [f"{r['case']} N={r['N']} {r['dtype']}: {r['ratio']} > {r['target']}" for r in rows if r.get("ok") is False]
-    measured = ["memory"] + ["site"] * args.site + ["tests"] * args.tests  # older entries stay as they were
+    measured += ["site"] * args.site + ["tests"] * args.tests  # entries not measured now stay as they were
     failed += [f"{k}: {results[k]}" for k in measured if not results[k]["ok"]]
     if torch is None:
         print("torch is not installed: times recorded, ratios not asserted")
