@@ -67,14 +67,16 @@ def conv2d(X, W, b=None, S=1, P=0):
            [38., 44.]])
     """
     X4, W, b, S, P, batched, H2, W2, dtype = _layer_inputs(X, W, b, S, P)
-    N, D1, K, F = X4.shape[0], X4.shape[3], W.shape[0], W.shape[1]
-    X_pad = X4.astype(dtype, copy=False) if P == 0 else zero_pad(X4.astype(dtype, copy=False), P)
+    (N, H1, W1, D1), K, F = X4.shape, W.shape[0], W.shape[1]
     W_row = W.reshape(K, -1).astype(dtype, copy=False)  # (K, F*F*D1)
     # X_cols is copied from the windows in runs of F*D1 numbers (one window row); when an output row is
     # longer, store X depth-first and copy X_col (F*F*D1, positions) in runs of W2 numbers instead.
     depth_first = S == 1 and F * D1 < W2
-    if depth_first:  # the same (N, H, W, D1) values, stored as (N, D1, H, W)
-        X_pad = np.ascontiguousarray(X_pad.transpose(0, 3, 1, 2)).transpose(0, 2, 3, 1)
+    if depth_first:  # X_pad (N, H, W, D1) stored as (N, D1, H, W): padded and transposed in one copy
+        X_pad = np.zeros((N, D1, H1 + 2 * P, W1 + 2 * P), dtype).transpose(0, 2, 3, 1)
+        X_pad[:, P : P + H1, P : P + W1] = X4
+    else:  # no copy at all when P = 0
+        X_pad = zero_pad(X4.astype(dtype, copy=False), P) if P else X4.astype(dtype, copy=False)
     windows = _windows(X_pad, F, S, H2, W2)  # (N, H2, W2, F, F, D1) view
     V = np.empty((N, H2, W2, K), dtype)
     for n, i in _blocks(N, H2, rows=max(1, _BLOCK // (W2 * W_row[0].nbytes))):
