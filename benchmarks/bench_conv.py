@@ -9,6 +9,8 @@ torch is the baseline only (pip install torch==2.13.0): never a dependency of cn
 Without it the script still times cnnref, but asserts nothing. Both libraries keep their default
 thread counts (reported). cnnref runs on its native layout (N, H, W, D); torch on (N, D, H, W), made
 outside the timed region. Runs of the two alternate, and each time is the median of its runs.
+The targets are asserted on those wall times. As a cross-check that load on a shared machine cannot
+skew, each case is also timed in CPU time with one thread each (`one_thread_cpu_ratio`, not asserted).
 Exits non-zero, naming the failures, when a measured target is missed.
 """
 
@@ -77,18 +79,33 @@ def wait_until_idle(threshold=0.6, patience=30.0):
         time.sleep(2.0)
 
 
-def median_times(fns, seconds=1.0, min_runs=15, max_runs=300):
-    """Median wall time (s) of each function, called in turn so that both see the same machine load."""
+def median_times(fns, seconds=1.0, min_runs=15, max_runs=300, clock=time.perf_counter):
+    """Median time (s) of each function, called in turn so that both see the same machine load."""
     for fn in fns:  # warm up: caches, thread pools, allocator
         fn()
     times = [[] for _ in fns]
     start = time.perf_counter()
     while len(times[0]) < min_runs or (time.perf_counter() - start < seconds and len(times[0]) < max_runs):
         for fn, ts in zip(fns, times):
-            t = time.perf_counter()
+            t = clock()
             fn()
-            ts.append(time.perf_counter() - t)
+            ts.append(clock() - t)
     return [statistics.median(ts) for ts in times], len(times[0])
+
+
+def one_thread_cpu_times(fns, seconds):
+    """Median CPU time (s) of each function with one thread each: what a busy machine cannot skew."""
+    from threadpoolctl import threadpool_limits
+
+    threads = torch.get_num_threads() if torch else None
+    try:
+        if torch:
+            torch.set_num_threads(1)
+        with threadpool_limits(1):
+            return median_times(fns, seconds=seconds, min_runs=7, clock=time.thread_time)[0]
+    finally:
+        if torch:
+            torch.set_num_threads(threads)
 
 
 def conv_case(name, N, H1, D1, K, F, S, P, target, dtype, naive=False):
@@ -119,6 +136,7 @@ def conv_case(name, N, H1, D1, K, F, S, P, target, dtype, naive=False):
     idle = wait_until_idle()
     medians, runs = median_times(list(fns.values()), seconds=seconds, min_runs=3 if naive else 15)
     ms = dict(zip(fns, (1e3 * t for t in medians)))
+    cpu_ms = {} if naive else dict(zip(fns, (1e3 * t for t in one_thread_cpu_times(list(fns.values()), seconds / 2))))
     row = {
         "case": name, "N": N, "input": f"{H1}x{H1}x{D1}", "filters": f"{K} x {F}x{F}", "S": S, "P": P,
         "dtype": np.dtype(dtype).name, "runs": runs, "flops": flops,
@@ -126,6 +144,10 @@ def conv_case(name, N, H1, D1, K, F, S, P, target, dtype, naive=False):
         "ms": {k: round(v, 4) for k, v in ms.items()},
         "gflops": {k: round(flops / v / 1e6, 2) for k, v in ms.items()},
     }
+    if cpu_ms:
+        row["one_thread_cpu_ms"] = {k: round(v, 4) for k, v in cpu_ms.items()}
+    if "torch" in cpu_ms:
+        row["one_thread_cpu_ratio"] = round(cpu_ms["cnnref"] / cpu_ms["torch"], 3)
     if "torch" in ms:
         row["ratio"] = round(ms["cnnref"] / ms["torch"], 3)
         if target is not None:
@@ -203,7 +225,7 @@ def machine():
 
 def print_table(rows):
     header = f"{'case':14} {'N':>3} {'dtype':7} {'naive ms':>9} {'cnnref ms':>9} {'torch ms':>9} " \
-             f"{'GFLOP/s':>8} {'torch GFLOP/s':>13} {'ratio':>6} {'target':>6}"
+             f"{'GFLOP/s':>8} {'torch GFLOP/s':>13} {'ratio':>6} {'target':>6} {'1-thread CPU ratio':>18}"
     print(header, flush=True)
     for r in rows:
         ms, gf = r["ms"], r["gflops"]
@@ -211,7 +233,8 @@ def print_table(rows):
         ok = "" if "ok" not in r else ("ok" if r["ok"] else "MISSED")
         print(f"{r['case']:14} {r['N']:>3} {r['dtype']:7} {cell(ms, 'naive', '9.2f'):>9} {ms['cnnref']:9.2f} "
               f"{cell(ms, 'torch', '9.2f'):>9} {gf['cnnref']:8.1f} {cell(gf, 'torch', '13.1f'):>13} "
-              f"{r.get('ratio', float('nan')):6.2f} {r.get('target', ''):>6} {ok}")
+              f"{r.get('ratio', float('nan')):6.2f} {r.get('target', ''):>6} "
+              f"{r.get('one_thread_cpu_ratio', float('nan')):18.2f} {ok}")
 
 
 def main(argv=None):

@@ -29,19 +29,18 @@ def _ms(row, key):
 def conv_table(results):
     """The benchmark's table in Markdown: one row per case and dtype."""
     lines = [
-        "| case | N | input | filters | S | P | dtype | conv2d_naive ms | conv2d ms | torch ms "
-        "| conv2d GFLOP/s | torch GFLOP/s | conv2d / torch | target | met |",
-        "|---|--:|---|---|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|---|",
+        "| case | N | dtype | conv2d_naive ms | conv2d ms | torch ms | conv2d GFLOP/s | torch GFLOP/s "
+        "| conv2d / torch | target |",
+        "|---|--:|---|--:|--:|--:|--:|--:|--:|---|",
     ]
     for r in results["conv"]:
+        case = f"{r['case']}: {r['input']}, {r['filters']}, S = {r['S']}, P = {r['P']}"
         ratio = f"{r['ratio']:.2f}" if "ratio" in r else "-"
-        target = f"<= {r['target']}" if "target" in r else "-"
-        met = {True: "yes", False: "**no**"}.get(r.get("ok"), "-")
+        target = f"<= {r['target']}, {'met' if r['ok'] else '**missed**'}" if "target" in r else "-"
         torch_gflops = f"{r['gflops']['torch']:.1f}" if "torch" in r["gflops"] else "-"
         lines.append(
-            f"| {r['case']} | {r['N']} | {r['input']} | {r['filters']} | {r['S']} | {r['P']} | {r['dtype']} "
-            f"| {_ms(r, 'naive')} | {_ms(r, 'cnnref')} | {_ms(r, 'torch')} | {r['gflops']['cnnref']:.1f} "
-            f"| {torch_gflops} | {ratio} | {target} | {met} |"
+            f"| {case} | {r['N']} | {r['dtype']} | {_ms(r, 'naive')} | {_ms(r, 'cnnref')} | {_ms(r, 'torch')} "
+            f"| {r['gflops']['cnnref']:.1f} | {torch_gflops} | {ratio} | {target} |"
         )
     return "\n".join(lines)
 
@@ -98,15 +97,15 @@ def chart(results):
         ax.barh(y, [r["ratio"] for r in rows], color=colors, label="conv2d time / torch time")
         for i, r in enumerate(rows):
             if "target" in r:
-                ax.plot([r["target"]] * 2, [i - 0.4, i + 0.4], color="black", lw=2,
-                        label="target" if i == 0 else None)
+                first = r is next(t for t in rows if "target" in t)
+                ax.plot([r["target"]] * 2, [i - 0.4, i + 0.4], color="black", lw=2, label="target" if first else None)
             ax.text(r["ratio"] + 0.03, i, f"{r['ratio']:.2f}", va="center")
         ax.axvline(1.0, color="#57606a", ls=":", lw=1)
         ax.set_yticks(list(y), labels)
         ax.invert_yaxis()
         ax.set_xlabel("time of cnnref.conv2d / time of torch.nn.functional.conv2d (lower is faster)")
         ax.set_xlim(0, max([2.2] + [r["ratio"] * 1.15 for r in rows]))
-        ax.legend(loc="lower right", frameon=False)
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
         fig.tight_layout()
         out = io.StringIO()
         fig.savefig(out, format="svg", metadata={"Date": None})
