@@ -48,7 +48,7 @@ def test_the_table_is_results_json_row_by_row():
         assert (int(N), dtype) == (r["N"], r["dtype"])
         assert float(ms) == pytest.approx(r["ms"]["cnnref"], abs=0.005)
         assert float(torch_ms) == pytest.approx(r["ms"]["torch"], abs=0.005)
-        assert float(gflops) == pytest.approx(r["gflops"]["cnnref"], abs=0.05)
+        assert gflops == f"{r['gflops']['cnnref']:.1f}"
         assert float(ratio) == pytest.approx(r["ratio"], abs=0.005)
         assert naive == (f"{r['ms']['naive']:.2f}" if "naive" in r["ms"] else "-")
         assert target == (f"<= {r['target']}, {'met' if r['ok'] else '**missed**'}" if "target" in r else "-")
@@ -64,8 +64,8 @@ def test_the_page_names_the_machine_and_how_to_rerun():
 def test_the_committed_results_are_computed_not_typed():
     """Ratios, GFLOP/s and verdicts agree with the times; the targets are issue 6's (the script asserts them)."""
     for r in RESULTS["conv"]:
-        assert r["ratio"] == pytest.approx(r["ms"]["cnnref"] / r["ms"]["torch"], rel=1e-3)
-        assert r["gflops"]["cnnref"] == pytest.approx(r["flops"] / r["ms"]["cnnref"] / 1e6, rel=1e-3)
+        assert r["ratio"] == pytest.approx(r["ms"]["cnnref"] / r["ms"]["torch"], rel=1e-3, abs=1e-3)
+        assert r["gflops"]["cnnref"] == pytest.approx(r["flops"] / r["ms"]["cnnref"] / 1e6, rel=1e-3, abs=0.01)
         if "target" in r:
             assert r["ok"] == (r["ratio"] <= r["target"])
     targets = {(r["case"], r["N"], r["dtype"]): r.get("target") for r in RESULTS["conv"]}
