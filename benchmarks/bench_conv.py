@@ -186,6 +186,7 @@ def timed_command(cmd, target, env=None):
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "command": " ".join(cmd), "seconds": round(seconds, 1), "returncode": proc.returncode,
+        "last_line": next((line.strip("= ") for line in reversed(proc.stdout.splitlines()) if line.strip()), ""),
         "target": target, "ok": proc.returncode == 0 and seconds < target,
     }
 
