@@ -30,17 +30,18 @@ def conv_table(results):
     """The benchmark's table in Markdown: one row per case and dtype."""
     lines = [
         "| case | N | dtype | conv2d_naive ms | conv2d ms | torch ms | conv2d GFLOP/s | torch GFLOP/s "
-        "| conv2d / torch | target |",
-        "|---|--:|---|--:|--:|--:|--:|--:|--:|---|",
+        "| conv2d / torch | target | 1 thread each, CPU time: conv2d / torch |",
+        "|---|--:|---|--:|--:|--:|--:|--:|--:|---|--:|",
     ]
     for r in results["conv"]:
         case = f"{r['case']}: {r['input']}, {r['filters']}, S = {r['S']}, P = {r['P']}"
         ratio = f"{r['ratio']:.2f}" if "ratio" in r else "-"
         target = f"<= {r['target']}, {'met' if r['ok'] else '**missed**'}" if "target" in r else "-"
         torch_gflops = f"{r['gflops']['torch']:.1f}" if "torch" in r["gflops"] else "-"
+        one_thread = f"{r['one_thread_cpu_ratio']:.2f}" if "one_thread_cpu_ratio" in r else "-"
         lines.append(
             f"| {case} | {r['N']} | {r['dtype']} | {_ms(r, 'naive')} | {_ms(r, 'cnnref')} | {_ms(r, 'torch')} "
-            f"| {r['gflops']['cnnref']:.1f} | {torch_gflops} | {ratio} | {target} |"
+            f"| {r['gflops']['cnnref']:.1f} | {torch_gflops} | {ratio} | {target} | {one_thread} |"
         )
     return "\n".join(lines)
 

@@ -43,7 +43,7 @@ def test_the_table_is_results_json_row_by_row():
     rows = table_rows(rendered(), "| case |")
     assert len(rows) == len(RESULTS["conv"])
     for cells, r in zip(rows, RESULTS["conv"]):
-        case, N, dtype, naive, ms, torch_ms, gflops, _, ratio, target = cells
+        case, N, dtype, naive, ms, torch_ms, gflops, _, ratio, target, one_thread = cells
         assert case == f"{r['case']}: {r['input']}, {r['filters']}, S = {r['S']}, P = {r['P']}"
         assert (int(N), dtype) == (r["N"], r["dtype"])
         assert float(ms) == pytest.approx(r["ms"]["cnnref"], abs=0.005)
@@ -52,6 +52,7 @@ def test_the_table_is_results_json_row_by_row():
         assert float(ratio) == pytest.approx(r["ratio"], abs=0.005)
         assert naive == (f"{r['ms']['naive']:.2f}" if "naive" in r["ms"] else "-")
         assert target == (f"<= {r['target']}, {'met' if r['ok'] else '**missed**'}" if "target" in r else "-")
+        assert one_thread == (f"{r['one_thread_cpu_ratio']:.2f}" if "one_thread_cpu_ratio" in r else "-")
 
 
 def test_the_page_names_the_machine_and_how_to_rerun():
