@@ -21,7 +21,7 @@ NOTES = [
     ("Convolutional Layer", "im", "Important Note", "Why Stride 1"),
     ("Convolutional Layer", "df", "Definition", "Zero-Padding"),
     ("Convolutional Layer", "im", "Important Note", "Why Padding?"),
-    ("Convolutional Layer", "df", "Definition", "Computing Output volume"),
+    ("Convolutional Layer", "df", "Definition", "Computing the Output Volume"),
     ("Convolutional Layer", "im", "Important Note", "Convolution Demo"),
     ("Convolutional Layer", "im", "Important Note", "Implementation as Matrix Multiplication"),
     ("Convolutional Layer", "nt", "Note", "1x1 Convolution"),
