@@ -2,7 +2,8 @@
 
 Nothing on docs/performance.md is typed by hand: at build time its markers become
 - `<!-- benchmarks:machine -->`: what measured the numbers, and when;
-- `<!-- benchmarks:conv-table -->`: one row per case of benchmarks/bench_conv.py;
+- `<!-- benchmarks:case-table -->`: the layer shapes of the benchmark's cases;
+- `<!-- benchmarks:conv-table -->`: one row per case of benchmarks/bench_conv.py and dtype;
 - `<!-- benchmarks:build-table -->`: the site build and test-suite times with their targets;
 and the chart graphs/performance/conv-vs-torch.svg is drawn (File.generated: nothing lands in docs/).
 """
@@ -26,22 +27,32 @@ def _ms(row, key):
     return f"{row['ms'][key]:.2f}" if key in row["ms"] else "-"
 
 
+def case_table(results):
+    """The layer shapes of the benchmark's cases, once each."""
+    lines = ["| case | input | filters | S | P |", "|---|---|---|--:|--:|"]
+    seen = set()
+    for r in results["conv"]:
+        if r["case"] not in seen:
+            seen.add(r["case"])
+            lines.append(f"| {r['case']} | {r['input']} | {r['filters']} | {r['S']} | {r['P']} |")
+    return "\n".join(lines)
+
+
 def conv_table(results):
     """The benchmark's table in Markdown: one row per case and dtype."""
     lines = [
-        "| case | N | dtype | conv2d_naive ms | conv2d ms | torch ms | conv2d GFLOP/s | torch GFLOP/s "
-        "| conv2d / torch | target | 1 thread each, CPU time: conv2d / torch |",
-        "|---|--:|---|--:|--:|--:|--:|--:|--:|---|--:|",
+        "| case | N | dtype | conv2d / torch | target | conv2d ms | torch ms | conv2d GFLOP/s | torch GFLOP/s "
+        "| conv2d_naive ms | 1 thread, CPU time: conv2d / torch |",
+        "|---|--:|---|--:|---|--:|--:|--:|--:|--:|--:|",
     ]
     for r in results["conv"]:
-        case = f"{r['case']}: {r['input']}, {r['filters']}, S = {r['S']}, P = {r['P']}"
         ratio = f"{r['ratio']:.2f}" if "ratio" in r else "-"
         target = f"<= {r['target']}, {'met' if r['ok'] else '**missed**'}" if "target" in r else "-"
         torch_gflops = f"{r['gflops']['torch']:.1f}" if "torch" in r["gflops"] else "-"
         one_thread = f"{r['one_thread_cpu_ratio']:.2f}" if "one_thread_cpu_ratio" in r else "-"
         lines.append(
-            f"| {case} | {r['N']} | {r['dtype']} | {_ms(r, 'naive')} | {_ms(r, 'cnnref')} | {_ms(r, 'torch')} "
-            f"| {r['gflops']['cnnref']:.1f} | {torch_gflops} | {ratio} | {target} | {one_thread} |"
+            f"| {r['case']} | {r['N']} | {r['dtype']} | {ratio} | {target} | {_ms(r, 'cnnref')} | {_ms(r, 'torch')} "
+            f"| {r['gflops']['cnnref']:.1f} | {torch_gflops} | {_ms(r, 'naive')} | {one_thread} |"
         )
     return "\n".join(lines)
 
@@ -116,7 +127,7 @@ def chart(results):
 
 def render_page(markdown, results):
     """The page with every marker replaced; an unknown marker is an error."""
-    parts = {"machine": machine, "conv-table": conv_table, "build-table": build_table}
+    parts = {"machine": machine, "case-table": case_table, "conv-table": conv_table, "build-table": build_table}
 
     def replace(match):
         name = match["name"]
