@@ -1,0 +1,137 @@
+"""Convolution as mathematics: continuous, discrete, of dice, and as a sum of impulses.
+
+Defined for the notes' section "Convolutions" (page: CNN notes, /dl/cnn/#convolutions).
+"""
+
+from dataclasses import dataclass
+from fractions import Fraction
+import numbers
+
+import numpy as np
+
+
+def _signal(f, name):
+    f = np.asarray(f)
+    if f.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D sequence, got shape {f.shape}")
+    if f.size == 0:
+        raise ValueError(f"{name} is empty")
+    if f.dtype == object:
+        if not all(isinstance(v, numbers.Number) for v in f):
+            raise TypeError(f"{name} must hold numbers")
+    elif f.dtype == bool or not np.issubdtype(f.dtype, np.number):
+        raise TypeError(f"{name} must hold numbers, got an array of dtype {f.dtype}")
+    return f
+
+
+def impulse_responses(f, g):
+    """The shifted, scaled copies of g whose sum is f * g: row m is f[m] * g shifted by m.
+
+    f is a sum of impulses f[m] * delta[n - m]; each impulse answers with a copy of g scaled by f[m] and
+    shifted by m, so by superposition (f * g)[n] = sum over m of row m.
+
+    >>> impulse_responses([1, 2], [1, 1, 1])
+    array([[1, 1, 1, 0],
+           [0, 2, 2, 2]])
+    """
+    f, g = _signal(f, "f"), _signal(g, "g")
+    dtype = object if object in (f.dtype, g.dtype) else np.result_type(f, g)
+    rows = np.zeros((f.size, f.size + g.size - 1), dtype=dtype)
+    for m, fm in enumerate(f):
+        rows[m, m : m + g.size] = fm * g  # one impulse's response
+    return rows
+
+
+def convolve(f, g):
+    """Full discrete convolution (f * g)[n] = sum_m f[m] g[n - m], of length len(f) + len(g) - 1.
+
+    The same values as numpy.convolve; it also works on exact numbers (fractions.Fraction).
+
+    >>> convolve([1, 2, 3], [0, 1, 0.5])
+    array([0. , 1. , 2.5, 4. , 1.5])
+    """
+    rows = impulse_responses(f, g)
+    return rows.sum(axis=0)
+
+
+def convolve_continuous(f, g, x, lo=-10.0, hi=10.0, n=4000):
+    """(f * g)(x) = integral of f(t) g(x - t) dt, by the midpoint rule on n cells of [lo, hi].
+
+    f and g are Python functions of a NumPy array; x is a number or an array of points.
+    The integral is only as good as the grid: [lo, hi] must hold the support of f.
+
+    >>> box = lambda t: (abs(t) <= 0.5).astype(float)
+    >>> round(float(convolve_continuous(box, box, 0.0)), 3)   # box * box is a triangle of height 1
+    1.0
+    """
+    if not (callable(f) and callable(g)):
+        raise TypeError("f and g must be functions of a NumPy array")
+    if not hi > lo:
+        raise ValueError(f"the integration interval needs lo < hi, got [{lo}, {hi}]")
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"n must be a whole number of cells >= 1, got {n!r}")
+    x = np.asarray(x, dtype=float)
+    dt = (hi - lo) / n
+    t = lo + dt * (np.arange(n) + 0.5)  # the cells' midpoints
+    values = np.asarray(f(t), dtype=float) * np.asarray(g(x[..., None] - t), dtype=float)  # (..., n)
+    return dt * values.sum(axis=-1)
+
+
+@dataclass(frozen=True)
+class Pmf:
+    """A probability mass function on the integers start, start + 1, ..., start + len(p) - 1.
+
+    >>> die = dice_pmf(exact=True)
+    >>> die[3], die[7]
+    (Fraction(1, 6), 0)
+    """
+
+    start: int
+    p: np.ndarray
+
+    @property
+    def support(self):
+        """The integers the probabilities belong to."""
+        return np.arange(self.start, self.start + len(self.p))
+
+    def __getitem__(self, value):
+        i = value - self.start
+        return self.p[i] if 0 <= i < len(self.p) else 0
+
+    def __len__(self):
+        return len(self.p)
+
+
+def dice_pmf(faces=6, exact=False):
+    """The PMF of one fair die with faces 1..faces (exact Fractions when exact=True)."""
+    if isinstance(faces, bool) or not isinstance(faces, numbers.Integral) or faces < 1:
+        raise ValueError(f"a die needs a whole number of faces >= 1, got {faces!r}")
+    p = np.array([Fraction(1, faces)] * faces, dtype=object) if exact else np.full(faces, 1 / faces)
+    return Pmf(1, p)
+
+
+def convolve_pmf(a, b):
+    """The PMF of X + Y for independent X ~ a and Y ~ b: the supports' starts add, the masses convolve.
+
+    >>> two = convolve_pmf(dice_pmf(exact=True), dice_pmf(exact=True))
+    >>> two.start, two[4], two[7]
+    (2, Fraction(1, 12), Fraction(1, 6))
+    """
+    if not (isinstance(a, Pmf) and isinstance(b, Pmf)):
+        raise TypeError("convolve_pmf takes two Pmf objects, e.g. dice_pmf()")
+    return Pmf(a.start + b.start, convolve(a.p, b.p))
+
+
+def sum_of_dice(n, faces=6, exact=False):
+    """The PMF of the sum of n fair dice: the one-die PMF convolved with itself n - 1 times.
+
+    >>> [int(36 * p) for p in sum_of_dice(2, exact=True).p]   # 36 P(sum = s) for s = 2..12
+    [1, 2, 3, 4, 5, 6, 5, 4, 3, 2, 1]
+    """
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"n must be a whole number of dice >= 1, got {n!r}")
+    die = dice_pmf(faces, exact)
+    total = die
+    for _ in range(n - 1):
+        total = convolve_pmf(total, die)
+    return total

@@ -1,0 +1,61 @@
+"""The fully connected layer: every neuron sees every activation of the previous volume.
+
+Defined for the notes' section "Fully Connected (FC) Layer" (page: CNN notes, /dl/cnn/#fully-connected-fc-layer).
+"""
+
+import math
+
+import numpy as np
+
+from cnnref import _checks
+
+
+def fc(X, W, b):
+    """Scores W @ x + b of the volume X flattened in C order: W (K, H*W*D), b (K,) -> (K,).
+
+    X may be a volume (H, W, D) or a vector (n,); a leading batch axis, (N, H, W, D) or (N, n),
+    gives (N, K).
+
+    >>> fc(np.ones((2, 2, 1)), np.arange(8.0).reshape(2, 4), np.array([0.0, 1.0]))
+    array([ 6., 23.])
+    """
+    X = _checks.as_volume(X, ndims=(1, 2, 3, 4))
+    W = _checks.as_volume(W, "W", ndims=(2,))
+    K, n = W.shape
+    b = _checks.bias(b, K, _checks.float_type(X, W))
+    batched = X.ndim in (2, 4)
+    inputs = math.prod(X.shape[1:] if batched else X.shape)
+    if inputs != n:
+        shape = X.shape[1:] if batched else X.shape
+        raise ValueError(
+            f"W {W.shape} expects {n} inputs per example, but X has {'x'.join(map(str, shape))} = {inputs}"
+        )
+    x = X.reshape(X.shape[0], n) if batched else X.reshape(n)
+    return x @ W.T + b
+
+
+class FCLayer:
+    """An FC layer of K neurons (weights drawn by a Net)."""
+
+    kind = "FC"
+
+    def __init__(self, K, W=None, b=None):
+        self.K = _checks.hyper(K, "K", 1)
+        self.W, self.b = W, b
+
+    def output_shape(self, input_shape):
+        return (self.K,)
+
+    def n_params(self, input_shape):
+        return (math.prod(input_shape) + 1) * self.K
+
+    def init(self, input_shape, rng):
+        n = math.prod(input_shape)
+        self.W = rng.normal(0.0, np.sqrt(2.0 / n), (self.K, n))
+        self.b = np.zeros(self.K)
+
+    def __call__(self, X):
+        return fc(X, self.W, self.b)
+
+    def __repr__(self):
+        return f"FCLayer(K={self.K})"
