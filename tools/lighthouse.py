@@ -82,8 +82,10 @@ def lost_points(report: dict) -> list[dict]:
         for ref in report["categories"][cat]["auditRefs"]:
             audit = audits[ref["id"]]
             if ref.get("weight", 0) > 0 and audit.get("score") is not None and audit["score"] < 1:
+                items = (audit.get("details") or {}).get("items") or []
+                nodes = [i["node"].get("selector") or i["node"].get("snippet") for i in items if isinstance(i.get("node"), dict)]
                 found.append({"category": cat, "id": ref["id"], "title": audit["title"], "score": audit["score"],
-                              "weight": ref["weight"], "value": audit.get("displayValue", "")})
+                              "weight": ref["weight"], "value": audit.get("displayValue", ""), "nodes": nodes[:5]})
     # Opportunities and diagnostics do not carry weight but say what to fix for performance.
     for audit in audits.values():
         details = audit.get("details") or {}
@@ -149,7 +151,8 @@ def main(argv=None) -> int:
                 if summary["median"][cat] < target:
                     missed.append(f"{page} {form} {cat}: {summary['median'][cat]:g} < {target}")
             for audit in summary["lost_points_in_median_run"]:
-                print(f"      - {audit['category']}: {audit['id']} ({audit['title']}) score {audit['score']} {audit['value']}")
+                print(f"      - {audit['category']}: {audit['id']} ({audit['title']}) score {audit['score']} {audit['value']}"
+                      + "".join(f"\n          {node}" for node in audit.get("nodes", [])))
     print("\ntargets: " + ("all met" if not missed else "MISSED:\n  " + "\n  ".join(missed)))
 
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from sitecheck import DESKTOP, GENERIC_ALT, PHONE, LinkChecker, Visitor, unavailable
+from sitecheck import AXE_TAGS, DESKTOP, GENERIC_ALT, PHONE, LinkChecker, Visitor, unavailable
 from static_server import StaticServer
 
 BAD_PAGE = r"""<!doctype html>
@@ -31,6 +31,7 @@ BAD_PAGE = r"""<!doctype html>
 <h2>Layout</h2>
 <div id="wide" style="width: 600px">a box wider than a phone</div>
 <p id="faint" style="color: #eeeeee; background: #ffffff">text too faint to read</p>
+<div role="dialog" id="nameless">a dialog with no name</div>
 </main>
 <script>console.error("a console error"); throw new Error("an uncaught error");</script>
 </body></html>
@@ -101,6 +102,7 @@ def test_axe_and_overflow_name_the_element(bad):
     ids = {v["id"]: v for v in shown.axe}
     assert "color-contrast" in ids and "#faint" in ids["color-contrast"]["nodes"][0]["target"], shown.axe
     assert "image-alt" in ids and "svg-img-alt" in ids, sorted(ids)
+    assert "aria-dialog-name" in ids and not set(ids["aria-dialog-name"]["tags"]) & set(AXE_TAGS)
     assert shown.overflow["scrollWidth"] <= DESKTOP
     assert phone.overflow["width"] == PHONE and phone.overflow["scrollWidth"] > PHONE
     assert any(c.startswith("div#wide") for c in phone.overflow["culprits"]), phone.overflow["culprits"]
