@@ -96,6 +96,19 @@ def lost_points(report: dict) -> list[dict]:
     return found
 
 
+def diagnostics(report: dict) -> dict:
+    """Where the main thread's time goes: what to change when performance misses its target."""
+    audits = report["audits"]
+    items = lambda audit: (audits[audit].get("details") or {}).get("items") or []  # noqa: E731
+    return {
+        "dom_elements": audits["dom-size"].get("numericValue"),
+        "main_thread_ms": {i["groupLabel"]: round(i["duration"]) for i in items("mainthread-work-breakdown")},
+        "long_tasks": [f"{i['url']} {i['duration']:.0f} ms" for i in items("long-tasks")[:6]],
+        "script_time_ms": {i["url"]: round(i["total"]) for i in items("bootup-time")[:4]},
+        "bytes": audits["total-byte-weight"].get("numericValue"),
+    }
+
+
 def summarize(reports: list[dict]) -> dict:
     scores = [{c: round(r["categories"][c]["score"] * 100) for c in CATEGORIES} for r in reports]
     median = {c: statistics.median(s[c] for s in scores) for c in CATEGORIES}
@@ -107,6 +120,7 @@ def summarize(reports: list[dict]) -> dict:
         "runs": scores,
         "median_metrics": {m: round(v, 3) for m, v in metrics.items()},
         "lost_points_in_median_run": lost_points(reports[middle]),
+        "diagnostics_of_median_run": diagnostics(reports[middle]),
         "warnings": sorted({w for r in reports for w in r.get("runWarnings", [])}),
     }
 
@@ -150,6 +164,9 @@ def main(argv=None) -> int:
             for cat, target in TARGETS[form].items():
                 if summary["median"][cat] < target:
                     missed.append(f"{page} {form} {cat}: {summary['median'][cat]:g} < {target}")
+            if summary["median"]["performance"] < TARGETS[form]["performance"]:
+                for key, value in summary["diagnostics_of_median_run"].items():
+                    print(f"      {key}: {value}")
             for audit in summary["lost_points_in_median_run"]:
                 print(f"      - {audit['category']}: {audit['id']} ({audit['title']}) score {audit['score']} {audit['value']}"
                       + "".join(f"\n          {node}" for node in audit.get("nodes", [])))
