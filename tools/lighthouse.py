@@ -29,8 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
-from sitecheck import base_path  # noqa: E402
-from static_server import StaticServer  # noqa: E402
+from sitecheck import base_path
+from static_server import StaticServer
 
 LIGHTHOUSE = "lighthouse@12.2.3"
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
@@ -69,7 +69,7 @@ def run_lighthouse(url: str, form: str, out: Path, chrome: str) -> dict:
     if form == "desktop":
         cmd.append("--preset=desktop")
     env = {**os.environ, "CHROME_PATH": chrome}
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
     if done.returncode != 0 or not out.is_file():
         raise RuntimeError(f"lighthouse failed on {url} ({form}):\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
     return json.loads(out.read_text())
@@ -99,7 +99,7 @@ def lost_points(report: dict) -> list[dict]:
 def diagnostics(report: dict) -> dict:
     """Where the main thread's time goes: what to change when performance misses its target."""
     audits = report["audits"]
-    items = lambda audit: (audits[audit].get("details") or {}).get("items") or []  # noqa: E731
+    items = lambda audit: (audits[audit].get("details") or {}).get("items") or []
     return {
         "dom_elements": audits["dom-size"].get("numericValue"),
         "main_thread_ms": {i["groupLabel"]: round(i["duration"]) for i in items("mainthread-work-breakdown")},
@@ -136,7 +136,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     chrome = os.environ.get("CHROME_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-    version = subprocess.run([chrome, "--version"], capture_output=True, text=True).stdout.strip()
+    version = subprocess.run([chrome, "--version"], capture_output=True, text=True, check=False).stdout.strip()
     with tempfile.TemporaryDirectory(prefix="lighthouse-") as tmp:
         site = args.site
         if site is None:
@@ -175,7 +175,7 @@ def main(argv=None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({
         "tool": LIGHTHOUSE, "chromium": version, "chrome_flags": CHROME_FLAGS,
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "served": "tests/browser/static_server.py, gzip, 127.0.0.1", "runs_per_setting": args.runs,
         "targets": TARGETS, "missed": missed, "results": results,
     }, indent=2) + "\n")

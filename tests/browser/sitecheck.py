@@ -48,7 +48,7 @@ def discover_pages(site_dir: Path) -> list[str]:
     pages = []
     for html in sorted(Path(site_dir).rglob("*.html")):
         rel = html.relative_to(site_dir).as_posix()
-        pages.append("/" + (rel[: -len("index.html")] if rel.endswith("index.html") else rel))
+        pages.append("/" + (rel.removesuffix("index.html")))
     return pages
 
 
@@ -377,4 +377,4 @@ class LinkChecker:
         return found
 
 
-GENERIC_ALT = re.compile(r"^(image( title)?|img|picture|photo|figure|graph|alt|todo|\S+\.(svg|png|jpe?g|gif))$", re.I)
+GENERIC_ALT = re.compile(r"^(image( title)?|img|picture|photo|figure|graph|alt|todo|\S+\.(svg|png|jpe?g|gif))$", re.IGNORECASE)

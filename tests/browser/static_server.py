@@ -48,7 +48,7 @@ class Handler(BaseHTTPRequestHandler):
         self.root, self.base, self.gzip, self.cache = root, base, gzip, cache
         super().__init__(*args, **kwargs)
 
-    def log_message(self, format, *args):  # noqa: A002 (the base class's name)
+    def log_message(self, format, *args):
         pass
 
     def do_HEAD(self):

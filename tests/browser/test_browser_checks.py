@@ -9,7 +9,17 @@ import urllib.error
 import urllib.request
 
 import pytest
-from sitecheck import AXE_TAGS, DESKTOP, GENERIC_ALT, PHONE, LinkChecker, Visitor, unavailable
+from sitecheck import (
+    AXE,
+    AXE_TAGS,
+    DESKTOP,
+    GENERIC_ALT,
+    LIGHTHOUSE_RULES,
+    PHONE,
+    LinkChecker,
+    Visitor,
+    unavailable,
+)
 from static_server import StaticServer
 
 BAD_PAGE = r"""<!doctype html>
@@ -135,3 +145,18 @@ def test_no_browser_fails_in_ci_and_skips_locally(monkeypatch):
     monkeypatch.setenv("CI", "")
     with pytest.raises(pytest.skip.Exception, match="no Chromium found"):
         unavailable("no Chromium found")
+
+
+def test_the_rule_lists_name_real_axe_rules(browser):
+    """A misspelt rule id would make the Lighthouse-rules test pass without checking anything."""
+    page = browser.new_page()
+    try:
+        page.set_content("<!doctype html><title>axe</title>")
+        page.add_script_tag(content=AXE.read_text())
+        rules = page.evaluate("() => axe.getRules().map(r => [r.ruleId, r.tags])")
+    finally:
+        page.close()
+    ids = {rule for rule, _ in rules}
+    assert LIGHTHOUSE_RULES <= ids, f"not axe-core rules: {sorted(LIGHTHOUSE_RULES - ids)}"
+    tagged = {rule for rule, tags in rules if set(tags) & set(AXE_TAGS)}
+    assert {"color-contrast", "image-alt", "link-in-text-block", "frame-title"} <= tagged

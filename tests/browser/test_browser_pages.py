@@ -5,7 +5,17 @@ setting (desktop light, desktop dark, 375 px) and every test asserts one propert
 """
 
 import pytest
-from sitecheck import AXE_TAGS, DESKTOP, GENERIC_ALT, LIGHTHOUSE_RULES, PHONE, LinkChecker, discover_pages, site_pages, sitemap_pages
+from sitecheck import (
+    AXE_TAGS,
+    DESKTOP,
+    GENERIC_ALT,
+    LIGHTHOUSE_RULES,
+    PHONE,
+    LinkChecker,
+    discover_pages,
+    site_pages,
+    sitemap_pages,
+)
 
 SETTINGS = [("light", DESKTOP), ("dark", DESKTOP), ("light", PHONE)]
 SETTING_IDS = ["light", "dark", "phone"]
