@@ -132,31 +132,23 @@ const describe = (el) => {
 
 # Dark and light are told apart by the page background's luminance, not only by the attribute.
 SCHEME_JS = r"""
-async (want) => {
-  const luminance = () => {
-    for (const el of [document.body, document.documentElement]) {
-      const m = getComputedStyle(el).backgroundColor.match(/[\d.]+/g);
-      if (m && !(m.length === 4 && +m[3] === 0)) {
-        const [r, g, b] = m.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
-        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-      }
-    }
-    return 1;  // transparent everywhere: the canvas is white
-  };
-  const form = document.querySelector('form[data-md-component="palette"]');
-  const clicks = [];
-  for (let i = 0; form && i < 4 && (luminance() < 0.3) !== (want === 'dark'); i++) {
-    const label = [...form.querySelectorAll('label')].find(l => !l.hidden && l.getClientRects().length);
-    if (!label) break;
-    clicks.push(label.getAttribute('title') || label.textContent.trim());
-    label.click();
-    await new Promise(r => setTimeout(r, 50));
-  }
+async () => {
   await Promise.all(document.getAnimations().map(a => a.finished.catch(() => null)));
-  return {scheme: document.body.getAttribute('data-md-color-scheme'), luminance: luminance(),
-          toggle: !!form, clicks};
+  let luminance = 1;  // transparent everywhere: the canvas is white
+  for (const el of [document.body, document.documentElement]) {
+    const m = getComputedStyle(el).backgroundColor.match(/[\d.]+/g);
+    if (m && !(m.length === 4 && +m[3] === 0)) {
+      const [r, g, b] = m.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+      luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      break;
+    }
+  }
+  return {scheme: document.body.getAttribute('data-md-color-scheme'), luminance,
+          toggle: !!document.querySelector('form[data-md-component="palette"]')};
 }
 """
+# Material's palette toggle: the one label not hidden switches to the next palette.
+TOGGLE = 'form[data-md-component="palette"] label:not([hidden])'
 
 COLLECT_JS = DESCRIBE_JS + r"""
 async () => {
@@ -288,7 +280,8 @@ class Visitor:
 
     def load(self, path: str, scheme: str, width: int) -> Visit:
         visit = Visit(path, scheme, width, self.url(path))
-        context = self.browser.new_context(viewport={"width": width, "height": 800}, color_scheme=scheme)
+        # The system prefers light; the dark visit switches with the page's own toggle.
+        context = self.browser.new_context(viewport={"width": width, "height": 800}, color_scheme="light")
         try:
             context.on("request", lambda r: visit.requests.append(r.url))
             context.route(lambda url: not self.local(url), lambda route: route.abort("blockedbyclient"))
@@ -304,7 +297,7 @@ class Visitor:
                 visit.failed.append(f"HTTP {response and response.status} for the page itself")
             page.wait_for_load_state("networkidle")
             page.evaluate("() => document.fonts.ready.then(() => null)")
-            visit.palette = page.evaluate(SCHEME_JS, "dark" if scheme == "dark" else "light")
+            visit.palette = self.switch_scheme(page, dark=scheme == "dark")
             visit.shown = page.evaluate(COLLECT_JS)
             page.evaluate(OPEN_DETAILS_JS)
             visit.overflow = page.evaluate(OVERFLOW_JS)
@@ -314,6 +307,17 @@ class Visitor:
         finally:
             context.close()
         return visit
+
+    @staticmethod
+    def switch_scheme(page, dark: bool) -> dict:
+        """Click the palette toggle, as a reader does, until the page is dark (or light)."""
+        palette, clicks = page.evaluate(SCHEME_JS), []
+        while palette["toggle"] and (palette["luminance"] < 0.3) != dark and len(clicks) < 4:
+            toggle = page.locator(TOGGLE).first
+            clicks.append(toggle.get_attribute("title") or toggle.inner_text())
+            toggle.click()
+            palette = page.evaluate(SCHEME_JS)
+        return {**palette, "clicks": clicks}
 
 
 # --- Links ----------------------------------------------------------------------------------------

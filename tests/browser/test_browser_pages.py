@@ -104,6 +104,7 @@ def test_axe_finds_no_wcag_a_or_aa_violation(visit, page_path, scheme):
     if scheme == "dark":
         light = visit(page_path, "light").palette
         assert palette["toggle"], f"{shown.name}: no palette toggle, so no dark scheme to test"
+        assert palette["clicks"], f"{shown.name}: the page was dark before the toggle was clicked"
         assert palette["scheme"] != light["scheme"] and palette["luminance"] < 0.3, (
             f"{shown.name}: the dark scheme did not apply: data-md-color-scheme {palette['scheme']!r} "
             f"(light: {light['scheme']!r}), background luminance {palette['luminance']:.2f}"
