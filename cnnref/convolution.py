@@ -103,7 +103,11 @@ class Pmf:
 
 
 def dice_pmf(faces=6, exact=False):
-    """The PMF of one fair die with faces 1..faces (exact Fractions when exact=True)."""
+    """The PMF of one fair die: P(x) = 1/faces for x = 1..faces (exact Fractions when exact=True).
+
+    >>> dice_pmf(exact=True)[6], float(dice_pmf()[6] * 6)
+    (Fraction(1, 6), 1.0)
+    """
     if isinstance(faces, bool) or not isinstance(faces, numbers.Integral) or faces < 1:
         raise ValueError(f"a die needs a whole number of faces >= 1, got {faces!r}")
     p = np.array([Fraction(1, faces)] * faces, dtype=object) if exact else np.full(faces, 1 / faces)

@@ -43,6 +43,11 @@ def crop_scores(net, image, stride):
 
     Returns a grid (n_i, n_j, K) of the net's outputs, crop (i, j) starting at (i*stride, j*stride);
     n = (image size - crop size)/stride + 1 must be whole.
+
+    >>> from cnnref import alexnet_like
+    >>> net = alexnet_like(input_size=64, depths=(2, 2, 2, 2, 2), fc_sizes=(4, 4), classes=3)
+    >>> crop_scores(net, np.zeros((128, 128, 3)), stride=32).shape   # (128 - 64)/32 + 1 = 3 crops a side
+    (3, 3, 3)
     """
     image = _checks.as_volume(image, "image", ndims=(3,))
     h, w, _ = net.input_shape
@@ -59,6 +64,14 @@ def slide(conv_net, image, stride=None):
     With stride equal to the net's total stride this is one forward pass of the converted net. A stride
     that divides the total stride T takes (T/stride)^2 passes, one per shift of the image, whose score
     maps interleave.
+
+    >>> from cnnref import alexnet_like
+    >>> net = alexnet_like(input_size=64, depths=(2, 2, 2, 2, 2), fc_sizes=(4, 4), classes=3)
+    >>> image = np.random.default_rng(0).normal(size=(128, 128, 3))
+    >>> np.allclose(slide(net.to_conv(), image), crop_scores(net, image, 32))   # one pass == 9 crops
+    True
+    >>> slide(net.to_conv(), image, stride=16).shape   # 4 shifted passes: (128 - 64)/16 + 1 = 5
+    (5, 5, 3)
     """
     image = _checks.as_volume(image, "image", ndims=(3,))
     T = conv_net.total_stride

@@ -16,7 +16,11 @@ from cnnref.relu import ReLULayer
 
 
 def volume(shape):
-    """A shape written as the notes write volumes: (H, W, D) -> '32x32x3' (width x height x depth)."""
+    """A shape written as the notes write volumes, width x height x depth; a vector (n,) is 1x1xn.
+
+    >>> volume((32, 32, 3)), volume((10,))
+    ('32x32x3', '1x1x10')
+    """
     if len(shape) == 1:
         return f"1x1x{shape[0]}"
     H, W, D = shape

@@ -58,7 +58,11 @@ def avg_pool(X, F=2, S=2):
 
 
 class PoolLayer:
-    """The POOL layer: F x F windows at stride S, max (or "avg"); zero parameters."""
+    """The POOL layer: F x F windows at stride S, max (or "avg"); zero parameters; depth unchanged.
+
+    >>> PoolLayer(F=2, S=2).output_shape((32, 32, 12))   # the notes' CIFAR-10 POOL layer
+    (16, 16, 12)
+    """
 
     kind = "POOL"
 

@@ -19,7 +19,11 @@ def relu(X):
 
 
 class ReLULayer:
-    """The RELU layer: no parameters, output volume = input volume."""
+    """The RELU layer: no parameters, output volume = input volume.
+
+    >>> ReLULayer().output_shape((32, 32, 12))
+    (32, 32, 12)
+    """
 
     kind = "RELU"
 

@@ -1,0 +1,223 @@
+"""Typeset every formula of the site at build time with KaTeX: no request leaves the site.
+
+pymdownx.arithmatex (generic mode) wraps the math of Markdown pages in
+``<span class="arithmatex">\\(...\\)</span>`` and ``<div class="arithmatex">\\[...\\]</div>``;
+mkdocs-jupyter leaves notebook math raw (``$...$``, ``$$...$$``, mkdocs-jupyter issue 227) for a
+MathJax it links from a CDN (hooks/notebook_pages.py removes that link). This hook:
+
+- collects the formulas of each page and has one Node process per build (tools/katex_render.js,
+  KaTeX from node_modules, installed by ``npm ci``) render them all, HTML plus MathML;
+- fails the build, naming the page and the formula, when KaTeX cannot parse a formula;
+- in notebook pages, typesets the math of Markdown cells, Markdown outputs and LaTeX outputs;
+- ships KaTeX's stylesheet and fonts from node_modules/ (never committed) under assets/katex/ and
+  links the stylesheet only from pages that have math.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from bs4 import BeautifulSoup, NavigableString
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File
+from mkdocs.utils import get_relative_url
+
+log = logging.getLogger("mkdocs.hooks.katex_math")
+
+ROOT = Path(__file__).resolve().parent.parent
+RENDERER = ROOT / "tools" / "katex_render.js"
+KATEX_DIST = ROOT / "node_modules" / "katex" / "dist"
+ASSETS = "assets/katex"
+STYLESHEET = f"{ASSETS}/katex.min.css"
+
+# pymdownx.arithmatex output (generic mode); the TeX inside is HTML-escaped text.
+ARITHMATEX = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.DOTALL)
+# Raw math in notebook Markdown: display forms first, then inline; \$ is a literal dollar.
+RAW_MATH = re.compile(
+    r"(?<!\\)\$\$(?P<dd>.+?)(?<!\\)\$\$"
+    r"|\\\[(?P<sq>.+?)\\\]"
+    r"|(?P<env>\\begin\{(?P<name>[a-zA-Z*]+)\}.+?\\end\{(?P=name)\})"
+    r"|\\\((?P<rd>.+?)\\\)"
+    r"|(?<![\\$])\$(?P<d>[^\s$](?:[^$]*?[^\s\\$])?)\$(?!\$)",
+    re.DOTALL,
+)
+NOTEBOOK_MATH = ("jp-RenderedMarkdown", "jp-RenderedLatex")
+SKIP_TAGS = {"code", "pre", "script", "style", "kbd", "samp"}
+
+
+class Renderer:
+    """One `node tools/katex_render.js` process: formulas in, HTML out, a page at a time."""
+
+    def __init__(self) -> None:
+        node = shutil.which("node")
+        if node is None:
+            raise PluginError("katex_math: `node` not found; install Node 20 (the site renders math with KaTeX at build time)")
+        if not (KATEX_DIST / "katex.min.css").is_file():
+            raise PluginError(f"katex_math: {KATEX_DIST} is missing; run `npm ci` (or `make build`)")
+        self.process = subprocess.Popen(
+            [node, str(RENDERER)],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+
+    def render(self, formulas: list[tuple[str, bool]]) -> list[dict]:
+        request = json.dumps([{"tex": tex, "display": display} for tex, display in formulas])
+        self.process.stdin.write(request + "\n")
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline()
+        if not answer:
+            raise PluginError(f"katex_math: {RENDERER.name} exited with code {self.process.wait()}")
+        return json.loads(answer)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+_renderer: Renderer | None = None
+_pages_with_math: set[str] = set()
+
+
+def _typeset(formulas: list[tuple[str, bool]], page) -> list[str]:
+    """KaTeX HTML for each (tex, display) formula of `page`; a formula that fails stops the build."""
+    global _renderer
+    if not formulas:
+        return []
+    if _renderer is None:
+        _renderer = Renderer()
+    results = _renderer.render(formulas)
+    errors = [f"  {tex!r}: {r['error']}" for (tex, _), r in zip(formulas, results) if "error" in r]
+    if errors:
+        raise PluginError(f"katex_math: cannot typeset {len(errors)} formula(s) in {page.file.src_uri}:\n" + "\n".join(errors))
+    _pages_with_math.add(page.file.src_uri)
+    out = []
+    for (_, display), result in zip(formulas, results):
+        if display:
+            # Wide formulas scroll inside their own box (a keyboard can reach it), not the page.
+            out.append(f'<div class="katex-block" tabindex="0">{result["html"]}</div>')
+        else:
+            out.append(result["html"])
+    return out
+
+
+def _strip_delimiters(tex: str) -> tuple[str, bool]:
+    """arithmatex's body -> (TeX, display?)."""
+    tex = html.unescape(tex).strip()
+    if tex.startswith("\\(") and tex.endswith("\\)"):
+        return tex[2:-2].strip(), False
+    if tex.startswith("\\[") and tex.endswith("\\]"):
+        return tex[2:-2].strip(), True
+    return tex, True  # a bare \begin{...}...\end{...} environment
+
+
+def _markdown_page(content: str, page) -> str:
+    matches = list(ARITHMATEX.finditer(content))
+    if not matches:
+        return content
+    formulas = []
+    for m in matches:
+        tex, display = _strip_delimiters(m.group(2))
+        formulas.append((tex, display or m.group(1) == "div"))
+    rendered = iter(_typeset(formulas, page))
+    return ARITHMATEX.sub(lambda m: next(rendered), content)
+
+
+def _raw_formulas(text: str) -> list[tuple[re.Match, str, bool]]:
+    found = []
+    for m in RAW_MATH.finditer(text):
+        if m.group("dd") is not None:
+            found.append((m, m.group("dd"), True))
+        elif m.group("sq") is not None:
+            found.append((m, m.group("sq"), True))
+        elif m.group("env") is not None:
+            found.append((m, m.group("env"), True))
+        elif m.group("rd") is not None:
+            found.append((m, m.group("rd"), False))
+        else:
+            found.append((m, m.group("d"), False))
+    return found
+
+
+def _notebook_page(content: str, page) -> str:
+    soup = BeautifulSoup(content, "html.parser")
+    targets = []  # (text node, [(match, tex, display)])
+    for cls in NOTEBOOK_MATH:
+        for block in soup.find_all(class_=cls):
+            for node in block.find_all(string=True):
+                if any(parent.name in SKIP_TAGS for parent in node.parents):
+                    continue
+                found = _raw_formulas(str(node))
+                if found:
+                    targets.append((node, found))
+    if not targets:
+        return str(soup)
+    formulas = [(tex.strip(), display) for _, found in targets for _, tex, display in found]
+    rendered = iter(_typeset(formulas, page))
+    for node, found in targets:
+        text, pieces, end = str(node), [], 0
+        for m, _, _ in found:
+            pieces.append(html.escape(text[end : m.start()], quote=False))
+            pieces.append(next(rendered))
+            end = m.end()
+        pieces.append(html.escape(text[end:], quote=False))
+        parent = node.parent
+        only_display = all(display for _, _, display in found) and not RAW_MATH.sub("", text).strip()
+        if parent.name == "p" and len(parent.contents) == 1 and only_display:
+            node = parent  # a paragraph that is only display math: no <div> inside a <p>
+        node.replace_with(BeautifulSoup("".join(pieces), "html.parser"))
+    return str(soup)
+
+
+# MkDocs events ------------------------------------------------------------------------------------
+
+
+def on_pre_build(config) -> None:
+    _pages_with_math.clear()
+
+
+def on_files(files, config):
+    """KaTeX's stylesheet and fonts, straight from node_modules/, become files of the site."""
+    if not (KATEX_DIST / "katex.min.css").is_file():
+        raise PluginError(f"katex_math: {KATEX_DIST} is missing; run `npm ci` (or `make build`)")
+    for path in [KATEX_DIST / "katex.min.css", *sorted((KATEX_DIST / "fonts").iterdir())]:
+        uri = f"{ASSETS}/{path.relative_to(KATEX_DIST).as_posix()}"
+        files.append(File.generated(config, uri, abs_src_path=str(path)))
+    return files
+
+
+def on_page_content(content: str, page, config, files) -> str:
+    if page.file.src_uri.endswith(".ipynb"):
+        return _notebook_page(content, page)
+    return _markdown_page(content, page)
+
+
+def on_post_page(output: str, page, config) -> str:
+    if page.file.src_uri not in _pages_with_math:
+        return output
+    href = get_relative_url(STYLESHEET, page.url)
+    return output.replace("</head>", f'<link rel="stylesheet" href="{href}">\n</head>', 1)
+
+
+def _shutdown(*args, **kwargs) -> None:
+    global _renderer
+    if _renderer is not None:
+        _renderer.close()
+        _renderer = None
+
+
+on_post_build = _shutdown
+on_build_error = _shutdown
+on_shutdown = _shutdown
