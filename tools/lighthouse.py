@@ -119,6 +119,8 @@ def summarize(reports: list[dict]) -> dict:
         "median": median,
         "runs": scores,
         "median_metrics": {m: round(v, 3) for m, v in metrics.items()},
+        # Lighthouse's CPU benchmark of this machine (a typical desktop scores 1000-2500; lower is slower).
+        "benchmark_index": [round(r["environment"]["benchmarkIndex"]) for r in reports],
         "lost_points_in_median_run": lost_points(reports[middle]),
         "diagnostics_of_median_run": diagnostics(reports[middle]),
         "warnings": sorted({w for r in reports for w in r.get("runWarnings", [])}),
@@ -164,6 +166,7 @@ def main(argv=None) -> int:
             for cat, target in TARGETS[form].items():
                 if summary["median"][cat] < target:
                     missed.append(f"{page} {form} {cat}: {summary['median'][cat]:g} < {target}")
+            print(f"      benchmarkIndex of this machine: {summary['benchmark_index']}")
             if summary["median"]["performance"] < TARGETS[form]["performance"]:
                 for key, value in summary["diagnostics_of_median_run"].items():
                     print(f"      {key}: {value}")
