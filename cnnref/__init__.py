@@ -24,3 +24,15 @@ __all__ = [
     "fc", "fc_to_conv", "im2col", "impulse_responses", "max_pool", "output_size", "pool_output_size",
     "relu", "slide", "sum_of_dice", "volume", "zero_pad",
 ]
+
+# Backward passes and the loss: training (beyond the notes' forward pass)
+from cnnref.fully_connected import fc_backward  # noqa: E402
+from cnnref.im2col import col2im, conv2d_backward  # noqa: E402
+from cnnref.loss import softmax_loss  # noqa: E402
+from cnnref.pooling import avg_pool_backward, max_pool_backward  # noqa: E402
+from cnnref.relu import relu_backward  # noqa: E402
+
+__all__ += [
+    "avg_pool_backward", "col2im", "conv2d_backward", "fc_backward", "max_pool_backward", "relu_backward",
+    "softmax_loss",
+]

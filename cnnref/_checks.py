@@ -61,3 +61,11 @@ def bias(b, K, dtype):
 def float_type(*arrays):
     """Result dtype of a layer: float32 stays float32, integers become float64."""
     return np.result_type(*arrays, np.float32)
+
+
+def cached(layer):
+    """The input X kept by layer.forward(X), which layer.backward(dV) needs."""
+    X = getattr(layer, "X", None)
+    if X is None:
+        raise RuntimeError(f"{layer!r}.backward() needs the input of a forward() first: call forward(X), not layer(X)")
+    return X

@@ -153,3 +153,21 @@ class ConvLayer:
 
     def __repr__(self):
         return f"ConvLayer(K={self.K}, F={self.F}, S={self.S}, P={self.P})"
+
+    def forward(self, X):
+        """The forward pass, keeping X for backward (training)."""
+        self.X = X
+        return self(X)
+
+    def backward(self, dV):
+        """dL/dX from dL/dV for the X of the last forward(); keeps dL/dW and dL/db in self.dW, self.db."""
+        from cnnref.im2col import conv2d_backward
+
+        dX, self.dW, self.db = conv2d_backward(dV, _checks.cached(self), self.W, self.S, self.P)
+        return dX
+
+    def params(self):
+        return [self.W, self.b]
+
+    def grads(self):
+        return [getattr(self, "dW", None), getattr(self, "db", None)]

@@ -63,3 +63,90 @@ def conv2d(X, W, b=None, S=1, P=0):
     V = V.reshape(N, H2, W2, K)
     return V if batched else V[0]
 # --8<-- [end:conv2d]
+
+
+# Backward pass (beyond the notes: what training needs). col2im is the adjoint of im2col.
+
+
+def _col2im(X_cols, shape, F, S, P, H2, W2):
+    """Sum windows X_cols (N, H2, W2, F, F, D) back into a padded volume and cut the padding off."""
+    N, H, W, D = shape
+    X_pad = np.zeros((N, H + 2 * P, W + 2 * P, D), dtype=X_cols.dtype)
+    for a in range(F):  # F*F vectorised adds: every window position (a, c) at once
+        for c in range(F):
+            X_pad[:, a : a + S * H2 : S, c : c + S * W2 : S, :] += X_cols[:, :, :, a, c, :]
+    return X_pad[:, P : P + H, P : P + W, :]
+
+
+def col2im(X_col, input_shape, F, S=1, P=0):
+    """The adjoint of im2col: add every column of X_col (F*F*D, H2*W2) back where its window came from.
+
+    Returns a volume of input_shape (H, W, D). Where windows overlap (S < F) their values add up, and
+    values that land on the zero padding are dropped, so for every X and Y of matching shapes
+    sum(im2col(X, F, S, P) * Y) == sum(X * col2im(Y, X.shape, F, S, P)). This is how the gradient of
+    the columns returns to the input volume.
+
+    >>> X_col = np.ones((4, 4))        # the 4 windows 2x2 of a 3x3x1 volume at stride 1, all ones
+    >>> col2im(X_col, (3, 3, 1), F=2)[:, :, 0]   # each pixel counts the windows that cover it
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    """
+    X_col = _checks.as_volume(X_col, "X_col", ndims=(2,))
+    shape = tuple(input_shape)
+    if len(shape) != 3:
+        raise ValueError(f"input_shape must be a volume (H, W, D), got {shape}")
+    H, W, D = (_checks.hyper(n, name, 1) for n, name in zip(shape, ("H", "W", "D")))
+    F = _checks.hyper(F, "F", 1)
+    S, P = _checks.hyper(S, "S", 1), _checks.hyper(P, "P", 0)
+    H2, W2 = output_size(H, F, S, P, name="H1"), output_size(W, F, S, P, name="W1")
+    if X_col.shape != (F * F * D, H2 * W2):
+        raise ValueError(
+            f"X_col must have shape (F*F*D, H2*W2) = ({F * F * D}, {H2 * W2}) for input {shape}, "
+            f"F = {F}, S = {S}, P = {P}; got {X_col.shape}"
+        )
+    X_cols = X_col.T.reshape(1, H2, W2, F, F, D).astype(_checks.float_type(X_col), copy=False)
+    return _col2im(X_cols, (1, H, W, D), F, S, P, H2, W2)[0]
+
+
+def conv2d_backward(dV, X, W, S=1, P=0):
+    """Gradients of a loss through the CONV layer: given dV = dL/dV, return (dX, dW, db).
+
+    X (H1, W1, D1) or (N, H1, W1, D1) and W (K, F, F, D1) are the forward pass's inputs; dV has the
+    output's shape (H2, W2, K) or (N, H2, W2, K). With V = X_col.T @ W_row.T + b (see conv2d) and
+    dV_row = dV.reshape(-1, K), summing over the batch:
+
+    dW_row = dV_row.T @ X_col.T, i.e. dW[k] = sum over positions (i, j) of dV[i, j, k] * window(i, j);
+    db[k] = sum of dV[..., k]; dX = col2im(dV_row @ W_row), each window's gradient added back where it came from.
+
+    >>> X, W = np.arange(9.0).reshape(3, 3, 1), np.ones((1, 2, 2, 1))
+    >>> dX, dW, db = conv2d_backward(np.ones((2, 2, 1)), X, W)   # L = sum(V)
+    >>> dX[:, :, 0]      # how many windows cover each pixel
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    >>> dW[0, :, :, 0]   # e.g. dW[0, 0, 0] = 0 + 1 + 3 + 4: the top-left pixel of every window
+    array([[ 8., 12.],
+           [20., 24.]])
+    >>> db
+    array([4.])
+    """
+    X4, W, _, S, P, batched, H2, W2, dtype = _layer_inputs(X, W, None, S, P)
+    N, K, F, D = X4.shape[0], W.shape[0], W.shape[1], X4.shape[3]
+    dV = _checks.as_volume(dV, "dV", ndims=(4,) if batched else (3,))
+    want = (N, H2, W2, K) if batched else (H2, W2, K)
+    if dV.shape != want:
+        raise ValueError(
+            f"dV must have the shape of the layer's output {want} (X {X.shape}, W {W.shape}, S = {S}, P = {P}), "
+            f"got {dV.shape}"
+        )
+    dtype = np.result_type(dtype, dV)
+    dV_row = dV.reshape(N * H2 * W2, K).astype(dtype, copy=False)  # (N*H2*W2, K)
+    X_pad = zero_pad(X4.astype(dtype, copy=False), P)
+    X_cols = _windows(X_pad, F, S, H2, W2).reshape(N * H2 * W2, F * F * D)  # (N*H2*W2, F*F*D1)
+    W_row = W.reshape(K, -1).astype(dtype, copy=False)  # (K, F*F*D1)
+    dW = (dV_row.T @ X_cols).reshape(W.shape)  # (K, F, F, D1)
+    db = dV_row.sum(axis=0)  # (K,)
+    dX_cols = (dV_row @ W_row).reshape(N, H2, W2, F, F, D)  # each window's gradient
+    dX = _col2im(dX_cols, X4.shape, F, S, P, H2, W2)  # (N, H1, W1, D1)
+    return (dX if batched else dX[0]), dW, db

@@ -120,6 +120,48 @@ class Net:
                 layers.append(copy.copy(layer))  # the weights are shared, the layer objects are not
         return Net(self.input_shape, layers, self.seed)
 
+    # Training (beyond the notes): forward keeps what backward needs; backward fills every layer's grads.
+
+    def forward(self, X):
+        """Like net(X), but every layer keeps its input for backward()."""
+        if not self.initialized:
+            self.init()
+        for layer in self.layers:
+            X = layer.forward(X)
+        return X
+
+    def backward(self, dscores):
+        """Backpropagate dL/dscores through the layers of the last forward(); returns dL/dX."""
+        for layer in reversed(self.layers):
+            dscores = layer.backward(dscores)
+        return dscores
+
+    def params(self):
+        """Every weight and bias array, in layer order (CONV and FC layers: W, b)."""
+        return [p for layer in self.layers if hasattr(layer, "params") for p in layer.params()]
+
+    def grads(self):
+        """dL/dW and dL/db of the last backward(), in the order of params()."""
+        grads = [g for layer in self.layers if hasattr(layer, "grads") for g in layer.grads()]
+        if any(g is None for g in grads):
+            raise RuntimeError("no gradients yet: call forward(X) then backward(dscores) before grads() or sgd_step()")
+        return grads
+
+    def sgd_step(self, lr):
+        """One step of gradient descent: every parameter p -= lr * dL/dp (in place).
+
+        >>> from cnnref import FCLayer
+        >>> net = Net((1, 1, 2), [FCLayer(K=1, W=np.array([[1.0, 2.0]]), b=np.zeros(1))])
+        >>> net.forward(np.ones((1, 1, 2)))   # 1*1 + 2*1
+        array([3.])
+        >>> dX = net.backward(np.array([1.0]))  # L = the score: dL/dW = x = [1, 1], dL/db = 1
+        >>> net.sgd_step(lr=0.5)
+        >>> net.params()
+        [array([[0.5, 1.5]]), array([-0.5])]
+        """
+        for p, g in zip(self.params(), self.grads()):
+            p -= lr * g
+
 
 def _describe(layer):
     if isinstance(layer, ConvLayer):

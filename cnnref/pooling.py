@@ -86,3 +86,79 @@ class PoolLayer:
 
     def __repr__(self):
         return f"PoolLayer(F={self.F}, S={self.S}" + (", mode='avg')" if self.mode == "avg" else ")")
+
+    def forward(self, X):
+        """The forward pass, keeping X for backward (training)."""
+        self.X = X
+        return self(X)
+
+    def backward(self, dV):
+        """dL/dX from dL/dV, for the X of the last forward()."""
+        backward = max_pool_backward if self.mode == "max" else avg_pool_backward
+        return backward(dV, _checks.cached(self), self.F, self.S)
+
+
+# Backward pass (beyond the notes: what training needs).
+
+
+def _pool_backward(dV, X, F, S, route):
+    """Validated inputs, then dX: route(dV, windows) -> (N, H2, W2, F*F, D) gradient per window entry."""
+    X = _checks.as_volume(X)
+    F, S = _checks.hyper(F, "F", 1), _checks.hyper(S, "S", 1)
+    X4 = X if X.ndim == 4 else X[None]
+    N, H1, W1, D = X4.shape
+    H2, W2 = pool_output_size(H1, F, S, name="H1"), pool_output_size(W1, F, S, name="W1")
+    dV = _checks.as_volume(dV, "dV", ndims=(X.ndim,))
+    want = (N, H2, W2, D) if X.ndim == 4 else (H2, W2, D)
+    if dV.shape != want:
+        raise ValueError(
+            f"dV must have the shape of the pooled output {want} (X {X.shape}, F = {F}, S = {S}), got {dV.shape}"
+        )
+    dV4 = dV if X.ndim == 4 else dV[None]
+    sN, sH, sW, sD = X4.strides
+    windows = as_strided(X4, (N, H2, W2, F, F, D), (sN, sH * S, sW * S, sH, sW, sD), writeable=False)
+    dwin = route(dV4, windows.reshape(N, H2, W2, F * F, D))  # (N, H2, W2, F*F, D)
+    dX = np.zeros(X4.shape, dtype=dwin.dtype)
+    for a in range(F):  # F*F vectorised adds; overlapping windows (S < F) add up
+        for c in range(F):
+            dX[:, a : a + S * H2 : S, c : c + S * W2 : S, :] += dwin[:, :, :, a * F + c, :]
+    return dX if X.ndim == 4 else dX[0]
+
+
+def max_pool_backward(dV, X, F=2, S=2):
+    """Gradient through max pooling: each window's dV goes to the position of its maximum in X.
+
+    X (H1, W1, D) or (N, H1, W1, D) is the forward pass's input, dV the pooled output's shape.
+    dX[i*S + a, j*S + c, d] += dV[i, j, d] where (a, c) = argmax of X[i*S : i*S + F, j*S : j*S + F, d];
+    every other entry of the window gets 0. Ties: the first maximum in row-major order within the
+    window (numpy.argmax) takes all of it. Overlapping windows (S < F) add their gradients.
+
+    >>> X = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]])[:, :, None]
+    >>> max_pool_backward(np.array([[10.0, 20.0], [30.0, 40.0]])[:, :, None], X)[:, :, 0]
+    array([[ 0.,  0.,  0.,  0.],
+           [ 0., 10.,  0., 20.],
+           [30.,  0.,  0.,  0.],
+           [ 0.,  0.,  0., 40.]])
+    """
+
+    def route(dV4, windows):
+        first_max = windows.argmax(axis=3)[:, :, :, None, :]  # (N, H2, W2, 1, D): index a*F + c
+        hit = np.arange(windows.shape[3])[None, None, None, :, None] == first_max
+        return np.where(hit, dV4[:, :, :, None, :], 0).astype(_checks.float_type(dV4), copy=False)
+
+    return _pool_backward(dV, X, F, S, route)
+
+
+def avg_pool_backward(dV, X, F=2, S=2):
+    """Gradient through average pooling: each window's dV is shared equally, dV/(F*F), by its F*F inputs.
+
+    >>> avg_pool_backward(np.array([[4.0]])[:, :, None], np.zeros((2, 2, 1)))[:, :, 0]
+    array([[1., 1.],
+           [1., 1.]])
+    """
+
+    def route(dV4, windows):
+        share = dV4.astype(_checks.float_type(dV4), copy=False) / (F * F)
+        return np.broadcast_to(share[:, :, :, None, :], windows.shape[:3] + (F * F,) + windows.shape[4:])
+
+    return _pool_backward(dV, X, F, S, route)

@@ -38,3 +38,31 @@ class ReLULayer:
 
     def __repr__(self):
         return "ReLULayer()"
+
+    def forward(self, X):
+        """The forward pass, keeping X for backward (training)."""
+        self.X = X
+        return self(X)
+
+    def backward(self, dV):
+        """dL/dX from dL/dV, for the X of the last forward()."""
+        return relu_backward(dV, _checks.cached(self))
+
+
+# Backward pass (beyond the notes: what training needs).
+
+
+def relu_backward(dV, X):
+    """Gradient through ReLU: dX = dV where X > 0, else 0 (dV and X of the same shape).
+
+    dX = dV * [X > 0]. At X = 0 exactly, max(0, x) has no derivative; we pass 0 (the subgradient
+    every library uses).
+
+    >>> relu_backward(np.array([5.0, 6.0, 7.0]), np.array([-2.0, 0.0, 3.0]))
+    array([0., 0., 7.])
+    """
+    X = _checks.as_volume(X, ndims=(1, 2, 3, 4))
+    dV = _checks.as_volume(dV, "dV", ndims=(1, 2, 3, 4))
+    if dV.shape != X.shape:
+        raise ValueError(f"dV must have the shape of X {X.shape} (ReLU keeps the shape), got {dV.shape}")
+    return np.where(X > 0, dV, 0).astype(_checks.float_type(dV), copy=False)

@@ -3,7 +3,7 @@
 pymdownx.arithmatex (generic mode) wraps the math of Markdown pages in
 ``<span class="arithmatex">\\(...\\)</span>`` and ``<div class="arithmatex">\\[...\\]</div>``;
 mkdocs-jupyter leaves notebook math raw (``$...$``, ``$$...$$``, mkdocs-jupyter issue 227) for a
-MathJax it links from a CDN (hooks/notebook_pages.py removes that link). This hook:
+MathJax it links from a CDN (hooks/html_fixes.py removes that link). This hook:
 
 - collects the formulas of each page and has one Node process per build (tools/katex_render.js,
   KaTeX from node_modules, installed by ``npm ci``) render them all, HTML plus MathML;
@@ -47,6 +47,7 @@ RAW_MATH = re.compile(
     r"|(?<![\\$])\$(?P<d>[^\s$](?:[^$]*?[^\s\\$])?)\$(?!\$)",
     re.DOTALL,
 )
+KATEX_MATHML = '<span class="katex-mathml"'
 NOTEBOOK_MATH = ("jp-RenderedMarkdown", "jp-RenderedLatex")
 SKIP_TAGS = {"code", "pre", "script", "style", "kbd", "samp"}
 
@@ -105,6 +106,8 @@ def _typeset(formulas: list[tuple[str, bool]], page) -> list[str]:
     _pages_with_math.add(page.file.src_uri)
     out = []
     for (_, display), result in zip(formulas, results):
+        # The search index keeps the formula's text once: not also the MathML and its TeX source.
+        result["html"] = result["html"].replace(KATEX_MATHML, KATEX_MATHML + " data-search-exclude", 1)
         if display:
             # Wide formulas scroll inside their own box (a keyboard can reach it), not the page.
             out.append(f'<div class="katex-block" tabindex="0">{result["html"]}</div>')

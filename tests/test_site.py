@@ -14,13 +14,15 @@ import pytest
 import yaml
 from sybil.evaluators.skip import Skipper
 
+from mkdocs.config import load_config
+
 import cnnref
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 
 # Snippets a page deliberately keeps out of the tests with `<!-- skip: next -->` (or skip: start /
-# skip: end), per page (path under docs/). A page not listed has none. Adding a skip to a page without
+# skip: end), per page (path under docs/, or "README.md"). A page not listed has none. Adding a skip to a page without
 # declaring it here fails test_every_python_fence_is_collected_by_sybil.
 DECLARED_SKIPS: dict[str, int] = {}
 
@@ -120,7 +122,8 @@ def audit(path: Path) -> tuple[list[str], int, int]:
 
 
 def md_pages() -> list[Path]:
-    return sorted(DOCS.rglob("*.md"))
+    """Every page of the site, and the README (its snippets are tests too)."""
+    return [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]
 
 
 def test_every_python_fence_is_collected_by_sybil():
@@ -129,7 +132,7 @@ def test_every_python_fence_is_collected_by_sybil():
         page_problems, run, skips = audit(path)
         problems += page_problems
         total_run += run
-        rel = path.relative_to(DOCS).as_posix()
+        rel = path.relative_to(DOCS).as_posix() if path.is_relative_to(DOCS) else path.name
         if skips or rel in DECLARED_SKIPS:
             counted[rel] = skips
     declared = {page: n for page, n in DECLARED_SKIPS.items() if n}
@@ -339,10 +342,10 @@ def test_api_reference_documents_every_public_name(built_site):
 
 
 def test_mkdocs_config_keeps_the_site_offline_and_strict():
-    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
-    assert config["theme"]["font"] is False  # Material fetches Google Fonts otherwise
-    assert "repo_url" not in config  # Material would call the GitHub API for the repository's stars
-    jupyter = next(p["mkdocs-jupyter"] for p in config["plugins"] if isinstance(p, dict) and "mkdocs-jupyter" in p)
+    config = load_config(str(ROOT / "mkdocs.yml"))  # as MkDocs validates it, plugins loaded
+    assert config.theme["font"] is False  # Material fetches Google Fonts otherwise
+    assert not config.repo_url  # Material would call the GitHub API for the repository's stars
+    jupyter = config.plugins["mkdocs-jupyter"].config
     assert jupyter["include"] == ["*.ipynb"]  # the default also turns docs/**/*.py into pages
     assert jupyter["execute"] is True and jupyter["allow_errors"] is False
 
@@ -357,3 +360,16 @@ def test_doctest_fences_render_as_console_sessions():
     relabel = _load("pycon_fences", ROOT / "hooks" / "pycon_fences.py").pycon_fences
     text = "```python\n>>> x = 1\n```\n\n    ```python\n    x = 1\n    ```\n"
     assert relabel(text) == "```pycon\n>>> x = 1\n```\n\n    ```python\n    x = 1\n    ```\n"
+
+
+def test_ci_runs_the_readme_commands():
+    """.github/workflows/docs.yml runs the README's test command and the build `make serve` uses."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^make (\w+)", readme, re.MULTILINE))
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "docs.yml").read_text(encoding="utf-8"))
+    runs = [step["run"].strip() for step in workflow["jobs"]["build"]["steps"] if "run" in step]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert {"test", "serve"} <= documented
+    assert runs == ["make test", "make build"]
+    assert re.search(r"^serve: build\b", makefile, re.MULTILINE)  # `make serve` serves what `make build` checks
+    assert re.search(r"^build: .*\n\t\$\(BIN\)/mkdocs build --strict$", makefile, re.MULTILINE)

@@ -1,0 +1,172 @@
+"""MkDocs hook (`hooks: [graphs/hook.py]`): every figure and the convolution demo, generated at build time.
+
+- on_files: each draw function of a `graphs/<concept>.py` FIGURES dict becomes the site file
+  graphs/dl/cnn/<name>.svg (File.generated: nothing is written into docs/), plus the demo's script
+  and stylesheet under assets/cnnref/.
+- on_page_markdown: a link to graphs/dl/cnn/<name>.svg with an unknown name, or a `<!-- cnnref:... -->`
+  marker other than `<!-- cnnref:conv-demo -->`, stops the build; the demo marker becomes a placeholder.
+- on_page_content: the placeholder becomes the demo's HTML with its numbers embedded as JSON, and each
+  <img> of a figure gets its width and height (no layout shift); an empty alt
+  (`![](../../graphs/dl/cnn/maxpool.svg)`) is filled with the figure's ALT text, so it cannot go stale.
+"""
+
+import html as html_lib
+import importlib
+import pkgutil
+import re
+from functools import cache
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File
+
+import graphs
+from graphs._style import render
+
+SITE_DIR = "graphs/dl/cnn"  # the notes link their figures as ../../graphs/dl/cnn/<name>.svg
+HERE = Path(__file__).parent
+ASSETS = {  # site path -> source file of the demo
+    "assets/cnnref/conv-demo.css": HERE / "conv_demo.css",
+    "assets/cnnref/conv-demo.js": HERE / "conv_demo.js",
+}
+MARKERS = {"conv-demo"}
+MARKER = re.compile(r"^(?P<indent>[ \t]*)<!--\s*cnnref:(?P<name>[^\s>]*)\s*-->[ \t]*$", re.MULTILINE)
+ANY_MARKER = re.compile(r"<!--\s*cnnref:")
+FIGURE_REF = re.compile(re.escape(SITE_DIR) + r"/(?P<name>[^)\s\"'?#]*)")
+PLACEHOLDER = "CNNREFCONVDEMOPLACEHOLDER"
+IMG = re.compile(r"<img\b[^>]*>")
+_SIZES = {}  # figure name -> (width, height) in CSS px, filled by on_files
+
+
+@cache
+def figures():
+    """{name: (draw, alt)} over every graphs/<concept>.py module; a duplicate name or missing alt is an error."""
+    found = {}
+    for info in sorted(pkgutil.iter_modules(graphs.__path__), key=lambda m: m.name):
+        if info.name.startswith("_") or info.name == "hook":
+            continue
+        module = importlib.import_module(f"graphs.{info.name}")
+        alts = getattr(module, "ALT", {})
+        for name, draw in getattr(module, "FIGURES", {}).items():
+            if name in found:
+                raise PluginError(f"figure {name!r} is defined twice (graphs/{info.name}.py)")
+            if not str(alts.get(name, "")).strip():
+                raise PluginError(f"figure {name!r} in graphs/{info.name}.py has no alt text in its ALT dict")
+            found[name] = (draw, alts[name])
+    return found
+
+
+def on_config(config):
+    for path in ASSETS:
+        if path.endswith(".css") and path not in config.extra_css:
+            config.extra_css.append(path)
+        if path.endswith(".js") and path not in [str(s) for s in config.extra_javascript]:
+            config.extra_javascript.append(path)
+    return config
+
+
+def on_files(files, config):
+    for name, (draw, _alt) in figures().items():
+        svg = render(draw)
+        _SIZES[name] = svg_size(svg)
+        files.append(File.generated(config, f"{SITE_DIR}/{name}.svg", content=svg))
+    for path, source in ASSETS.items():
+        files.append(File.generated(config, path, abs_src_path=str(source)))
+    return files
+
+
+def check_figure_links(markdown, where="page"):
+    """Raise PluginError for a link to graphs/dl/cnn/<x> where <x> is not <known figure>.svg."""
+    known = figures()
+    for m in FIGURE_REF.finditer(markdown):
+        name = m["name"]
+        if not (name.endswith(".svg") and name[: -len(".svg")] in known):
+            raise PluginError(
+                f"{where}: unknown figure {SITE_DIR}/{name}; the figures are: "
+                + ", ".join(f"{n}.svg" for n in sorted(known))
+            )
+
+
+def replace_markers(markdown, where="page"):
+    """Check every `<!-- cnnref:... -->` marker and turn the demo's into a placeholder paragraph."""
+    def sub(m):
+        if m["name"] not in MARKERS:
+            raise PluginError(f"{where}: unknown marker <!-- cnnref:{m['name']} -->; known: "
+                              + ", ".join(f"<!-- cnnref:{n} -->" for n in sorted(MARKERS)))
+        return f"{m['indent']}{PLACEHOLDER}"
+
+    out, n = MARKER.subn(sub, markdown)
+    if len(ANY_MARKER.findall(markdown)) != n:
+        raise PluginError(f"{where}: a <!-- cnnref:... --> marker must stand alone on its line")
+    return out
+
+
+def on_page_markdown(markdown, page, config, files):
+    where = page.file.src_uri
+    check_figure_links(markdown, where)
+    return replace_markers(markdown, where)
+
+
+def insert_demo(html, where="page"):
+    """Replace the placeholder paragraph(s) left by replace_markers with the demo's markup."""
+    if PLACEHOLDER not in html:
+        return html
+    from graphs.conv_demo import demo_html
+
+    out, n = re.subn(rf"<p>\s*{PLACEHOLDER}\s*</p>", lambda m: demo_html(), html)
+    if PLACEHOLDER in out:  # e.g. the marker ended up inside a code block or a paragraph with other text
+        raise PluginError(f"{where}: the <!-- cnnref:conv-demo --> marker must be a paragraph of its own")
+    return out
+
+
+def svg_size(svg):
+    """(width, height) in CSS px of a matplotlib SVG (its width/height are in pt: 1pt = 4/3 px)."""
+    m = re.search(r'<svg[^>]*\bwidth="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    return round(float(m[1]) * 4 / 3), round(float(m[2]) * 4 / 3)
+
+
+def size_images(html, sizes):
+    """Give each <img> of a figure its intrinsic size (a page's own width= is kept, height follows), async
+    decoding, and its ALT text when the page left the alt empty.
+
+    Not loading="lazy": the figures are small once gzipped, and a lazy image that was never scrolled
+    into view reports naturalWidth 0, which a broken-image check cannot tell from a missing file."""
+    def sub(m):
+        tag = m[0]
+        name = re.search(re.escape(SITE_DIR) + r'/([^"/]+)\.svg"', tag)
+        if not name or name[1] not in sizes:
+            return tag
+        alt = html_lib.escape(figures()[name[1]][1], quote=True)
+        if re.search(r'\salt=""', tag):
+            tag = re.sub(r'\salt=""', f' alt="{alt}"', tag, count=1)
+        elif not re.search(r"\salt=", tag):
+            tag = tag.replace("<img", f'<img alt="{alt}"', 1)
+        w, h = sizes[name[1]]
+        own = re.search(r'\swidth="(\d+)"', tag)
+        extra = ""
+        if own:
+            if "height=" not in tag:
+                extra += f' height="{round(int(own[1]) * h / w)}"'
+        elif "height=" not in tag:
+            extra += f' width="{w}" height="{h}"'
+        if "decoding=" not in tag:
+            extra += ' decoding="async"'
+        if tag.endswith("/>"):
+            return tag[:-2].rstrip() + extra + " />"
+        return tag[:-1] + extra + ">"
+
+    return IMG.sub(sub, html)
+
+
+def on_page_content(html, page, config, files):
+    return size_images(insert_demo(html, page.file.src_uri), _SIZES)
+
+
+if __name__ == "__main__":  # python -m graphs.hook DIR: write every figure to DIR (to look at them without a build)
+    import sys
+
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "figures")
+    out.mkdir(parents=True, exist_ok=True)
+    for name, (draw, alt) in figures().items():
+        (out / f"{name}.svg").write_text(render(draw))
+        print(f"{out / name}.svg: {alt}")

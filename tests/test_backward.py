@@ -1,0 +1,309 @@
+"""Backward passes against numerical gradients (central differences, float64), plus bad input.
+
+Each backward function gets L = sum(V * G) for a random G, so dL/dV = G and the analytic gradients
+must match (L(A + h) - L(A - h)) / 2h entry by entry. Errors are relative: |a - n| / (|a| + |n|) over
+the whole array.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from scipy.special import logsumexp
+
+from cnnref import (
+    ConvLayer,
+    FCLayer,
+    Net,
+    PoolLayer,
+    ReLULayer,
+    avg_pool,
+    avg_pool_backward,
+    col2im,
+    conv2d,
+    conv2d_backward,
+    fc,
+    fc_backward,
+    im2col,
+    max_pool,
+    max_pool_backward,
+    relu,
+    relu_backward,
+    softmax_loss,
+)
+
+TOL = 1e-6
+SETTINGS = settings(max_examples=25, deadline=None)
+
+
+def numerical_gradient(f, A, G, h=1e-6):
+    """d sum(f() * G) / dA by central differences, perturbing A in place."""
+    grad = np.zeros_like(A)
+    for idx in np.ndindex(A.shape):
+        old = A[idx]
+        A[idx] = old + h
+        plus = np.sum(f() * G)
+        A[idx] = old - h
+        minus = np.sum(f() * G)
+        A[idx] = old
+        grad[idx] = (plus - minus) / (2 * h)
+    return grad
+
+
+def rel_error(a, n):
+    return np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), 1e-300)
+
+
+@st.composite
+def conv_case(draw):
+    """A random conv layer whose hyperparameters tile: pick H2, F, S, P, then H1 = (H2 - 1)S + F - 2P."""
+    F, S = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    P = draw(st.integers(0, F - 1))
+    H2, W2 = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    H1, W1 = (H2 - 1) * S + F - 2 * P, (W2 - 1) * S + F - 2 * P
+    assume(H1 >= 1 and W1 >= 1)
+    N = draw(st.sampled_from([None, 1, 2]))
+    D, K = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    X = rng.standard_normal((H1, W1, D) if N is None else (N, H1, W1, D))
+    W, b = rng.standard_normal((K, F, F, D)), rng.standard_normal(K)
+    G = rng.standard_normal(conv2d(X, W, b, S, P).shape)
+    return X, W, b, S, P, G
+
+
+@SETTINGS
+@given(conv_case())
+def test_conv2d_backward_matches_numerical_gradients(case):
+    X, W, b, S, P, G = case
+    dX, dW, db = conv2d_backward(G, X, W, S, P)
+    assert dX.shape == X.shape and dW.shape == W.shape and db.shape == b.shape
+    assert rel_error(dX, numerical_gradient(lambda: conv2d(X, W, b, S, P), X, G)) < TOL
+    assert rel_error(dW, numerical_gradient(lambda: conv2d(X, W, b, S, P), W, G)) < TOL
+    assert rel_error(db, numerical_gradient(lambda: conv2d(X, W, b, S, P), b, G)) < TOL
+
+
+def test_conv2d_backward_on_the_notes_demo_layer():
+    """The notes' demo: 5x5x3 input, two 3x3x3 filters, S = 2, P = 1 (output 3x3x2), batch of 2."""
+    rng = np.random.default_rng(1)
+    X, W, b = rng.standard_normal((2, 5, 5, 3)), rng.standard_normal((2, 3, 3, 3)), rng.standard_normal(2)
+    G = rng.standard_normal((2, 3, 3, 2))
+    dX, dW, db = conv2d_backward(G, X, W, S=2, P=1)
+    assert rel_error(dX, numerical_gradient(lambda: conv2d(X, W, b, 2, 1), X, G)) < TOL
+    assert rel_error(dW, numerical_gradient(lambda: conv2d(X, W, b, 2, 1), W, G)) < TOL
+    np.testing.assert_allclose(db, G.sum(axis=(0, 1, 2)))
+
+
+@SETTINGS
+@given(conv_case())
+def test_col2im_is_the_adjoint_of_im2col(case):
+    """<im2col(X), Y> == <X, col2im(Y)> for every X and Y: col2im is im2col's transpose."""
+    X, W, _, S, P, _ = case
+    X = X if X.ndim == 3 else X[0]
+    F = W.shape[1]
+    X_col = im2col(X, F, S, P)
+    Y = np.random.default_rng(0).standard_normal(X_col.shape)
+    assert np.isclose(np.sum(X_col * Y), np.sum(X * col2im(Y, X.shape, F, S, P)))
+
+
+def test_col2im_counts_overlapping_windows():
+    """F = 3, S = 2 on 5x5: the middle row and column are covered by two windows, the centre by four."""
+    counts = col2im(np.ones((9, 4)), (5, 5, 1), F=3, S=2)[:, :, 0]
+    np.testing.assert_array_equal(counts[2], [2, 2, 4, 2, 2])
+    np.testing.assert_array_equal(counts[0], [1, 1, 2, 1, 1])
+
+
+@SETTINGS
+@given(st.integers(0, 2**32 - 1), st.sampled_from([(3,), (2, 4), (3, 3, 2), (2, 3, 3, 2)]))
+def test_relu_backward_matches_numerical_gradients(seed, shape):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal(shape)
+    X += np.sign(X) * 0.01  # keep away from the kink at 0, where the difference quotient is not the derivative
+    G = rng.standard_normal(shape)
+    assert rel_error(relu_backward(G, X), numerical_gradient(lambda: relu(X), X, G)) < TOL
+
+
+def test_relu_backward_passes_zero_at_zero():
+    np.testing.assert_array_equal(relu_backward(np.ones(3), np.array([-1.0, 0.0, 1.0])), [0.0, 0.0, 1.0])
+
+
+@st.composite
+def pool_case(draw):
+    F = draw(st.integers(1, 3))
+    S = draw(st.integers(1, 3))
+    H2, W2 = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    N = draw(st.sampled_from([None, 1, 2]))
+    D = draw(st.integers(1, 3))
+    shape = ((H2 - 1) * S + F, (W2 - 1) * S + F, D)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    X = rng.standard_normal(shape if N is None else (N, *shape))
+    G = rng.standard_normal(max_pool(X, F, S).shape)
+    return X, F, S, G
+
+
+@SETTINGS
+@given(pool_case())
+def test_max_pool_backward_matches_numerical_gradients(case):
+    """Overlapping (S < F), adjacent (S = F) and gapped (S > F) windows; random X has no ties."""
+    X, F, S, G = case
+    dX = max_pool_backward(G, X, F, S)
+    assert dX.shape == X.shape
+    assert rel_error(dX, numerical_gradient(lambda: max_pool(X, F, S), X, G)) < TOL
+
+
+@SETTINGS
+@given(pool_case())
+def test_avg_pool_backward_matches_numerical_gradients(case):
+    X, F, S, G = case
+    assert rel_error(avg_pool_backward(G, X, F, S), numerical_gradient(lambda: avg_pool(X, F, S), X, G)) < TOL
+
+
+def test_max_pool_backward_ties_go_to_the_first_maximum():
+    """A window of equal values: all of dV goes to its first entry in row-major order (numpy.argmax)."""
+    dX = max_pool_backward(np.full((1, 1, 1), 5.0), np.ones((2, 2, 1)))
+    np.testing.assert_array_equal(dX[:, :, 0], [[5.0, 0.0], [0.0, 0.0]])
+
+
+@SETTINGS
+@given(
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([(6,), (3, 6), (2, 2, 3), (2, 1, 3, 2)]),  # vector, batch of vectors, volume, batch of volumes
+    st.integers(1, 4),
+)
+def test_fc_backward_matches_numerical_gradients(seed, shape, K):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal(shape)
+    n = int(np.prod(shape[1:] if len(shape) in (2, 4) else shape))
+    W, b = rng.standard_normal((K, n)), rng.standard_normal(K)
+    G = rng.standard_normal(fc(X, W, b).shape)
+    dX, dW, db = fc_backward(G, X, W)
+    assert rel_error(dX, numerical_gradient(lambda: fc(X, W, b), X, G)) < TOL
+    assert rel_error(dW, numerical_gradient(lambda: fc(X, W, b), W, G)) < TOL
+    assert rel_error(db, numerical_gradient(lambda: fc(X, W, b), b, G)) < TOL
+
+
+@SETTINGS
+@given(st.integers(0, 2**32 - 1), st.integers(1, 4), st.integers(2, 5))
+def test_softmax_loss_value_and_gradient(seed, N, K):
+    rng = np.random.default_rng(seed)
+    scores, y = 3 * rng.standard_normal((N, K)), rng.integers(0, K, N)
+    loss, dscores = softmax_loss(scores, y)
+    expected = np.mean(logsumexp(scores, axis=1) - scores[np.arange(N), y])  # independent oracle
+    assert np.isclose(loss, expected)
+    numeric = numerical_gradient(lambda: np.array(softmax_loss(scores, y)[0]), scores, 1.0)
+    assert rel_error(dscores, numeric) < TOL
+
+
+def test_softmax_loss_does_not_overflow_and_takes_one_example():
+    loss, dscores = softmax_loss(np.array([1000.0, 0.0]), 0)
+    assert np.isfinite(loss) and loss < 1e-300 + 1e-12
+    assert dscores.shape == (2,) and np.all(np.isfinite(dscores))
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_net_backward_matches_numerical_gradients_of_the_loss(mode):
+    """INPUT 6x6x2 -> CONV 3 filters 3x3 P=1 -> RELU -> POOL 2x2 -> FC 4, softmax loss, a batch of 3."""
+    rng = np.random.default_rng(2)
+    layers = [ConvLayer(K=3, F=3, S=1, P=1), ReLULayer(), PoolLayer(mode=mode), FCLayer(K=4)]
+    net = Net((6, 6, 2), layers, seed=3).init()
+    X, y = rng.standard_normal((3, 6, 6, 2)), np.array([0, 3, 1])
+
+    def loss():
+        return np.array(softmax_loss(net(X), y)[0])
+
+    _, dscores = softmax_loss(net.forward(X), y)
+    dX = net.backward(dscores)
+    errors = [rel_error(g, numerical_gradient(loss, p, 1.0)) for p, g in zip(net.params(), net.grads())]
+    errors.append(rel_error(dX, numerical_gradient(loss, X, 1.0)))
+    assert len(errors) == 5 and max(errors) < TOL
+
+
+def test_float32_stays_float32():
+    """Training in float32 halves the memory: no backward pass silently promotes to float64."""
+    rng = np.random.default_rng(5)
+    X, W = rng.standard_normal((2, 5, 5, 3)).astype(np.float32), rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    dX, dW, db = conv2d_backward(np.ones((2, 3, 3, 4), np.float32), X, W)
+    assert dX.dtype == dW.dtype == db.dtype == np.float32
+    assert max_pool_backward(np.ones((2, 2, 2, 3), np.float32), X[:, :4, :4]).dtype == np.float32
+    assert relu_backward(np.ones_like(X), X).dtype == np.float32
+    dX, dW, db = fc_backward(np.ones((2, 4), np.float32), X, rng.standard_normal((4, 75)).astype(np.float32))
+    assert dX.dtype == dW.dtype == db.dtype == np.float32
+
+
+def test_sgd_steps_lower_the_loss():
+    rng = np.random.default_rng(4)
+    net = Net((4, 4, 1), [ConvLayer(K=2, F=3, P=1), ReLULayer(), PoolLayer(), FCLayer(K=3)], seed=0)
+    X, y = rng.standard_normal((8, 4, 4, 1)), rng.integers(0, 3, 8)
+    losses = []
+    for _ in range(20):
+        loss, dscores = softmax_loss(net.forward(X), y)
+        net.backward(dscores)
+        net.sgd_step(lr=0.1)
+        losses.append(loss)
+    assert losses[-1] < 0.5 * losses[0]
+
+
+# Bad input: a clear error that names the problem.
+
+
+def test_conv2d_backward_rejects_dV_of_the_wrong_shape():
+    X, W = np.zeros((5, 5, 3)), np.zeros((2, 3, 3, 3))
+    with pytest.raises(ValueError, match=r"dV must have the shape of the layer's output \(3, 3, 2\).*got \(5, 5, 2\)"):
+        conv2d_backward(np.zeros((5, 5, 2)), X, W, S=1, P=0)
+    with pytest.raises(ValueError, match=r"dV must be a batch of volumes \(N, H, W, D\)"):
+        conv2d_backward(np.zeros((3, 3, 2)), X[None], W)
+    with pytest.raises(TypeError, match="dV must hold real numbers"):
+        conv2d_backward(np.full((3, 3, 2), "a"), X, W)
+    with pytest.raises(ValueError, match="depth mismatch"):
+        conv2d_backward(np.zeros((3, 3, 2)), X, np.zeros((2, 3, 3, 1)))
+    with pytest.raises(ValueError, match=r"\(H1 - F \+ 2P\)/S \+ 1 = \(5 - 3 \+ 0\)/3 \+ 1 = 1.66667 is not"):
+        conv2d_backward(np.zeros((1, 1, 2)), X, W, S=3)
+
+
+def test_col2im_rejects_columns_that_do_not_fit():
+    with pytest.raises(ValueError, match=r"X_col must have shape \(F\*F\*D, H2\*W2\) = \(4, 4\).*got \(4, 5\)"):
+        col2im(np.zeros((4, 5)), (3, 3, 1), F=2)
+    with pytest.raises(ValueError, match=r"input_shape must be a volume \(H, W, D\)"):
+        col2im(np.zeros((4, 4)), (3, 3), F=2)
+    with pytest.raises(TypeError, match="S must be an integer"):
+        col2im(np.zeros((4, 4)), (3, 3, 1), F=2, S=1.0)
+
+
+def test_relu_backward_rejects_mismatched_shapes():
+    with pytest.raises(ValueError, match=r"dV must have the shape of X \(3,\).*got \(4,\)"):
+        relu_backward(np.zeros(4), np.zeros(3))
+    with pytest.raises(TypeError, match="X must hold real numbers"):
+        relu_backward(np.zeros(2), np.array([True, False]))
+
+
+def test_max_pool_backward_rejects_bad_input():
+    with pytest.raises(ValueError, match=r"dV must have the shape of the pooled output \(2, 2, 1\).*got \(4, 4, 1\)"):
+        max_pool_backward(np.zeros((4, 4, 1)), np.zeros((4, 4, 1)))
+    with pytest.raises(ValueError, match=r"\(H1 - F \+ 2P\)/S \+ 1 = \(5 - 2 \+ 0\)/2 \+ 1 = 2.5 is not"):
+        max_pool_backward(np.zeros((2, 2, 1)), np.zeros((5, 5, 1)))
+    with pytest.raises(ValueError, match="S must be at least 1"):
+        max_pool_backward(np.zeros((2, 2, 1)), np.zeros((4, 4, 1)), S=0)
+
+
+def test_fc_backward_rejects_bad_input():
+    with pytest.raises(ValueError, match=r"dV must have the shape of the FC output \(3, 2\).*got \(3, 4\)"):
+        fc_backward(np.zeros((3, 4)), np.zeros((3, 5)), np.zeros((2, 5)))
+    with pytest.raises(ValueError, match=r"W \(2, 5\) expects 5 inputs per example, but X has 2x2x1 = 4"):
+        fc_backward(np.zeros(2), np.zeros((2, 2, 1)), np.zeros((2, 5)))
+
+
+def test_softmax_loss_rejects_bad_labels():
+    with pytest.raises(ValueError, match=r"labels y must lie in 0..K-1 = 0..2 for K = 3 classes, got values 0..3"):
+        softmax_loss(np.zeros((2, 3)), np.array([0, 3]))
+    with pytest.raises(TypeError, match="y must hold integer class labels"):
+        softmax_loss(np.zeros((2, 3)), np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match=r"y must hold one label per example, shape \(2,\), got shape \(3,\)"):
+        softmax_loss(np.zeros((2, 3)), np.array([0, 1, 2]))
+
+
+def test_backward_before_forward_says_what_to_do():
+    layer = ConvLayer(K=1, F=1)
+    with pytest.raises(RuntimeError, match=r"needs the input of a forward\(\) first"):
+        layer.backward(np.zeros((1, 1, 1)))
+    net = Net((2, 2, 1), [FCLayer(K=2)]).init()
+    with pytest.raises(RuntimeError, match="no gradients yet"):
+        net.sgd_step(0.1)
