@@ -138,6 +138,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     chrome = os.environ.get("CHROME_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                          check=False).stdout.strip()
+    measured = f"{args.site} (an existing build)" if args.site else f"mkdocs build --strict of commit {head}"
     version = subprocess.run([chrome, "--version"], capture_output=True, text=True, check=False).stdout.strip()
     with tempfile.TemporaryDirectory(prefix="lighthouse-") as tmp:
         site = args.site
@@ -177,7 +180,7 @@ def main(argv=None) -> int:
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({
-        "tool": LIGHTHOUSE, "chromium": version, "chrome_flags": CHROME_FLAGS,
+        "tool": LIGHTHOUSE, "chromium": version, "chrome_flags": CHROME_FLAGS, "site": measured,
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "served": "tests/browser/static_server.py, gzip, 127.0.0.1", "runs_per_setting": args.runs,
         "targets": TARGETS, "missed": missed, "results": results,
