@@ -30,8 +30,8 @@ browser-deps:
 build: $(BIN)/.installed node_modules/.installed
 	$(BIN)/mkdocs build --strict
 
-serve: build
-	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+serve: $(BIN)/.installed node_modules/.installed
+	SITE_URL=http://127.0.0.1:8000/ $(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
 test: $(BIN)/.installed node_modules/.installed browser-deps
 	$(BIN)/pytest

@@ -41,12 +41,25 @@ def im2col(X, F, S=1, P=0):
     return windows.reshape(H2 * W2, -1).T
 
 
+_BLOCK = 1 << 24  # at most 16 MiB of X_cols per matrix multiply: bounds memory, keeps the multiplies few
+
+
+def _blocks(N, H2, rows):
+    """(images, output rows) index pairs that cover N images of H2 output rows, about `rows` at a time."""
+    if rows >= H2:  # several whole images per block
+        step = rows // H2
+        return [(slice(n, n + step), slice(None)) for n in range(0, N, step)]
+    return [(slice(n, n + 1), slice(i, i + rows)) for n in range(N) for i in range(0, H2, rows)]
+
+
 # --8<-- [start:conv2d]
 def conv2d(X, W, b=None, S=1, P=0):
     """The CONV layer by im2col and one matrix multiply: the same result as conv2d_naive, fast.
 
     X (H1, W1, D1) or (N, H1, W1, D1), filters W (K, F, F, D1), biases b (K,) -> (H2, W2, K) or
     (N, H2, W2, K). V = X_col.T @ W_row.T + b, where X_col = im2col(X) and W_row = W.reshape(K, -1).
+    X_col.T (positions, F*F*D1) is built and multiplied a block of at most 16 MiB at a time, and each
+    product lands in its rows of V with no copy. 1x1 filters at stride 1 need no copy at all.
 
     >>> X, W = np.arange(9.0).reshape(3, 3, 1), np.arange(4.0).reshape(1, 2, 2, 1)
     >>> conv2d(X, W, b=np.ones(1))[:, :, 0]
@@ -54,13 +67,27 @@ def conv2d(X, W, b=None, S=1, P=0):
            [38., 44.]])
     """
     X4, W, b, S, P, batched, H2, W2, dtype = _layer_inputs(X, W, b, S, P)
-    N, K, F = X4.shape[0], W.shape[0], W.shape[1]
-    X_pad = zero_pad(X4.astype(dtype, copy=False), P)
-    X_cols = _windows(X_pad, F, S, H2, W2).reshape(N * H2 * W2, F * F * X4.shape[3])  # one copy
+    (N, H1, W1, D1), K, F = X4.shape, W.shape[0], W.shape[1]
     W_row = W.reshape(K, -1).astype(dtype, copy=False)  # (K, F*F*D1)
-    V = X_cols @ W_row.T  # (N*H2*W2, K): one matrix multiply
+    # X_cols is copied from the windows in runs of F*D1 numbers (one window row); when an output row is
+    # longer, store X depth-first and copy X_col (F*F*D1, positions) in runs of W2 numbers instead.
+    depth_first = S == 1 and F * D1 < W2
+    if depth_first:  # X_pad (N, H, W, D1) stored as (N, D1, H, W): padded and transposed in one copy
+        X_pad = np.zeros((N, D1, H1 + 2 * P, W1 + 2 * P), dtype).transpose(0, 2, 3, 1)
+        X_pad[:, P : P + H1, P : P + W1] = X4
+    else:  # no copy at all when P = 0
+        X_pad = zero_pad(X4.astype(dtype, copy=False), P) if P else X4.astype(dtype, copy=False)
+    windows = _windows(X_pad, F, S, H2, W2)  # (N, H2, W2, F, F, D1) view
+    V = np.empty((N, H2, W2, K), dtype)
+    for n, i in _blocks(N, H2, rows=max(1, _BLOCK // (W2 * W_row[0].nbytes))):
+        block = windows[n, i]  # (images, rows, W2, F, F, D1)
+        if depth_first:
+            X_cols = block.transpose(3, 4, 5, 0, 1, 2).reshape(F * F * D1, -1).T  # one copy
+        else:
+            X_cols = block.reshape(-1, F * F * D1)  # one copy (none for 1x1 filters at stride 1)
+        np.matmul(X_cols, W_row.T, out=V[n, i].reshape(-1, K))  # (positions, K): one matrix multiply
+        del X_cols  # free this block before the next one is built
     V += b.astype(dtype, copy=False)
-    V = V.reshape(N, H2, W2, K)
     return V if batched else V[0]
 # --8<-- [end:conv2d]
 

@@ -15,13 +15,16 @@ INK = "#1f1f1f"  # text and lines
 MUTED = "#6b6b6b"  # secondary text, padding cells (4.9:1 on CARD)
 GRID = "#b9b9b9"  # cell borders
 BLUE = "#0072B2"  # input window
-RED = "#D55E00"  # filter
+RED = "#D55E00"  # filter; Okabe-Ito vermillion: it reads as orange, call it "orange" in text
 GREEN = "#009E73"  # output
 ORANGE = "#E69F00"
 SKY = "#56B4E9"
 PURPLE = "#CC79A7"
 YELLOW = "#F0E442"
 PALETTE = [BLUE, RED, GREEN, ORANGE, PURPLE, SKY]
+# Darker shades of RED and GREEN for text on the card (>= 5:1, WCAG AA); BLUE as text is already 5:1.
+RED_TEXT = "#B34E00"
+GREEN_TEXT = "#007A5A"
 
 RC = {
     "svg.hashsalt": "cnnref",  # stable clip-path and glyph ids

@@ -10,7 +10,7 @@
     root.dataset.ready = "1";
     var d = JSON.parse(root.querySelector(".cnnref-demo__data").textContent);
     var H2 = d.V.length, W2 = d.V[0].length, K = d.K, F = d.F, S = d.S, D = d.D1;
-    var n = H2 * W2 * K, step = 0, timer = null;
+    var n = H2 * W2 * K, step = 0, timer = null, summary = "";
     var q = function (sel) { return root.querySelector(sel); };
     var qa = function (sel) { return Array.prototype.slice.call(root.querySelectorAll(sel)); };
     var inputs = qa(".cnnref-grid--input td");
@@ -47,8 +47,9 @@
       list.textContent = "";
       for (var dd = 0; dd < D; dd++) {
         var li = el("li"), part = 0;
-        li.appendChild(el("span", "cnnref-calc__slice",
-          "X_pad[" + i0 + ":" + (i0 + F) + ", " + j0 + ":" + (j0 + F) + ", " + dd + "] · W" + p.k + "[:, :, " + dd + "]: "));
+        li.appendChild(el("span", "cnnref-calc__slice cnnref-calc__slice--long",
+          "X_pad[" + i0 + ":" + (i0 + F) + ", " + j0 + ":" + (j0 + F) + ", " + dd + "] · W[" + p.k + ", :, :, " + dd + "]: "));
+        li.appendChild(el("span", "cnnref-calc__slice cnnref-calc__slice--short", "depth " + dd + ": "));
         for (var a = 0; a < F; a++) {
           for (var b = 0; b < F; b++) {
             var x = d.X_pad[i0 + a][j0 + b][dd], w = d.W[p.k][a][b][dd];
@@ -67,38 +68,43 @@
       var value = d.V[p.i][p.j][p.k], bias = d.b[p.k];
       var name = "V[" + p.i + ", " + p.j + ", " + p.k + "]";
       var head = q('[data-testid="demo-current"]');
-      head.textContent = name + " = sum(window of X_pad (blue) × filter W" + p.k + " (red)) + b" + p.k + ":";
+      head.textContent = name + " = sum(window X_pad[" + i0 + ":" + (i0 + F) + ", " + j0 + ":" + (j0 + F) +
+        ", :] (blue) × filter W[" + p.k + "] (orange)) + b[" + p.k + "]:";
       head.dataset.i = p.i; head.dataset.j = p.j; head.dataset.k = p.k;
       q('[data-testid="demo-sum"]').textContent = sum;
       q('[data-testid="demo-bias"]').textContent = bias;
       q('[data-testid="demo-value"]').textContent = value;
       q('[data-testid="demo-position"]').textContent = "output " + (step + 1) + " of " + n;
-      if (announce !== false) {
-        q('[data-testid="demo-live"]').textContent =
-          "Output " + name + ": sum of products " + sum + ", plus bias b" + p.k + " = " + bias + ", gives " + value + ".";
-      }
+      summary = "Output " + (step + 1) + " of " + n + ", " + name + ": sum of products " + sum + ", plus bias b[" +
+        p.k + "] = " + bias + ", gives " + value + ".";
+      if (announce !== false) say(summary);
     }
+    // The live region speaks on the reader's own actions only: not on every step of autoplay.
+    function say(text) { q('[data-testid="demo-live"]').textContent = text; }
 
-    function stop() {
+    function stop(quiet) {
+      var was = !!timer;
       if (timer) clearInterval(timer);
       timer = null;
       play.setAttribute("aria-pressed", "false");
       play.textContent = "Play";
+      if (was && !quiet) say("Paused. " + summary);
     }
     function start() {
-      timer = setInterval(function () { show(step + 1); }, 1500);
+      timer = setInterval(function () { show(step + 1, false); }, 1500);
       play.setAttribute("aria-pressed", "true");
       play.textContent = "Pause";
+      say("Playing: the next output every 1.5 seconds.");
     }
 
     root.addEventListener("click", function (e) {
       var t = e.target.closest("button");
       if (!t || !root.contains(t)) return;
-      if (t.dataset.action === "play") { if (timer) stop(); else { show(step + 1); start(); } return; }
-      if (t.dataset.action === "prev") { stop(); show(step - 1); return; }
-      if (t.dataset.action === "next") { stop(); show(step + 1); return; }
+      if (t.dataset.action === "play") { if (timer) stop(); else { show(step + 1, false); start(); } return; }
+      if (t.dataset.action === "prev") { stop(true); show(step - 1); return; }
+      if (t.dataset.action === "next") { stop(true); show(step + 1); return; }
       if (t.classList.contains("cnnref-out")) {
-        stop();
+        stop(true);
         show(+t.dataset.k * H2 * W2 + +t.dataset.i * W2 + +t.dataset.j);
       }
     });
@@ -116,23 +122,22 @@
       else return;
       e.preventDefault();
       var next = root.querySelector('.cnnref-out[data-i="' + i + '"][data-j="' + j + '"][data-k="' + k + '"]');
-      stop();
+      stop(true);
       next.focus();
       show(k * H2 * W2 + i * W2 + j);
     });
 
-    // Other hyperparameters: the answer of output_size, looked up in the table cnnref computed.
+    // Other hyperparameters: the answer of output_size and its message, both computed by cnnref at build time.
     var sizes = d.sizes, result = q('[data-testid="demo-size-result"]');
     function pick(name) { return +q('select[data-param="' + name + '"]').value; }
     function size() {
-      var f = pick("F"), s = pick("S"), p = pick("P"), w1 = sizes.W1;
-      var ans = sizes.table[f + "," + s + "," + p];
-      var formula = "W2 = (W1 - F + 2P)/S + 1 = (" + w1 + " - " + f + " + 2·" + p + ")/" + s + " + 1";
-      result.classList.toggle("is-refused", typeof ans !== "number");
-      result.dataset.accepted = typeof ans === "number" ? "true" : "false";
-      result.textContent = typeof ans === "number"
-        ? "Accepted: " + formula + " = " + ans + ", an output volume of " + ans + "×" + ans + "×" + K + "."
-        : "Refused: " + ans + ".";
+      var key = pick("F") + "," + pick("S") + "," + pick("P");
+      var ans = sizes.table[key], ok = typeof ans === "number";
+      result.classList.toggle("is-refused", !ok);
+      result.dataset.accepted = ok ? "true" : "false";
+      result.textContent = ok
+        ? "Accepted: " + sizes.messages[key] + ", an output volume of " + ans + "×" + ans + "×" + K + "."
+        : "Refused: " + sizes.messages[key] + ".";
     }
     qa("select[data-param]").forEach(function (s) { s.addEventListener("change", size); });
 

@@ -13,8 +13,13 @@ Stable hooks for the browser tests (data-testid unless noted):
   demo-sum, demo-bias, demo-value   sum of the products, the bias b[k], V[i, j, k] (= sum + bias)
   demo-live            the aria-live region announcing the current computation
   demo-bias-0/1        the biases' cells; td[data-vol="X_pad"|"W0"|"W1"][data-i][data-j][data-d] every
-                       input and weight cell (class is-window on the current input window)
+                       input and weight cell (class is-window on the current input window); data-vol "W0"
+                       is the filter the demo labels W[0] (W[k, :, :, d] in cnnref's (K, F, F, D1) layout)
   demo-size-F/-S/-P    the hyperparameter selects; demo-size-result the answer, data-accepted="true"|"false"
+  demo-hint            the line saying the output cells can be clicked or moved through with the arrow keys
+
+The live region speaks on the reader's own actions (Step, Back, a chosen cell, Play, Pause), never on the
+steps of autoplay. Colours: the window is blue, the filter orange (Okabe-Ito vermillion), the output green.
 """
 
 import html
@@ -53,6 +58,22 @@ def size_table(W1=W1):
     return table
 
 
+def size_formula(W1, F, S, P):
+    """The formula of an accepted choice, written like output_size's refusals:
+    "(W1 - F + 2P)/S + 1 = (5 - 3 + 2)/2 + 1 = 3" (raises output_size's ValueError for a refused one)."""
+    W2 = output_size(W1, F, S=S, P=P)
+    return f"(W1 - F + 2P)/S + 1 = ({W1} - {F} + {2 * P})/{S} + 1 = {W2}"
+
+
+def size_messages(W1=W1):
+    """{"F,S,P": what the demo prints}: the formula for an accepted choice, output_size's message for a refused one."""
+    out = {}
+    for key, answer in size_table(W1).items():
+        f, s, p = (int(v) for v in key.split(","))
+        out[key] = size_formula(W1, f, s, p) if isinstance(answer, int) else answer
+    return out
+
+
 def demo_data(seed=SEED):
     """Every number the demo shows: X (H1, W1, D1), X_pad, W (K, F, F, D1), b (K,), V (H2, W2, K)."""
     rng = np.random.default_rng(seed)
@@ -65,7 +86,7 @@ def demo_data(seed=SEED):
         "W2": output_size(W1, F, S=S, P=P),
         "X": _ints(X), "X_pad": _ints(zero_pad(X, P)), "W": _ints(W), "b": _ints(b), "V": _ints(V),
         "sizes": {"W1": W1, "F": list(F_CHOICES), "S": list(S_CHOICES), "P": list(P_CHOICES),
-                  "table": size_table(W1)},
+                  "table": size_table(W1), "messages": size_messages(W1)},
     }
 
 
@@ -79,18 +100,22 @@ def _grid(A, label, cls, attrs=lambda i, j: ""):
 
 
 def _slices(A, name, cls, attrs):
-    """Depth slices A[:, :, d] of a volume, each with its caption."""
+    """Depth slices A[:, :, d] of a volume, each with its caption: name "X_pad" gives X_pad[:, :, d], and
+    "W[k, " gives W[k, :, :, d] (filter k of W, shape (K, F, F, D1)), shown as [:, :, d] under the filter's
+    title (narrow enough for a phone) with the full name as the table's label."""
     A = np.asarray(A)
     out = []
     for d in range(A.shape[2]):
-        cap = f"{name}[:, :, {d}]"
-        out.append(f'<figure class="cnnref-slice"><figcaption>{cap}</figcaption>'
+        cap = f"{name}:, :, {d}]" if name.endswith(", ") else f"{name}[:, :, {d}]"
+        shown = f"[:, :, {d}]" if name.endswith(", ") else cap
+        out.append(f'<figure class="cnnref-slice"><figcaption>{shown}</figcaption>'
                    f"{_grid(A[:, :, d], cap, cls, lambda i, j, d=d: attrs(i, j, d))}</figure>")
     return "".join(out)
 
 
 def demo_html(data=None):
-    """The demo's markup: controls, the three volumes, the computation, a live region and the data."""
+    """The demo's markup: controls, a hint, the computation right under them, the three volumes, a live
+    region, the output-size chooser and the data."""
     d = demo_data() if data is None else data
     n_pad = len(d["X_pad"])
     P_ = d["P"]
@@ -100,18 +125,19 @@ def demo_html(data=None):
         return f' data-vol="X_pad" data-i="{i}" data-j="{j}" data-d="{dd}"' + (' class="is-pad"' if pad else "")
 
     vols = [
-        f'<div class="cnnref-vol cnnref-vol--input"><p class="cnnref-vol__title">Input volume (+pad {P_}): '
-        f'{n_pad}×{n_pad}×{d["D1"]}</p><div class="cnnref-vol__slices">'
+        f'<div class="cnnref-vol cnnref-vol--input"><p class="cnnref-vol__title">Input {d["W1"]}×{d["H1"]}×{d["D1"]}, '
+        f'zero-padded (P = {P_}) to {n_pad}×{n_pad}×{d["D1"]}</p><div class="cnnref-vol__slices">'
         + _slices(d["X_pad"], "X_pad", "cnnref-grid--input", x_attrs) + "</div></div>"
     ]
     for k in range(d["K"]):
         Wk = np.asarray(d["W"][k])  # (F, F, D1)
         vols.append(
-            f'<div class="cnnref-vol cnnref-vol--filter" data-k="{k}"><p class="cnnref-vol__title">Filter W{k}: '
+            f'<div class="cnnref-vol cnnref-vol--filter" data-k="{k}"><p class="cnnref-vol__title">Filter W[{k}]: '
             f'{d["F"]}×{d["F"]}×{d["D1"]}</p><div class="cnnref-vol__slices">'
-            + _slices(Wk, f"W{k}", "cnnref-grid--filter", lambda i, j, dd, k=k: f' data-vol="W{k}" data-i="{i}" data-j="{j}" data-d="{dd}"')
-            + f'<figure class="cnnref-slice"><figcaption>bias b{k}</figcaption>'
-            f'<table class="cnnref-grid cnnref-grid--bias" aria-label="bias b{k}"><tbody><tr>'
+            + _slices(Wk, f"W[{k}, ", "cnnref-grid--filter",
+                      lambda i, j, dd, k=k: f' data-vol="W{k}" data-i="{i}" data-j="{j}" data-d="{dd}"')
+            + f'<figure class="cnnref-slice"><figcaption>b[{k}]</figcaption>'
+            f'<table class="cnnref-grid cnnref-grid--bias" aria-label="bias b[{k}]"><tbody><tr>'
             f'<td data-testid="demo-bias-{k}">{d["b"][k]}</td></tr></tbody></table></figure></div></div>'
         )
     V = np.asarray(d["V"])  # (H2, W2, K)
@@ -133,8 +159,9 @@ def demo_html(data=None):
     opts = lambda name: "".join(  # noqa: E731
         f'<option value="{v}"{" selected" if v == d[name] else ""}>{v}</option>' for v in d["sizes"][name])
     sizes = (
-        '<fieldset class="cnnref-sizes" data-testid="demo-sizes"><legend>Try other hyperparameters '
-        f'(W1 = {d["W1"]})</legend>'
+        '<fieldset class="cnnref-sizes" data-testid="demo-sizes"><legend>Output size for other hyperparameters '
+        f'(W1 = {d["W1"]})</legend><p class="cnnref-sizes__note">These choices only compute the output size with '
+        f'output_size; the demo above stays at F = {d["F"]}, S = {d["S"]}, P = {d["P"]}.</p>'
         + "".join(f'<label>{n} <select data-testid="demo-size-{n}" data-param="{n}">{opts(n)}</select></label>'
                   for n in ("F", "S", "P"))
         + '<p class="cnnref-sizes__result" data-testid="demo-size-result" aria-live="polite"></p></fieldset>'
@@ -157,11 +184,14 @@ def demo_html(data=None):
         '+ bias <strong data-testid="demo-bias"></strong> = '
         '<strong class="cnnref-calc__value" data-testid="demo-value"></strong></p></div>'
     )
+    n_out = int(V.size)
+    hint = (f'<p class="cnnref-demo__hint" data-testid="demo-hint">Click any of the {n_out} output cells (or use '
+            "the arrow keys on them) to see how it is computed; Play steps through them all.</p>")
     payload = json.dumps(d, separators=(",", ":")).replace("<", "\\u003c")  # never ends the <script>
     return (
         '<div class="cnnref-demo" data-testid="conv-demo" data-search-exclude>'
         f'<script type="application/json" class="cnnref-demo__data" data-testid="demo-data">{payload}</script>'
-        f'{controls}<div class="cnnref-vols">{"".join(vols)}</div>{calc}'
+        f'{controls}{hint}{calc}<div class="cnnref-vols">{"".join(vols)}</div>'
         '<p class="cnnref-visually-hidden" aria-live="polite" data-testid="demo-live"></p>'
         f"{sizes}</div>"
     )

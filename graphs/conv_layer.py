@@ -43,7 +43,7 @@ def draw_stride():
     W1, F = 7, 3
     fig = new_figure(6.4, 5.2)
     ax = table_axes(fig, [0.01, 0.01, 0.98, 0.98], (-0.3, 21.5), (-1.4, 19.2))
-    ax.text(0, -1.2, f"{F} × {F} filter on a {W1} × {W1} input: first position (blue), next one (red, dashed)",
+    ax.text(0, -1.2, f"{F} × {F} filter on a {W1} × {W1} input: first position (blue), next one (orange, dashed)",
             fontsize=9, color=MUTED, va="top")
     _stride_panel(ax, 1, W1, F, 1)
     _stride_panel(ax, 9.8, W1, F, 2)
@@ -79,8 +79,8 @@ def draw_padding():
     for i in range(F):
         for j in range(F):
             fills[i][j] = tint(BLUE, 0.25) if not pad[i][j] else tint(BLUE, 0.12)
-    fig = new_figure(6.4, 3.3)
-    ax = table_axes(fig, [0.01, 0.01, 0.98, 0.98], (-0.3, 20.2), (-1.6, 8.6))
+    fig = new_figure(6.4, 3.55)
+    ax = table_axes(fig, [0.01, 0.01, 0.98, 0.98], (-0.3, 20.2), (-1.6, 9.1))
     grid(ax, Xp, 0, 0, fmt="{:.0f}", colors=fills, text_colors=pad)
     outline(ax, P, P, 5, 5, INK, lw=1.4)
     outline(ax, 0, 0, F, F, BLUE)
@@ -88,14 +88,16 @@ def draw_padding():
     x1 = n + 1.4
     grid(ax, W[0, :, :, 0], x1, 2, fmt="{:.0f}", colors=[[tint(RED, 0.25)] * F] * F)
     ax.text(x1 + F / 2, 1.6, "filter", ha="center", fontsize=9)
-    ax.text(x1 - 0.7, 3.5, "∗", ha="center", va="center", fontsize=14)
+    ax.text(x1 - 0.7, 3.5, "⋆", ha="center", va="center", fontsize=28)  # cross-correlation, as the page says
     x2 = x1 + F + 1.6
     ax.text(x2 - 0.8, 3.5, "=", ha="center", va="center", fontsize=14)
     outs = [[tint(GREEN, 0.5) if (i, j) == (0, 0) else None for j in range(W2)] for i in range(W2)]
     grid(ax, V, x2, 1, fmt="{:.0f}", colors=outs)
     ax.text(x2 + W2 / 2, 0.6, f"{W2} × {W2} output", ha="center", fontsize=9)
-    ax.text(0, 8.1, f"output_size(5, {F}, S=1, P={P}) = {W2}: padding keeps the input's size "
-            f"(without it, output_size(5, {F}) = {output_size(5, F)}).", fontsize=9, va="center")
+    ax.text(0, 7.75, "⋆ is cross-correlation: slide the filter over the input, multiply and sum (no flip).",
+            fontsize=9, va="center")
+    ax.text(0, 8.55, f"output_size(5, {F}, S=1, P={P}) = {W2}, the input's size "
+            f"(without padding, output_size(5, {F}) = {output_size(5, F)}).", fontsize=9, va="center")
     return fig
 
 

@@ -6,7 +6,7 @@ from matplotlib.patches import Rectangle
 
 from cnnref import convolve, convolve_continuous, dice_pmf, impulse_responses, sum_of_dice
 
-from ._style import BLUE, GREEN, INK, MUTED, ORANGE, PURPLE, RED, new_figure, table_axes, tint
+from ._style import BLUE, GREEN, GREEN_TEXT, INK, MUTED, ORANGE, PURPLE, RED, RED_TEXT, new_figure, table_axes, tint
 
 X_DICE = 4  # the notes' example: the probability that two dice sum to 4
 
@@ -25,7 +25,7 @@ def draw_dice():
     x = X_DICE
 
     fig = new_figure(6.4, 5.0)
-    ax = table_axes(fig, [0.02, 0.47, 0.96, 0.52], (-3.9, 8.2), (-1.2, 4.6))
+    ax = table_axes(fig, [0.02, 0.47, 0.96, 0.52], (-4.3, 8.2), (-1.4, 4.6))
     overlap = [m for m, _, _ in terms]
     ax.add_patch(Rectangle((min(overlap) - 0.5, -0.25), len(overlap), 3.2, facecolor=tint(GREEN, 0.22),
                            edgecolor=GREEN, lw=1.5))
@@ -36,20 +36,21 @@ def draw_dice():
         m = x - face
         ax.add_patch(Rectangle((m - 0.4, 1.2), 0.8, 0.8, facecolor=tint(RED, 0.3), edgecolor=RED, lw=1))
         ax.text(m, 1.6, str(face), ha="center", va="center_baseline", fontsize=10)
-    ax.text(-3.8, 0.4, "f(m)", va="center", fontsize=9.5, color=BLUE)
-    ax.text(-3.8, 1.6, f"g({x} − m)", va="center", fontsize=9.5, color=RED)
-    for m, fm, gm in terms:
-        ax.text(m, 2.5, f"{fm}·{gm}", ha="center", va="center", fontsize=8)
+    ax.text(-4.2, 0.4, "f(m)", va="center", fontsize=9.5, color=BLUE)
+    ax.text(-4.2, 1.6, f"g({x} − m)", va="center", fontsize=9.5, color=RED_TEXT)
+    ax.text(-4.2, 2.5, "product", va="center", fontsize=9.5, color=GREEN_TEXT)
+    for m, fm, gm in terms:  # one product per column: f(m)·g(x − m) = 1/6 · 1/6
+        ax.text(m, 2.5, f"{fm * gm}", ha="center", va="center", fontsize=9.5)
     for m in range(-2, 7):
-        ax.text(m, -0.6, str(m), ha="center", va="center", fontsize=8, color=MUTED)
-    ax.text(6.6, -0.6, "m", ha="left", va="center", fontsize=8, color=MUTED)
-    ax.text(-3.8, -1.0, f"Flip g, shift it by {x}, and add the products where the two overlap:", fontsize=9,
+        ax.text(m, -0.6, str(m), ha="center", va="center", fontsize=9, color=MUTED)
+    ax.text(6.6, -0.6, "m", ha="left", va="center", fontsize=9, color=MUTED, style="italic")
+    ax.text(-4.2, -1.0, f"Flip g, shift it by {x}, and add the products where the two overlap:", fontsize=9,
             va="bottom")
     sum_text = " + ".join(f"f({m})g({x - m})" for m, _, _ in terms)
-    ax.text(-3.8, 3.6, f"(f ∗ g)({x}) = {sum_text} = {int(total * 36)}/36 = {total}", fontsize=10,
+    ax.text(-4.2, 3.6, f"(f ∗ g)({x}) = {sum_text} = {int(total * 36)}/36 = {total}", fontsize=10,
             va="center", fontweight="bold")
-    ax.text(-3.8, 4.3, "(faces 1 to 6, each with probability "
-            f"{f[1]}; die 2's faces read right to left)", fontsize=8, color=MUTED, va="center")
+    ax.text(-4.2, 4.35, f"Each face has probability {f[1]}, so each product is {f[1]} · {f[1]} = "
+            f"{f[1] * f[1]}; die 2 reads right to left.", fontsize=9, color=INK, va="center")
 
     bx = fig.add_axes([0.1, 0.09, 0.86, 0.3])
     s = two.support
@@ -57,7 +58,7 @@ def draw_dice():
     colors = [GREEN if v == x else tint(BLUE, 0.55) for v in s]
     bx.bar(s, heights, color=colors, edgecolor=[GREEN if v == x else BLUE for v in s], lw=1, width=0.7)
     for v, p in zip(s, two.p):
-        bx.text(v, float(p) + 0.004, f"{int(p * 36)}/36", ha="center", va="bottom", fontsize=7.5,
+        bx.text(v, float(p) + 0.004, f"{int(p * 36)}/36", ha="center", va="bottom", fontsize=8,
                 fontweight="bold" if v == x else "normal")
     bx.set_xticks(s)
     bx.set_yticks([])
@@ -76,10 +77,10 @@ CONT_X = (-0.5, 0.0, 0.5)  # the shifts drawn in the top row
 
 
 def draw_continuous():
-    fig = new_figure(6.4, 4.2)
+    fig = new_figure(6.4, 4.4)
     t = np.linspace(-1.6, 1.6, 321)
     for n, x in enumerate(CONT_X):
-        ax = fig.add_axes([0.06 + n * 0.32, 0.55, 0.27, 0.33])
+        ax = fig.add_axes([0.06 + n * 0.32, 0.54, 0.27, 0.31])
         area = float(convolve_continuous(_box, _box, x, lo=-1, hi=1, n=2000))
         ax.fill_between(t, np.minimum(_box(t), _box(x - t)), color=tint(GREEN, 0.55), lw=0)
         ax.plot(t, _box(t), color=BLUE, lw=1.6)
@@ -91,8 +92,8 @@ def draw_continuous():
         ax.tick_params(labelsize=7.5)
         ax.set_title(f"x = {x:g}: overlap area {area:.2f}", fontsize=8.5)
         ax.set_xlabel("t", fontsize=8, labelpad=1)
-    fig.text(0.06, 0.95, "f(t) (blue) and the flipped box shifted by x, g(x − t) (red, dashed); "
-             "green: the overlap f(t)g(x − t)", fontsize=8.5, va="center")
+    fig.text(0.06, 0.985, "f(t) (blue) and the flipped box shifted by x, g(x − t) (orange, dashed);\n"
+             "their overlap f(t)g(x − t) (green)", fontsize=8.5, va="top", linespacing=1.4)
     bx = fig.add_axes([0.06, 0.1, 0.9, 0.3])
     xs = np.linspace(-1.5, 1.5, 121)
     bx.plot(xs, convolve_continuous(_box, _box, xs, lo=-1, hi=1, n=2000), color=GREEN, lw=2)

@@ -63,7 +63,7 @@ def draw_fc_to_conv():
     colors = [[None] * n for _ in range(n)]
     for (i, j), c in SHOW:
         colors[i][j] = tint(c, 0.35)
-    grid(mx, smap[:, :, 0], 0, 0, fmt="{:.3f}", colors=colors, fontsize=6.8)
+    grid(mx, smap[:, :, 0], 0, 0, fmt="{:.3f}", colors=colors, fontsize=7.4)
     for (i, j), c in SHOW:
         outline(mx, j + 0.04, i + 0.04, 0.92, 0.92, c, lw=1.8)
     mx.set_title(f"converted net (CONV only), one pass:\n{n}×{n} score map, class 0", fontsize=8.5)

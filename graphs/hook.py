@@ -7,7 +7,8 @@
   marker other than `<!-- cnnref:conv-demo -->`, stops the build; the demo marker becomes a placeholder.
 - on_page_content: the placeholder becomes the demo's HTML with its numbers embedded as JSON, and each
   <img> of a figure gets its width and height (no layout shift); an empty alt
-  (`![](../../graphs/dl/cnn/maxpool.svg)`) is filled with the figure's ALT text, so it cannot go stale.
+  (`![](../../graphs/dl/cnn/maxpool.svg)`) is filled with the figure's ALT text, so it cannot go stale, and
+  each figure becomes a link to its SVG (to open it full size on a small screen).
 """
 
 import html as html_lib
@@ -127,7 +128,9 @@ def svg_size(svg):
 
 def size_images(html, sizes):
     """Give each <img> of a figure its intrinsic size (a page's own width= is kept, height follows), async
-    decoding, and its ALT text when the page left the alt empty.
+    decoding, its ALT text when the page left the alt empty, and a link to its SVG (unless the page already
+    made it a link), so that on a phone the figure can be opened full size and zoomed; the link's accessible
+    name is the image's alt text.
 
     Not loading="lazy": the figures are small once gzipped, and a lazy image that was never scrolled
     into view reports naturalWidth 0, which a broken-image check cannot tell from a missing file."""
@@ -151,9 +154,12 @@ def size_images(html, sizes):
             extra += f' width="{w}" height="{h}"'
         if "decoding=" not in tag:
             extra += ' decoding="async"'
-        if tag.endswith("/>"):
-            return tag[:-2].rstrip() + extra + " />"
-        return tag[:-1] + extra + ">"
+        tag = tag[:-2].rstrip() + extra + " />" if tag.endswith("/>") else tag[:-1] + extra + ">"
+        before = html[: m.start()]
+        if before.rfind("<a ") > before.rfind("</a>") or before.rfind("<a>") > before.rfind("</a>"):
+            return tag  # the page already made it a link
+        src = re.search(r'\ssrc="([^"]+)"', tag)[1]
+        return f'<a class="cnnref-figure-link" href="{src}">{tag}</a>'
 
     return IMG.sub(sub, html)
 

@@ -5,12 +5,14 @@ from matplotlib.patches import FancyArrowPatch
 
 from cnnref import conv2d_naive, im2col, output_size
 
-from ._style import BLUE, GREEN, INK, MUTED, ORANGE, PURPLE, RED, SKY, grid, new_figure, outline, table_axes, tint
+from ._style import BLUE, GREEN, INK, MUTED, PURPLE, RED, YELLOW, grid, new_figure, outline, table_axes, tint
 
 SEED = 7
 W1, D1, F, S, K = 5, 1, 3, 2, 2
-WINDOWS = [BLUE, ORANGE, GREEN, PURPLE]  # one colour per window / column of X_col
-FILTERS = [RED, SKY]  # one colour per filter / row of W_row
+# Windows and filters never share a colour (tinted cells of X_col and W_row must not look alike):
+WINDOWS = [BLUE, GREEN, PURPLE, MUTED]  # one colour per window / column of X_col
+FILTERS = [RED, YELLOW]  # one colour per filter / row of W_row, of the product and slice of the output
+FILTER_TINT = {RED: 0.35, YELLOW: 0.55}  # pale yellow needs more colour to show
 
 
 def _data():
@@ -51,23 +53,24 @@ def draw_im2col():
     _arrow(ax, (7.4, 4.0), (a - 0.4, 4.0))
     ax.text((7.4 + a) / 2, 3.7, "im2col: stretch\neach window", ha="center", va="bottom", fontsize=8)
     # W_row left of the product, the filters below it
-    rows = [[tint(c, 0.3)] * W_row.shape[1] for c in FILTERS]
+    rows = [[tint(c, FILTER_TINT[c])] * W_row.shape[1] for c in FILTERS]
     grid(ax, W_row, a - 9.5, 10, fmt="{:.0f}", colors=rows, fontsize=8)
     ax.text(a - 5, 12.6, f"W_row: {K} × {W_row.shape[1]}, one filter per row", ha="center", va="top",
             fontsize=8.5)
     for k, c in enumerate(FILTERS):
         x = 0.5 + k * 4.5
-        grid(ax, W[k, :, :, 0], x, 15.5, fmt="{:.0f}", colors=[[tint(c, 0.3)] * F] * F, fontsize=8)
-        ax.text(x + 1.5, 19.1, f"filter W{k}", ha="center", va="top", fontsize=8.5)
+        grid(ax, W[k, :, :, 0], x, 15.5, fmt="{:.0f}", colors=[[tint(c, FILTER_TINT[c])] * F] * F, fontsize=8)
+        ax.text(x + 1.5, 19.1, f"filter W[{k}]", ha="center", va="top", fontsize=8.5)
     _arrow(ax, (5.0, 15.1), (5.0, 13.6))
     # the product and its reshape
-    grid(ax, prod, a, 10, fmt="{:.0f}", colors=[[tint(GREEN, 0.18)] * prod.shape[1]] * K, fontsize=8)
+    grid(ax, prod, a, 10, fmt="{:.0f}", colors=[[tint(c, FILTER_TINT[c])] * prod.shape[1] for c in FILTERS],
+         fontsize=8)
     ax.text(a + 2, 12.6, f"np.dot(W_row, X_col)\n{K} × {prod.shape[1]}", ha="center", va="top", fontsize=8.5)
     b = a + 6.5
     _arrow(ax, (a + 4.2, 11), (b - 0.3, 11))
     ax.text((a + 4.2 + b) / 2, 10.7, "reshape", ha="center", fontsize=8)
     for k, c in enumerate(FILTERS):
-        grid(ax, V[:, :, k], b + k * 2.7, 10, fmt="{:.0f}", colors=[[tint(c, 0.3)] * W2] * W2, fontsize=8)
+        grid(ax, V[:, :, k], b + k * 2.7, 10, fmt="{:.0f}", colors=[[tint(c, FILTER_TINT[c])] * W2] * W2, fontsize=8)
     ax.text(b + 2.3, 12.6, f"output\n{W2} × {W2} × {K}", ha="center", va="top", fontsize=8.5)
     ax.text(0, -1.2, "Each window of X becomes a column of X_col; each filter a row of W_row.",
             fontsize=8.5, color=MUTED, va="top")

@@ -26,26 +26,28 @@ def _label(layer):
     return layer.kind
 
 
-def _cuboid(ax, x, y, side, depth, color):
-    """A volume drawn as a box: a side x side front face and a slanted depth of `depth` units."""
-    dx, dy = 0.5 * depth, -0.35 * depth
-    front = [(x, y), (x + dx, y + dy), (x + dx, y + dy + side), (x, y + side)]  # the depth face
-    top = [(x, y + side), (x + dx, y + dy + side), (x + dx + side * 0.35, y + dy + side), (x + side * 0.35, y + side)]
-    face = [(x + dx, y + dy), (x + dx + side * 0.35, y + dy), (x + dx + side * 0.35, y + dy + side),
-            (x + dx, y + dy + side)]
-    for poly, a in ((front, 0.55), (top, 0.3), (face, 0.8)):
+def _cuboid(ax, x, yc, side, width, color):
+    """A volume as a box: a front face `width` wide (the depth D) and `side` high (H), centred on y = yc,
+    with the receding W dimension drawn as a slant in proportion to `side`. Volumes of the same H and W get
+    the same height and slant, whatever their depth."""
+    y = yc - side / 2
+    ox, oy = 0.3 * side, 0.25 * side  # the slant of the receding side
+    front = [(x, y), (x + width, y), (x + width, y + side), (x, y + side)]
+    top = [(x, y + side), (x + ox, y + side + oy), (x + width + ox, y + side + oy), (x + width, y + side)]
+    right = [(x + width, y), (x + width + ox, y + oy), (x + width + ox, y + side + oy), (x + width, y + side)]
+    for poly, a in ((front, 0.55), (top, 0.3), (right, 0.8)):
         ax.add_patch(Polygon(poly, closed=True, facecolor=tint(color, a), edgecolor=color, lw=1))
-    return x + dx + side * 0.35
+    return x + width + ox
 
 
 def draw_architecture():
     net = cifar10_net()
     shapes = net.shapes()  # [(32, 32, 3), (32, 32, 12), ...]
     layers = [None] + net.layers
-    fig = new_figure(6.8, 2.9)
+    fig = new_figure(6.8, 2.6)
     ax = fig.add_axes([0, 0, 1, 1])
-    ax.set_xlim(-0.3, 24.5)
-    ax.set_ylim(-4.3, 5.2)
+    ax.set_xlim(-0.3, 21.0)
+    ax.set_ylim(-3.3, 5.0)
     ax.axis("off")
     x = 0.4
     for n, (layer, shape) in enumerate(zip(layers, shapes)):
@@ -54,17 +56,17 @@ def draw_architecture():
         side = 0.6 + 2.4 * H / 32  # 32 -> 3.0, 16 -> 1.8, 1 -> 0.7
         kind = "INPUT" if layer is None else layer.kind
         color = KIND_COLORS.get(kind, MUTED)
-        y = -side / 2 + 0.6
-        right = _cuboid(ax, x, y, side, 0.26 * D, color)
+        right = _cuboid(ax, x, 0.6, side, 0.22 * D, color)
         mid = (x + right) / 2
         ax.text(mid, 3.2, _label(layer), ha="center", va="bottom", fontsize=8.5, color=INK, linespacing=1.3,
                 fontweight="bold" if n == 0 else "normal")
-        ax.text(mid, -3.2, f"[{volume(shape)}]", ha="center", va="top", fontsize=9, fontweight="bold")
+        ax.text(mid, -1.4, f"[{volume(shape)}]", ha="center", va="top", fontsize=9, fontweight="bold")
         if n + 1 < len(layers):
             ax.add_patch(FancyArrowPatch((right + 0.2, 0.6), (right + 1.2, 0.6), arrowstyle="-|>",
                                          mutation_scale=10, color=INK, lw=1))
         x = right + 1.45
-    ax.text(0.2, -4.15, "The notes' CIFAR-10 example, volumes as W×H×D from cifar10_net().shapes()",
+    ax.text(0.2, -3.15, "The notes' CIFAR-10 example: volumes W×H×D from cifar10_net().shapes(); "
+            "box height ∝ H, width ∝ D",
             fontsize=8, color=MUTED, va="bottom")
     return fig
 
@@ -124,8 +126,7 @@ def draw_activations():
     for c, (layer, A) in enumerate(zip(layers, outs)):
         x0 = 0.01 + c * (w + 0.14 / cols)
         kind = "INPUT" if layer is None else layer.kind
-        fig.text(x0 + w / 2, 0.965, kind, ha="center", va="center", fontsize=8.5, fontweight="bold",
-                 color=KIND_COLORS.get(kind, INK))
+        fig.text(x0 + w / 2, 0.965, kind, ha="center", va="center", fontsize=8.5, fontweight="bold", color=INK)
         fig.text(x0 + w / 2, 0.93, volume(A.shape), ha="center", va="center", fontsize=7.5, color=MUTED)
         if layer is None:
             ax = fig.add_axes([x0, 0.91 - w * 6.8 / 5.0, w, w * 6.8 / 5.0])
@@ -137,14 +138,19 @@ def draw_activations():
                       vmin=0, vmax=1)
             ax.axis("off")
         else:  # the class scores
-            ax = fig.add_axes([x0 + 0.012, 0.03, w, 0.86])
+            ax = fig.add_axes([x0 + 0.03, 0.07, w - 0.04, 0.82])  # inside the card, room for the labels
             ys = np.arange(len(A))
             ax.barh(ys, A, color=[tint(RED, 0.75) if v >= 0 else tint(BLUE, 0.6) for v in A], height=0.7)
             ax.axvline(0, color=INK, lw=0.8)
             ax.set_ylim(len(A) - 0.5, -0.5)
+            top = float(np.abs(A).max()) * 1.15  # a margin: the longest bar does not touch the edge
+            ax.set_xlim(-top, top)
             ax.set_yticks(ys)
-            ax.tick_params(labelsize=7, length=2, pad=1)
+            ax.tick_params(labelsize=7.5, length=2, pad=1)
+            ax.annotate("class", (0, 1), xycoords="axes fraction", xytext=(-1, 3), textcoords="offset points",
+                        ha="right", va="bottom", fontsize=7.5)
             ax.set_xticks([])
+            ax.set_xlabel("score", fontsize=7.5, labelpad=3)
             ax.spines["bottom"].set_visible(False)
             ax.spines["left"].set_visible(False)
     fig.text(0.012, 0.7, f"one ConvNet\nwith seeded,\nuntrained\nweights\n(seed={net.seed});\nthe first {SHOWN}\ndepth slices\nof each layer", fontsize=7.5, color=MUTED, va="top", linespacing=1.35)

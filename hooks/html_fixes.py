@@ -4,6 +4,17 @@
   those scripts are removed (hooks/katex_math.py typesets the math at build time; the site has no
   Mermaid). Code cells that scroll sideways on a narrow screen get tabindex="0" so a keyboard can
   reach them (axe: scrollable-region-focusable), as nbconvert already does for outputs.
+- Notebook pages, search: the In [n] / Out prompts and mkdocs-jupyter's copy button ("Copied!", and
+  the hidden copy of each cell's code it copies from) are kept out of the search index
+  (data-search-exclude), and its "¶" heading links are marked as permalinks (class "headerlink") so
+  that Material's search leaves them out of section titles.
+- API reference: the "Source code in cnnref/..." listings stay on the page (a reader sees
+  conv2d_naive's loops next to its docstring) but are kept out of search: whole listings made API
+  entries rank above the notes for any word of their code, and filled the results with source.
+- Notebook pages, size: nbconvert inlines JupyterLab's whole theme (about 590 KB of <style> per page,
+  three quarters of the page). Those <style> blocks are dropped; docs/stylesheets/extra.css has the
+  few rules the rendered cells need, in Material's colours (light and dark), and code cells get
+  Material's own syntax colours (class "highlight").
 - Every page: Material's search overlay is a role="dialog" without a name (axe and Lighthouse:
   aria-dialog-name); it is labelled "Search".
 """
@@ -16,16 +27,27 @@ import re
 SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
 EXTERNAL = re.compile(r"""(?:src\s*=\s*["']|import\(\s*["'])\s*(?:https?:)?//""", re.IGNORECASE)
 MATHJAX_CONFIG = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)
+STYLE = re.compile(r"<style\b[^>]*>.*?</style>\s*", re.DOTALL | re.IGNORECASE)
 CODE_CELL = re.compile(r'<div class="(highlight-ipynb[^"]*)">')
+PROMPT = re.compile(r'<div class="(jp-(?:Input|Output)Prompt[^"]*)"')
+COPY_BUTTON = '<div class="zeroclipboard-container">'
+COPY_TEXT = '<div class="clipboard-copy-txt"'
+ANCHOR_LINK = '<a class="anchor-link" href="#'
+SOURCE = '<details class="mkdocstrings-source">'
 SEARCH_DIALOG = '<div class="md-search" data-md-component="search" role="dialog"'
 
 
 def on_page_content(content: str, page, config, files) -> str:
     if not page.file.src_uri.endswith(".ipynb"):
-        return content
+        return content.replace(SOURCE, '<details class="mkdocstrings-source" data-search-exclude>')
     content = MATHJAX_CONFIG.sub("", content)
+    content = STYLE.sub("", content)
+    content = PROMPT.sub(r'<div class="\1" data-search-exclude', content)
+    content = content.replace(COPY_BUTTON, '<div class="zeroclipboard-container" data-search-exclude>')
+    content = content.replace(COPY_TEXT, '<div class="clipboard-copy-txt" data-search-exclude')
+    content = content.replace(ANCHOR_LINK, '<a class="headerlink" href="#')
     content = SCRIPT.sub(lambda m: "" if EXTERNAL.search(m.group(0)) else m.group(0), content)
-    return CODE_CELL.sub(r'<div class="\1" tabindex="0">', content)
+    return CODE_CELL.sub(r'<div class="\1 highlight" tabindex="0">', content)
 
 
 def on_post_page(output: str, page, config) -> str:

@@ -85,6 +85,115 @@ def test_pages_alt_text_is_the_figures_own():
             f"or update ALT there")
 
 
+def _page_widths():
+    """{figure name: the width in CSS px the notes display it at} (their `{ width="N" }`, else 600)."""
+    widths = {}
+    for page in (ROOT / "docs").rglob("*.md"):
+        for name, width in re.findall(r"graphs/dl/cnn/([^)\s]+)\.svg\)(?:\{\s*width=\"(\d+)\"\s*\})?", page.read_text()):
+            widths[name] = min(widths.get(name, 10_000), int(width or 600))
+    return widths
+
+
+@pytest.mark.parametrize("name", sorted(NAMES))
+def test_figure_text_is_at_least_9px_where_the_page_shows_it(name):
+    """The SVG's font sizes are in its viewBox units; at the page's display width each must be >= 9 CSS px."""
+    svg = render(figures()[name][0])
+    width = float(re.search(r'<svg[^>]*\bwidth="([\d.]+)pt"', svg)[1])
+    sizes = [float(v) for v in re.findall(r"font-size: ([\d.]+)px", svg)]
+    assert sizes, "matplotlib wrote no text as text (svg.fonttype none)"
+    shown = _page_widths().get(name, 600)
+    assert min(sizes) * shown / width >= 9, f"{name}: {min(sizes)} units is {min(sizes) * shown / width:.1f} px at {shown} px"
+
+
+def _drawn_texts(fig):
+    """(text, window extent) of every non-empty Text that drawing the figure actually draws."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    canvas = FigureCanvasAgg(fig)
+    renderer = canvas.get_renderer()
+    drawn, original = [], Text.draw
+
+    def draw(self, renderer):
+        if self.get_visible() and self.get_text().strip():
+            drawn.append(self)
+        return original(self, renderer)
+
+    Text.draw = draw
+    try:
+        fig.draw(renderer)
+    finally:
+        Text.draw = original
+    return [(t.get_text(), t.get_window_extent(renderer)) for t in drawn]
+
+
+@pytest.mark.parametrize("name", sorted(NAMES))
+def test_figure_texts_neither_overlap_nor_leave_the_card(name):
+    import matplotlib
+
+    from graphs._style import RC
+
+    with matplotlib.rc_context(RC):
+        fig = figures()[name][0]()
+        texts = _drawn_texts(fig)
+    assert texts
+    W, H = fig.bbox.width, fig.bbox.height
+    for n, (text, a) in enumerate(texts):
+        assert a.x0 >= 0 and a.y0 >= 0 and a.x1 <= W and a.y1 <= H, f"{name}: {text!r} leaves the figure"
+        for other, b in texts[n + 1:]:
+            assert not (a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1), (
+                f"{name}: {text!r} overlaps {other!r}")
+
+
+def test_dice_figure_prints_one_product_per_overlapping_column():
+    from graphs.convolution import _dice_terms, draw_dice
+
+    terms, total = _dice_terms()
+    texts = [t for t in draw_dice().axes[0].texts]
+    products = [t for t in texts if t.get_text() == str(terms[0][1] * terms[0][2])]
+    assert sorted(t.get_position()[0] for t in products) == [m for m, _, _ in terms]
+    assert len(products) * terms[0][1] * terms[0][2] == total
+
+
+def test_architecture_boxes_of_the_same_height_are_drawn_the_same_height():
+    """INPUT [32x32x3] and CONV [32x32x12]: the depth widens a box, it never makes it taller."""
+    from matplotlib.patches import Polygon
+
+    from graphs.network import draw_architecture
+
+    from cnnref import cifar10_net
+
+    shapes = cifar10_net().shapes()
+    polys = [p.get_xy() for p in draw_architecture().axes[0].patches if isinstance(p, Polygon)]
+    boxes = [np.vstack(polys[n:n + 3]) for n in range(0, len(polys), 3)]  # front, top, side of each volume
+    assert len(boxes) == len(shapes)
+    heights = [round(float(b[:, 1].max() - b[:, 1].min()), 6) for b in boxes]
+    widths = [float(b[:, 0].max() - b[:, 0].min()) for b in boxes]
+    for (s, h, w), (t, g, v) in zip(zip(shapes, heights, widths), zip(shapes[1:], heights[1:], widths[1:])):
+        assert (h == g) == (s[0] == t[0]), f"{s} drawn {h} high, {t} {g} high"
+        if s[0] == t[0]:
+            assert (w < v) == (s[-1] < t[-1])
+
+
+def test_im2col_windows_and_filters_use_different_colours():
+    from matplotlib.colors import to_rgb
+
+    from graphs.im2col import FILTER_TINT, FILTERS, WINDOWS
+    from graphs._style import tint
+
+    assert not set(WINDOWS) & set(FILTERS)
+    for f in FILTERS:
+        for w in WINDOWS:  # their tinted cells: clearly apart (max channel difference of 8 % or more)
+            assert max(abs(a - b) for a, b in zip(to_rgb(tint(f, FILTER_TINT[f])), to_rgb(tint(w, 0.3)))) > 0.08
+
+
+def test_padding_figure_writes_cross_correlation_not_convolution():
+    from graphs.conv_layer import draw_padding
+
+    texts = [t.get_text() for t in draw_padding().axes[0].texts]
+    assert "⋆" in texts and "∗" not in texts
+
+
 # The convolution demo -----------------------------------------------------------------------------------
 
 NOTES_PAGE = """\
@@ -170,6 +279,39 @@ def test_demo_size_table_is_output_size_over_every_choice(demo_page):
     assert "3,2,1" in accepted and "3,3,0" not in accepted and "7,1,0" not in accepted
 
 
+def test_demo_size_messages_are_output_sizes_own_words(demo_page):
+    """Accepted and refused choices print one format: "(W1 - F + 2P)/S + 1 = (5 - 3 + 2)/2 + 1 = 3", the
+    refusal being output_size's own message (written the same way, ending in its verdict)."""
+    _, d = demo_page
+    sizes = d["sizes"]
+    assert set(sizes["messages"]) == set(sizes["table"])
+    W1 = sizes["W1"]
+    for key, answer in sizes["table"].items():
+        f, s, p = (int(v) for v in key.split(","))
+        message = sizes["messages"][key]
+        if isinstance(answer, int):
+            assert message == f"(W1 - F + 2P)/S + 1 = ({W1} - {f} + {2 * p})/{s} + 1 = {answer}"
+        else:
+            assert message == answer
+    refused = sizes["messages"]["4,2,1"]
+    assert refused.startswith("(W1 - F + 2P)/S + 1 = (5 - 4 + 2)/2 + 1 = 2.5 ")
+    assert sizes["messages"]["3,2,1"] == "(W1 - F + 2P)/S + 1 = (5 - 3 + 2)/2 + 1 = 3"
+
+
+def test_demo_says_what_the_reader_can_do_and_names_things_once(demo_page):
+    html, d = demo_page
+    hint = re.search(r'data-testid="demo-hint">(.*?)</p>', html).group(1)
+    assert "click" in hint.lower() and "arrow keys" in hint and str(np.size(d["V"])) in hint
+    legend = re.search(r"<legend>(.*?)</fieldset>", html, re.S).group(1)
+    assert f"stays at F = {d['F']}, S = {d['S']}, P = {d['P']}" in legend
+    n = len(d["X_pad"])
+    assert f"Input {d['W1']}×{d['H1']}×{d['D1']}, zero-padded (P = {d['P']}) to {n}×{n}×{d['D1']}" in html
+    # the filters are W[0], W[1] (W1 is the input's width in the legend and the formula)
+    assert "Filter W[0]: 3×3×3" in html and "Filter W[1]: 3×3×3" in html
+    assert not re.search(r"Filter W\d|bias b\d|\bW[01]\[:", html)
+    assert 'aria-label="W[1, :, :, 2]"' in html and 'aria-label="bias b[1]"' in html
+
+
 # The hook refuses what it cannot serve --------------------------------------------------------------------
 
 def test_hook_refuses_an_unknown_figure():
@@ -219,6 +361,10 @@ def test_strict_build_serves_every_figure_and_the_demo(tmp_path):
     assert html.count('data-testid="conv-demo"') == 1
     assert '<img alt="maxpool figure"' in html  # a page's own alt text is kept
     assert f'<img alt="{figures()["maxpool"][1]}"' in html  # an empty one is filled in
+    # each figure links to its own SVG, which the site serves (the link is named by the image's alt text)
+    links = re.findall(r'<a class="cnnref-figure-link" href="([^"]+)"><img alt="([^"]+)" src="([^"]+)"', html)
+    assert len(links) == len(NAMES) + 1
+    assert all(href == src and (site / href).is_file() and alt for href, alt, src in links)
     for asset in ("assets/cnnref/conv-demo.js", "assets/cnnref/conv-demo.css"):
         assert (site / asset).is_file() and asset in html
 
@@ -237,7 +383,10 @@ def test_figure_images_get_their_size():
     html = size_images('<img alt="a" src="../../graphs/dl/cnn/maxpool.svg" width="400" />', sizes)
     assert 'width="400" height="200" decoding="async"' in html
     html = size_images('<img alt="" src="../../graphs/dl/cnn/maxpool.svg">', sizes)
-    assert html.startswith(f'<img alt="{figures()["maxpool"][1]}" src=')
+    assert html.startswith('<a class="cnnref-figure-link" href="../../graphs/dl/cnn/maxpool.svg">'
+                           f'<img alt="{figures()["maxpool"][1]}" src=') and html.endswith("></a>")
+    linked = '<a href="big.svg"><img alt="a" src="../../graphs/dl/cnn/maxpool.svg"></a>'  # the page's own link
+    assert size_images(linked, sizes).count("<a ") == 1
     draw = figures()["maxpool"][0]
     w, h = svg_size(render(draw))
     fig = draw()

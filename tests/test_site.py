@@ -237,6 +237,7 @@ FETCHING = {
     "image": ("href", "xlink:href"),
     "use": ("href", "xlink:href"),
 }
+NOT_FETCHED_RELS = {"canonical"}
 EXTERNAL = re.compile(r"^\s*(?:https?:)?//", re.IGNORECASE)
 CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)|@import\s+['"]([^'"]+)""", re.IGNORECASE)
 # Text a reader does not see as prose: code, scripts, and the TeX source KaTeX keeps for MathML.
@@ -256,7 +257,10 @@ class PageScan(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        for name in FETCHING.get(tag, ()):
+        # <link rel="canonical"> (from site_url) names the page's address; a browser fetches nothing.
+        rels = set((attrs.get("rel") or "").split())
+        not_fetched = tag == "link" and bool(rels) and rels <= NOT_FETCHED_RELS
+        for name in () if not_fetched else FETCHING.get(tag, ()):
             value = attrs.get(name) or ""
             urls = [part.split()[0] for part in value.split(",") if part.strip()] if name == "srcset" else [value]
             self.fetched += [(tag, url) for url in urls if url]
@@ -371,5 +375,316 @@ def test_ci_runs_the_readme_commands():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert {"test", "serve"} <= documented
     assert runs == ["make test", "make build"]
-    assert re.search(r"^serve: build\b", makefile, re.MULTILINE)  # `make serve` serves what `make build` checks
+    assert re.search(r"^serve: .*\n\t.*\$\(BIN\)/mkdocs serve --strict\b", makefile, re.MULTILINE)  # as strict as `make build`
     assert re.search(r"^build: .*\n\t\$\(BIN\)/mkdocs build --strict$", makefile, re.MULTILINE)
+
+
+# The notes' boxes are sections: ids, table of contents, search --------------------------------------
+
+box_headings = _load("admonition_headings", ROOT / "hooks" / "admonition_headings.py")
+
+BOXES_PAGE = """\
+# Page
+
+## Pooling Layer
+
+!!! df "**Definition** (Pooling Layer)"
+    Text.
+
+??? eg "**Example** (Dice: a *Toy* Example)"
+    Body.
+
+    !!! nt "**Note** (Inside)"
+        Nested.
+
+!!! note "Not one of the notes' kinds"
+    Plain.
+
+## Stride
+
+!!! df "**Definition** (Stride)"
+    Text.
+"""
+
+
+def test_box_titles_become_headings_with_ids_under_their_section():
+    import markdown
+
+    md = markdown.Markdown(
+        extensions=["admonition", "pymdownx.details", "toc", box_headings.BoxHeadingsExtension()],
+        extension_configs={"toc": {"permalink": True}},
+    )
+    html = md.convert(BOXES_PAGE)
+    # The h2 keeps its id; the box under it, whose words in parentheses are the same, takes its full title.
+    assert '<h2 id="pooling-layer">' in html
+    assert '<h3 class="admonition-title" id="definition-pooling-layer"><strong>Definition</strong> (Pooling Layer)<a class="headerlink" href="#definition-pooling-layer"' in html
+    # A collapsible box keeps its <summary>, with the heading inside; a box in a box is one level down.
+    # (without the permalink: a link inside the <summary> button would be a nested control).
+    assert '<summary><h3 class="admonition-title" id="dice-a-toy-example"><strong>Example</strong> (Dice: a <em>Toy</em> Example)</h3></summary>' in html
+    assert '<h4 class="admonition-title" id="inside">' in html
+    assert '<h3 class="admonition-title" id="definition-stride">' in html  # "stride" is the h2's
+    assert '<p class="admonition-title">Not one of the notes\' kinds</p>' in html  # other admonitions unchanged
+
+    def toc(tokens):
+        return [(t["id"], t["name"], toc(t["children"])) for t in tokens]
+
+    assert toc(md.toc_tokens) == [
+        ("page", "Page", [
+            ("pooling-layer", "Pooling Layer", [
+                ("definition-pooling-layer", "Pooling Layer", []),
+                ("dice-a-toy-example", "Dice: a Toy Example", [("inside", "Inside", [])]),
+            ]),
+            ("stride", "Stride", [("definition-stride", "Stride", [])]),
+        ]),
+    ]
+
+
+def _notes_boxes() -> list[str]:
+    """The titles of the df/eg/im/nt boxes of the CNN page's Markdown, in order."""
+    text = (DOCS / "dl" / "cnn" / "index.md").read_text(encoding="utf-8")
+    return re.findall(r'^\s*(?:!!!|\?\?\?\+?) (?:df|eg|im|nt) "(.*)"\s*$', text, re.MULTILINE)
+
+
+def test_every_box_of_the_notes_is_linkable_in_the_toc_and_in_search(built_site):
+    import json
+
+    page = (built_site / "dl" / "cnn" / "index.html").read_text(encoding="utf-8")
+    heads = re.findall(r'<h([3-6]) class="admonition-title" id="([^"]+)">(.*?)(?:<a class="headerlink" href="#\2"|</h\1></summary>)', page)
+    titles = [re.sub(r"<[^>]+>", "", title).strip() for _, _, title in heads]
+    assert titles == [t.replace("**", "") for t in _notes_boxes()]
+    ids = [ident for _, ident, _ in heads]
+    assert len(set(ids)) == len(ids)
+    assert {"stride", "zero-padding", "filter-receptive-fields"} <= set(ids)  # the ids the reviewer asked for
+    # The page's table of contents (Material's right-hand nav) links every box.
+    toc = page[page.index('data-md-component="toc"') :]
+    assert all(f'href="#{ident}"' in toc for ident in ids)
+    # Search: each box that is not collapsible is a section of its own, found at its anchor.
+    index = json.loads((built_site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    sections = {d["location"]: d for d in index["docs"]}
+    stride = sections["dl/cnn/#stride"]
+    assert stride["title"] == "Definition (Stride)" and "jumps" in stride["text"]
+    assert "dl/cnn/#zero-padding" in sections and "dl/cnn/#filter-receptive-fields" in sections
+    # ... and its title's words are words of the index: with Material's default separator (spaces and
+    # hyphens) "Definition (Stride)" indexes "(stride)", which a search for "stride" never finds.
+    separator = re.compile(index["config"]["separator"])
+    for location, words in [("dl/cnn/#stride", {"stride"}), ("dl/cnn/#filter-receptive-fields", {"receptive", "fields"})]:
+        tokens = {t.lower() for t in separator.split(sections[location]["title"]) if t}
+        assert words <= tokens, (location, tokens)
+
+
+# Notebook pages: no inline theme, a clean search index ------------------------------------------
+
+
+def test_notebook_pages_are_small_and_their_search_entries_clean(built_site):
+    import json
+
+    for page in sorted((built_site / "notebooks").glob("*/index.html")):
+        html = page.read_text(encoding="utf-8")
+        content = html[html.index('<div class="jupyter-wrapper">') :]
+        assert "<style" not in content, page  # nbconvert's JupyterLab theme, ~590 KB, is dropped
+        assert len(html) < 400_000, (page, len(html))
+        assert 'class="jp-RenderedText jp-OutputArea-output" data-mime-type="text/plain" tabindex="0"' in html
+    index = json.loads((built_site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    notebook_docs = [d for d in index["docs"] if d["location"].startswith("notebooks/")]
+    assert notebook_docs
+    for doc in notebook_docs:
+        text = doc["title"] + doc["text"]
+        for noise in ("Copied!", "In [", "\u00b6"):
+            assert noise not in text, (doc["location"], noise)
+    # mkdocs-jupyter's hidden copy of each cell's code is not indexed a second time: the longest line
+    # of each page's first code cell is in the page's search text once.
+    import html as html_
+
+    def flat(text: str) -> str:
+        return " ".join(html_.unescape(re.sub(r"<[^>]+>", "", text)).split())
+
+    for page in sorted((built_site / "notebooks").glob("*/index.html")):
+        cell = re.search(r'<div class="clipboard-copy-txt"[^>]*>(.*?)</div>', page.read_text(encoding="utf-8"), re.DOTALL)
+        line = flat(max(cell.group(1).splitlines(), key=len))
+        location = page.parent.relative_to(built_site).as_posix() + "/"
+        text = flat(" ".join(d["text"] for d in notebook_docs if d["location"].startswith(location)))
+        assert text.count(line) == 1, (location, line)
+
+
+def test_api_source_listings_are_shown_but_not_searched(built_site):
+    import json
+
+    api = (built_site / "api" / "index.html").read_text(encoding="utf-8")
+    assert api.count('<details class="mkdocstrings-source" data-search-exclude>') >= len(cnnref.__all__) // 2
+    index = json.loads((built_site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    api_docs = [d for d in index["docs"] if d["location"].startswith("api/")]
+    assert api_docs and not [d["location"] for d in api_docs if "Source code in" in d["text"]]
+    assert all(d.get("boost", 1) < 1 for d in api_docs)  # the notes rank above the reference (docs/api.md)
+    naive = next(d for d in api_docs if d["location"] == "api/#cnnref.conv_layer.conv2d_naive")
+    assert "for " not in naive["text"]  # its loops are in the listing, not in the docstring
+
+
+# site_url: the 404 page and the sitemap; every other page stays relative -----------------------------
+
+
+def test_404_page_and_sitemap_use_site_url_and_pages_stay_relative(built_site):
+    from urllib.parse import urlsplit
+
+    site_url = load_config(str(ROOT / "mkdocs.yml")).site_url
+    assert site_url and site_url.endswith("/")
+    base = urlsplit(site_url).path  # "/cnnref/" on a GitHub Pages project site
+    missing = (built_site / "404.html").read_text(encoding="utf-8")
+    assert f'href="{base}assets/stylesheets/' in missing  # served for any path: absolute, under the site's path
+    assert all(f'href="{base}{path}"' in missing for path in ("", "dl/cnn/", "api/"))  # home, notes, API
+    assert "Page not found" in missing
+    sitemap = (built_site / "sitemap.xml").read_text(encoding="utf-8")
+    locs = re.findall(r"<loc>([^<]+)</loc>", sitemap)
+    pages_ = sorted(p for p in built_site.rglob("index.html"))
+    assert len(locs) == len(pages_) and all(loc.startswith(site_url) for loc in locs)
+    for page in pages_:  # any other page works from any server root or folder (offline site/)
+        html = page.read_text(encoding="utf-8")
+        assert not re.search(rf'(?:href|src)="{re.escape(base)}', html), page
+
+
+# Links into the API reference land on the object they name -------------------------------------------
+
+API_LINK = re.compile(r"\[([^\]]*)\]\((?P<target>(?:\.\./)*api\.md)(?:#(?P<anchor>[^)\s]+))?\)")
+
+
+def test_links_to_the_api_reference_carry_an_existing_anchor(built_site):
+    api = (built_site / "api" / "index.html").read_text(encoding="utf-8")
+    ids = set(re.findall(r'\bid="([^"]+)"', api))
+    problems, checked = [], 0
+    for path in sorted(DOCS.rglob("*.md")):
+        for m in API_LINK.finditer(path.read_text(encoding="utf-8")):
+            text, anchor = m.group(1), m.group("anchor")
+            name = re.fullmatch(r"`cnnref\.(\w+)`", text)
+            where = f"{path.relative_to(DOCS)}: [{text}]({m.group('target')}{'#' + anchor if anchor else ''})"
+            if name:  # a link naming an object must land on it
+                obj = getattr(cnnref, name.group(1), None)
+                expected = f"{obj.__module__}.{obj.__qualname__}" if obj is not None else None
+                if anchor != expected:
+                    problems.append(f"{where}: should be #{expected}")
+            if anchor and anchor not in ids:
+                problems.append(f"{where}: no such anchor in the API page")
+            checked += 1
+    assert checked and not problems, "\n".join(problems)
+
+
+# Copied doctest code runs as pasted: by exec, and line by line in the interactive interpreter ------
+
+
+def copied_text(code) -> str:
+    """What Material's copy button puts on the clipboard for a rendered pycon block.
+
+    Material copies the block's innerText while [data-md-copying] is set (`.trimEnd()`); in that state
+    docs/stylesheets/extra.css hides prompts (.gp), output (.go) and every line that holds output,
+    and shows the copy-only blank lines (.cnnref-copy-blank) hooks/pycon_fences.py adds.
+    """
+    from bs4 import NavigableString
+
+    def text(node) -> str:
+        if isinstance(node, NavigableString):
+            return str(node)
+        classes = node.get("class") or []
+        if "gp" in classes or "go" in classes:
+            return ""
+        if any(not isinstance(c, NavigableString) and "go" in (c.get("class") or []) for c in node.children):
+            return ""  # span:has(> .go): a line of output
+        return "".join(text(c) for c in node.children)
+
+    return text(code).rstrip()
+
+
+def _console_run(source: str, namespace: dict) -> str:
+    """Push `source` line by line into code.InteractiveConsole, as a paste into the REPL; its error output."""
+    import code
+    import contextlib
+    import io
+
+    errors = []
+
+    class Console(code.InteractiveConsole):
+        def write(self, data):
+            errors.append(data)
+
+    console = Console(locals=namespace)
+    with contextlib.redirect_stdout(io.StringIO()):
+        more = False
+        for line in source.split("\n"):
+            more = console.push(line)
+        if more:
+            console.push("")  # the user presses Enter after the paste
+    return "".join(errors)
+
+
+def _effects(namespace: dict) -> dict:
+    return {k: type(v).__name__ for k, v in namespace.items() if not k.startswith("__")}
+
+
+def test_copied_doctest_snippets_run_by_exec_and_pasted_into_the_repl(built_site):
+    import contextlib
+    import importlib
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from bs4 import BeautifulSoup
+
+    checked = 0
+    for page in ["index.html", "dl/cnn/index.html", "api/index.html"]:
+        soup = BeautifulSoup((built_site / page).read_text(encoding="utf-8"), "html.parser")
+        module_spaces: dict[str, tuple[dict, dict]] = {}
+        page_spaces = ({}, {})
+        for block in soup.select("div.language-python > pre > code, div.language-pycon > pre > code"):
+            if block.find_parent("details", class_="mkdocstrings-source"):
+                continue  # a module's source listing, not a snippet
+            if page.startswith("api/"):  # a docstring's examples run in its module's namespace
+                holder = block.find_parent(class_="doc-module")
+                name = holder.find(id=True)["id"] if holder else "cnnref"
+                module = importlib.import_module(name)
+                spaces = module_spaces.setdefault(name, (dict(vars(module)), dict(vars(module))))
+            else:
+                spaces = page_spaces
+            by_exec, by_console = spaces
+            pycon = "language-pycon" in block.parent.parent["class"]
+            source = copied_text(block) if pycon else block.get_text()
+            where = f"{page}: {source[:200]!r}"
+            with contextlib.redirect_stdout(io.StringIO()):
+                exec(compile(source + "\n", where, "exec"), by_exec)
+            if not pycon:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    exec(compile(source + "\n", where, "exec"), by_console)
+                continue
+            errors = _console_run(source, by_console)
+            assert not errors, f"{where}\npasted into the REPL:\n{errors}"
+            assert _effects(by_console) == _effects(by_exec), where
+            checked += 1
+    assert checked >= 20, checked
+
+
+def test_copy_adds_a_blank_line_only_where_a_block_would_stay_open():
+    from bs4 import BeautifulSoup
+
+    end_blocks = _load("pycon_fences_html", ROOT / "hooks" / "pycon_fences.py").end_blocks
+
+    def line(n, prompt, code):
+        gp = f'<span class="gp">{prompt}</span>' if prompt else ""
+        return f'<span id="__span-0-{n}">{gp}{code}\n</span>'
+
+    def go(n, text):
+        return f'<span id="__span-0-{n}"><span class="go">{text}</span>\n</span>'
+
+    rendered = "".join([
+        line(1, "&gt;&gt;&gt; ", "def f(x):"),
+        line(2, "... ", "    return x"),
+        line(3, "&gt;&gt;&gt; ", "for i in range(2): print(i)"),
+        go(4, "0"), go(5, "1"),
+        line(6, "&gt;&gt;&gt; ", "y = f(1,"),
+        line(7, "... ", "  )"),
+        line(8, "&gt;&gt;&gt; ", "def g():"),
+        line(9, "... ", "    return 1"),
+        line(10, "... ", ""),
+        line(11, "&gt;&gt;&gt; ", "if True:"),
+        line(12, "... ", "    z = 1"),
+    ])
+    code = BeautifulSoup(f"<code>{end_blocks(rendered)}</code>", "html.parser").code
+    # After `def f` and the one-line `for`, not after the complete call, nor after a block the page
+    # already ends with "...", nor at the very end (the copy is trimmed).
+    assert copied_text(code) == "def f(x):\n    return x\n\nfor i in range(2): print(i)\n\ny = f(1,\n  )\ndef g():\n    return 1\n\nif True:\n    z = 1"

@@ -1,0 +1,151 @@
+"""MkDocs hook (`hooks: [benchmarks/hook.py]`): the Performance page's table and chart, from benchmarks/results.json.
+
+Nothing on docs/performance.md is typed by hand: at build time its markers become
+- `<!-- benchmarks:machine -->`: what measured the numbers, and when;
+- `<!-- benchmarks:case-table -->`: the layer shapes of the benchmark's cases;
+- `<!-- benchmarks:conv-table -->`: one row per case of benchmarks/bench_conv.py and dtype;
+- `<!-- benchmarks:build-table -->`: the site build and test-suite times with their targets;
+and the chart graphs/performance/conv-vs-torch.svg is drawn (File.generated: nothing lands in docs/).
+"""
+
+import io
+import json
+import re
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+PAGE = "performance.md"
+CHART = "graphs/performance/conv-vs-torch.svg"
+MARKER = re.compile(r"<!--\s*benchmarks:(?P<name>[\w-]+)\s*-->")
+
+
+def load(path=RESULTS):
+    return json.loads(Path(path).read_text())
+
+
+def _ms(row, key):
+    return f"{row['ms'][key]:.2f}" if key in row["ms"] else "-"
+
+
+def case_table(results):
+    """The layer shapes of the benchmark's cases, once each."""
+    lines = ["| case | input | filters | S | P |", "|---|---|---|--:|--:|"]
+    seen = set()
+    for r in results["conv"]:
+        if r["case"] not in seen:
+            seen.add(r["case"])
+            lines.append(f"| {r['case']} | {r['input']} | {r['filters']} | {r['S']} | {r['P']} |")
+    return "\n".join(lines)
+
+
+def conv_table(results):
+    """The benchmark's table in Markdown: one row per case and dtype."""
+    lines = [
+        "| case | N | dtype | conv2d / torch | target | conv2d ms | torch ms | conv2d GFLOP/s | torch GFLOP/s "
+        "| conv2d_naive ms | 1 thread, CPU time: conv2d / torch |",
+        "|---|--:|---|--:|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    for r in results["conv"]:
+        ratio = f"{r['ratio']:.2f}" if "ratio" in r else "-"
+        target = f"<= {r['target']}, {'met' if r['ok'] else '**missed**'}" if "target" in r else "-"
+        torch_gflops = f"{r['gflops']['torch']:.1f}" if "torch" in r["gflops"] else "-"
+        one_thread = f"{r['one_thread_cpu_ratio']:.2f}" if "one_thread_cpu_ratio" in r else "-"
+        lines.append(
+            f"| {r['case']} | {r['N']} | {r['dtype']} | {ratio} | {target} | {_ms(r, 'cnnref')} | {_ms(r, 'torch')} "
+            f"| {r['gflops']['cnnref']:.1f} | {torch_gflops} | {_ms(r, 'naive')} | {one_thread} |"
+        )
+    return "\n".join(lines)
+
+
+def build_table(results):
+    """Peak memory, site build and test-suite times against their targets, as a Markdown table."""
+    lines = ["| measure | value | target | met |", "|---|--:|--:|---|"]
+    m = results.get("memory")
+    if m:
+        lines.append(
+            f"| peak memory of conv2d, {m['case']} | {m['peak_bytes'] / 2**20:.1f} MiB = {m['ratio']:.2f} x X_col "
+            f"({m['X_col_bytes'] / 2**20:.1f} MiB) | <= {m['target']} x X_col | {'yes' if m['ok'] else '**no**'} |"
+        )
+    for key, what in (("site", "full site build from clean"), ("tests", "every test (the README's command)")):
+        if key in results:
+            r = results[key]
+            lines.append(
+                f"| {what}: `{Path(r['command'].split()[0]).name} {' '.join(r['command'].split()[1:3])}` "
+                f"| {r['seconds']:.1f} s | < {r['target']:g} s | {'yes' if r['ok'] else '**no**'} |"
+            )
+    return "\n".join(lines)
+
+
+def machine(results):
+    """One paragraph naming the machine, the libraries, the thread counts and the date."""
+    m = results["machine"]
+    pools = "; ".join(
+        " ".join(str(b[k]) for k in ("internal_api", "version") if b.get(k))
+        + (f" with {b['architecture']} kernels" if b.get("architecture") else "")
+        + f", {b['num_threads']} threads"
+        for b in m["blas"]
+    )
+    torch = f"PyTorch {m['torch']} ({m['torch_threads']} threads)" if m.get("torch") else "no PyTorch"
+    return (
+        f"Measured on {m['date']}, CPU: {m['cpu']}, {m['cores']} cores (load average "
+        f"{', '.join(map(str, m['load_average']))} at the start); Python {m['python']}, NumPy {m['numpy']}, "
+        f"{torch}; thread pools (threadpoolctl): {pools}."
+    )
+
+
+def chart(results):
+    """SVG: time of conv2d relative to torch per case, with each case's target."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in results["conv"] if "ratio" in r]
+    labels = [f"{r['case']}, N = {r['N']}, {r['dtype']}" for r in rows]
+    with matplotlib.rc_context({"svg.hashsalt": "cnnref-performance", "font.size": 10}):
+        fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(rows) + 1.2))
+        y = range(len(rows))
+        colors = ["#1a7f37" if r.get("ok", True) else "#cf222e" for r in rows]
+        ax.barh(y, [r["ratio"] for r in rows], color=colors, label="conv2d time / torch time")
+        for i, r in enumerate(rows):
+            if "target" in r:
+                first = r is next(t for t in rows if "target" in t)
+                ax.plot([r["target"]] * 2, [i - 0.4, i + 0.4], color="black", lw=2, label="target" if first else None)
+            ax.text(r["ratio"] + 0.03, i, f"{r['ratio']:.2f}", va="center")
+        ax.axvline(1.0, color="#57606a", ls=":", lw=1)
+        ax.set_yticks(list(y), labels)
+        ax.invert_yaxis()
+        ax.set_xlabel("time of cnnref.conv2d / time of torch.nn.functional.conv2d (lower is faster)")
+        ax.set_xlim(0, max([2.2] + [r["ratio"] * 1.15 for r in rows]))
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
+        fig.tight_layout()
+        out = io.StringIO()
+        fig.savefig(out, format="svg", metadata={"Date": None})
+        plt.close(fig)
+    return out.getvalue()
+
+
+def render_page(markdown, results):
+    """The page with every marker replaced; an unknown marker is an error."""
+    parts = {"machine": machine, "case-table": case_table, "conv-table": conv_table, "build-table": build_table}
+
+    def replace(match):
+        name = match["name"]
+        if name not in parts:
+            raise ValueError(f"unknown marker <!-- benchmarks:{name} --> on {PAGE}; known: {sorted(parts)}")
+        return parts[name](results)
+
+    return MARKER.sub(replace, markdown)
+
+
+def on_files(files, config):
+    from mkdocs.structure.files import File
+
+    files.append(File.generated(config, CHART, content=chart(load())))
+    return files
+
+
+def on_page_markdown(markdown, page, config, files):
+    if page.file.src_uri == PAGE:
+        return render_page(markdown, load())
+    return markdown

@@ -1,0 +1,117 @@
+"""conv2d's fast path (issue 6): the same numbers as conv2d_naive, dtype kept, memory bounded. No timings here."""
+
+import importlib
+import tracemalloc
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from cnnref import conv2d, conv2d_naive, output_size
+
+module = importlib.import_module("cnnref.im2col")  # the name cnnref.im2col is the function
+
+TOL = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-12, atol=1e-12)}
+
+
+@st.composite
+def conv_cases(draw):
+    """(X, W, b, S, P) with filters that tile the padded input, batched or not, float32 or float64."""
+    F, S, P = draw(st.integers(1, 5)), draw(st.integers(1, 3)), draw(st.integers(0, 2))
+    H2, W2 = draw(st.integers(1, 9)), draw(st.integers(1, 9))
+    H1, W1 = (H2 - 1) * S + F - 2 * P, (W2 - 1) * S + F - 2 * P
+    assume(H1 >= 1 and W1 >= 1 and P < F)
+    D1, K = draw(st.integers(1, 6)), draw(st.integers(1, 5))
+    batch = draw(st.sampled_from([(), (1,), (3,)]))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    X = rng.standard_normal(batch + (H1, W1, D1)).astype(dtype)
+    W = rng.standard_normal((K, F, F, D1)).astype(dtype)
+    b = rng.standard_normal(K).astype(dtype)
+    return X, W, b, S, P
+
+
+@pytest.mark.parametrize("block", [module._BLOCK, 1, 200])  # the default, one row per block, a few rows
+@settings(max_examples=60, deadline=None)
+@given(case=conv_cases())
+def test_conv2d_equals_conv2d_naive_in_every_block_size(block, case):
+    X, W, b, S, P = case
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "_BLOCK", block)
+        V = conv2d(X, W, b, S, P)
+    assert V.dtype == X.dtype
+    np.testing.assert_allclose(V, conv2d_naive(X, W, b, S, P), **TOL[X.dtype.type])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "shape, K, F, S, P",
+    [
+        ((2, 32, 32, 3), 12, 3, 1, 1),  # CIFAR: S = 1 and F*D1 = 9 < W2 = 32, X_col copied depth-first
+        ((1, 35, 35, 3), 4, 11, 4, 0),  # AlexNet-like: stride 4, window rows of F*D1 = 33 numbers
+        ((1, 12, 12, 16), 5, 3, 1, 1),  # VGG-like: F*D1 = 48 > W2 = 12
+        ((3, 7, 9, 4), 6, 1, 1, 0),  # 1x1 filters: X_cols is X itself
+        ((2, 7, 7, 2), 3, 7, 1, 0),  # one output position per image (FC as CONV)
+    ],
+)
+def test_both_copy_layouts_equal_conv2d_naive(dtype, shape, K, F, S, P):
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal(shape).astype(dtype)
+    W = rng.standard_normal((K, F, F, shape[-1])).astype(dtype)
+    b = rng.standard_normal(K).astype(dtype)
+    V = conv2d(X, W, b, S, P)
+    assert V.dtype == dtype
+    np.testing.assert_allclose(V, conv2d_naive(X, W, b, S, P), **TOL[dtype])
+    np.testing.assert_allclose(conv2d(X[0], W, b, S, P), V[0], **TOL[dtype])  # no batch axis
+
+
+def test_any_memory_layout_of_the_input():
+    rng = np.random.default_rng(1)
+    X, W = rng.standard_normal((9, 11, 4)), rng.standard_normal((3, 3, 3, 4))
+    expected = conv2d_naive(X[::-1, :, ::-2], W[..., :2], S=2, P=1)
+    np.testing.assert_allclose(conv2d(X[::-1, :, ::-2], W[..., :2], S=2, P=1), expected)
+    np.testing.assert_allclose(conv2d(np.asfortranarray(X), W), conv2d_naive(X, W))
+
+
+def test_float32_stays_float32_and_mixed_inputs_promote():
+    X32, W32 = np.ones((5, 5, 2), np.float32), np.ones((3, 3, 3, 2), np.float32)
+    assert conv2d(X32, W32, np.zeros(3, np.float32)).dtype == np.float32
+    assert conv2d(X32, W32).dtype == np.float32
+    assert conv2d(X32, W32.astype(np.float64)).dtype == np.float64
+    V = conv2d(np.ones((5, 5, 2), int), np.ones((3, 3, 3, 2), int), np.arange(3))
+    assert V.dtype == np.float64 and V[0, 0].tolist() == [18.0, 19.0, 20.0]
+
+
+def peak_bytes(function, *args, **kwargs):
+    """Peak of what NumPy allocates (it reports to tracemalloc) while function runs."""
+    tracemalloc.start()
+    try:
+        function(*args, **kwargs)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("shape, K, F, S, P", [((16, 67, 67, 3), 16, 7, 2, 0), ((64, 32, 32, 3), 12, 3, 1, 1)])
+def test_peak_memory_is_the_output_and_one_block_of_X_cols(monkeypatch, shape, K, F, S, P):
+    monkeypatch.setattr(module, "_BLOCK", 1 << 20)  # blocks of 1 MiB, to keep the test small
+    X = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    W = np.ones((K, F, F, shape[-1]), np.float32)
+    (N, H1, W1, D1), H2, W2 = shape, output_size(shape[1], F, S, P), output_size(shape[2], F, S, P)
+    X_col = F * F * D1 * N * H2 * W2 * 4  # bytes of the whole (F*F*D1, N*H2*W2) X_col
+    images = (module._BLOCK // (W2 * F * F * D1 * 4)) // H2  # whole images per block in these cases
+    block = images * H2 * W2 * F * F * D1 * 4
+    V = N * H2 * W2 * K * 4
+    X_pad = N * (H1 + 2 * P) * (W1 + 2 * P) * D1 * 4 if P else 0  # a padded (or depth-first) copy of X
+    assert images >= 1 and X_col > 4 * block  # a case where a whole X_col, or two blocks, would show
+    peak = peak_bytes(conv2d, X, W, S=S, P=P)
+    assert peak < 1.5 * X_col  # issue 6's bound
+    assert peak < V + X_pad + 1.2 * block  # the output, the padded input and one block at a time
+
+
+def test_one_by_one_filters_copy_nothing():
+    X = np.random.default_rng(0).standard_normal((4, 30, 30, 64)).astype(np.float32)
+    W = np.ones((8, 1, 1, 64), np.float32)
+    V_bytes = 4 * 30 * 30 * 8 * 4
+    assert peak_bytes(conv2d, X, W) < V_bytes + 2**16  # the output and a ufunc buffer: X_cols are views of X

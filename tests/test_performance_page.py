@@ -1,0 +1,97 @@
+"""The Performance page shows benchmarks/results.json as it is: table, machine and chart come from the file."""
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+spec = importlib.util.spec_from_file_location("benchmarks_hook", ROOT / "benchmarks" / "hook.py")
+hook = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(hook)
+
+RESULTS = json.loads((ROOT / "benchmarks" / "results.json").read_text())
+PAGE = (ROOT / "docs" / "performance.md").read_text()
+
+
+def rendered():
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="performance.md"))
+    return hook.on_page_markdown(PAGE, page=page, config=None, files=None)
+
+
+def table_rows(markdown, header_start):
+    """The body rows of the Markdown table whose header starts with header_start, as lists of cells."""
+    lines = markdown.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(header_start))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def test_every_marker_of_the_page_is_replaced():
+    assert len(hook.MARKER.findall(PAGE)) == 4
+    assert "<!--" not in rendered()
+
+
+def test_the_table_is_results_json_row_by_row():
+    page = rendered()
+    rows = table_rows(page, "| case | N |")
+    assert len(rows) == len(RESULTS["conv"])
+    for cells, r in zip(rows, RESULTS["conv"]):
+        case, N, dtype, ratio, target, ms, torch_ms, gflops, _, naive, one_thread = cells
+        assert (case, int(N), dtype) == (r["case"], r["N"], r["dtype"])
+        assert ratio == f"{r['ratio']:.2f}"
+        assert target == (f"<= {r['target']}, {'met' if r['ok'] else '**missed**'}" if "target" in r else "-")
+        assert (ms, torch_ms) == (f"{r['ms']['cnnref']:.2f}", f"{r['ms']['torch']:.2f}")
+        assert gflops == f"{r['gflops']['cnnref']:.1f}"
+        assert naive == (f"{r['ms']['naive']:.2f}" if "naive" in r["ms"] else "-")
+        assert one_thread == (f"{r['one_thread_cpu_ratio']:.2f}" if "one_thread_cpu_ratio" in r else "-")
+    shapes = {tuple(cells) for cells in table_rows(page, "| case | input |")}
+    assert shapes == {(r["case"], r["input"], r["filters"], str(r["S"]), str(r["P"])) for r in RESULTS["conv"]}
+
+
+def test_the_page_names_the_machine_and_how_to_rerun():
+    page, machine = rendered(), RESULTS["machine"]
+    for fact in (machine["cpu"], machine["date"], f"NumPy {machine['numpy']}", f"PyTorch {machine['torch']}"):
+        assert fact in page
+    assert "python benchmarks/bench_conv.py" in page
+
+
+def test_the_committed_results_are_computed_not_typed():
+    """Ratios, GFLOP/s and verdicts agree with the times; the targets are issue 6's (the script asserts them)."""
+    for r in RESULTS["conv"]:
+        assert r["ratio"] == pytest.approx(r["ms"]["cnnref"] / r["ms"]["torch"], rel=1e-3, abs=1e-3)
+        assert r["gflops"]["cnnref"] == pytest.approx(r["flops"] / r["ms"]["cnnref"] / 1e6, rel=1e-3, abs=0.01)
+        if "target" in r:
+            assert r["ok"] == (r["ratio"] <= r["target"])
+    targets = {(r["case"], r["N"], r["dtype"]): r.get("target") for r in RESULTS["conv"]}
+    for case, N in [("AlexNet conv1", 1), ("AlexNet conv1", 8), ("VGG 3x3", 1), ("CIFAR batch", 64)]:
+        assert targets[(case, N, "float32")] == (2.0 if case == "CIFAR batch" else 1.5)
+        assert targets[(case, N, "float64")] == 1.2
+    memory = RESULTS["memory"]
+    assert memory["ok"] == (memory["peak_bytes"] <= memory["target"] * memory["X_col_bytes"])
+    for key, target in (("site", 30), ("tests", 180)):
+        if key in RESULTS:
+            entry = RESULTS[key]
+            assert entry["target"] == target
+            assert entry["ok"] == (entry["returncode"] == 0 and entry["seconds"] < target)
+
+
+def test_the_chart_has_a_bar_per_case_and_no_outside_request():
+    svg = hook.chart(RESULTS)
+    assert svg == hook.chart(RESULTS)  # the same bytes at every build
+    for r in RESULTS["conv"]:
+        if "ratio" in r:
+            assert f"{r['case']}, N = {r['N']}, {r['dtype']}" in svg
+    assert not re.search(r"(href|src)=\"https?://", svg)
+
+
+def test_an_unknown_marker_stops_the_build():
+    with pytest.raises(ValueError, match="benchmarks:conv-tabel"):
+        hook.render_page("<!-- benchmarks:conv-tabel -->", RESULTS)
