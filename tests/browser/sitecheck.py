@@ -1,0 +1,384 @@
+"""Load a page of the built site in Chromium once, record everything the browser tests assert on.
+
+A page is visited at most three times per session: desktop light, desktop dark (axe-core runs in
+both) and 375 px wide (overflow). Each test then asserts one property of a recorded visit, so a
+failure names the page, the property and the offending elements, and the suite stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from xml.etree import ElementTree
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# The axe rules Lighthouse 12's accessibility score weighs beyond WCAG 2.1 A/AA (its target is 100).
+LIGHTHOUSE_RULES = {
+    "aria-dialog-name", "aria-text", "aria-treeitem-name", "empty-heading", "heading-order",
+    "identical-links-same-purpose", "image-redundant-alt", "label-content-name-mismatch",
+    "landmark-one-main", "skip-link", "tabindex", "table-duplicate-name", "target-size",
+}
+DESKTOP, PHONE = 1280, 375
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def unavailable(reason: str):
+    """Skip locally, fail in CI: a required test never skips silently on the CI machine."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: the browser tests must run here)", pytrace=False)
+    pytest.skip(reason)
+
+
+# --- Which pages ----------------------------------------------------------------------------------
+
+
+def discover_pages(site_dir: Path) -> list[str]:
+    """URL paths ("/", "/dl/cnn/", "/404.html") of every HTML page of a built site."""
+    pages = []
+    for html in sorted(Path(site_dir).rglob("*.html")):
+        rel = html.relative_to(site_dir).as_posix()
+        pages.append("/" + (rel.removesuffix("index.html")))
+    return pages
+
+
+def sitemap_pages(site_dir: Path) -> list[str]:
+    """URL paths listed in sitemap.xml, relative to the site's root ("/", "/dl/cnn/")."""
+    sitemap = Path(site_dir) / "sitemap.xml"
+    if not sitemap.is_file():
+        return []
+    locs = [urlsplit(e.text.strip()).path for e in ElementTree.parse(sitemap).iter() if e.tag.endswith("loc")]
+    base = min(locs, key=len) if locs else "/"  # the home page's path is the site's base path
+    return sorted("/" + loc[len(base):] for loc in locs if loc.startswith(base))
+
+
+def site_pages() -> list[str]:
+    """URL paths of the site's pages, for parametrize (collection happens before any build)."""
+    if os.environ.get("CNNREF_SITE_DIR"):
+        return discover_pages(Path(os.environ["CNNREF_SITE_DIR"]))
+    config = ROOT / "mkdocs.yml"
+    return predict_pages(config) if config.is_file() else []
+
+
+def predict_pages(config_file: Path) -> list[str]:
+    """The pages a build of this mkdocs.yml writes (tests are collected before the site is built).
+
+    test_every_built_page_is_tested checks the prediction against the built site.
+    """
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import get_files
+
+    config = load_config(str(config_file))
+    files = get_files(config)
+    sources = [f.src_uri for f in files.documentation_pages()]
+    if "mkdocs-jupyter" in config.plugins:  # notebooks become pages too
+        sources += [f.src_uri for f in files if f.src_uri.endswith(".ipynb")]
+    pages = {"/" + page_url(src, config.use_directory_urls) for src in sources}
+    pages |= {"/" + t for t in config.theme.static_templates if t.endswith(".html")}
+    return sorted(pages)
+
+
+def page_url(src: str, directory_urls: bool) -> str:
+    stem, name = src.rsplit(".", 1)[0], src.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    if name in ("index", "README"):
+        return stem[: -len(name)]
+    return stem + "/" if directory_urls else stem + ".html"
+
+
+def base_path(site_dir: Path) -> str:
+    """The path the site is published under (site_url's path, "/" for a user site), from sitemap.xml."""
+    sitemap = Path(site_dir) / "sitemap.xml"
+    if sitemap.is_file():
+        locs = [e.text.strip() for e in ElementTree.parse(sitemap).iter() if e.tag.endswith("loc")]
+        if locs and locs[0].startswith("http"):
+            path = urlsplit(min(locs, key=len)).path
+            return path if path.endswith("/") else path + "/"
+    return "/"
+
+
+# --- What a page shows ----------------------------------------------------------------------------
+
+# describe(el): a CSS-ish name plus the heading it sits under, for failure messages.
+DESCRIBE_JS = r"""
+const describe = (el) => {
+  let s = el.tagName.toLowerCase();
+  if (el.id) s += '#' + el.id;
+  else if (el.classList && el.classList.length) s += '.' + [...el.classList].slice(0, 3).join('.');
+  for (const attr of ['src', 'href', 'data-testid']) {
+    if (el.getAttribute && el.getAttribute(attr)) s += `[${attr}="${el.getAttribute(attr).slice(0, 80)}"]`;
+  }
+  let heading = null;
+  for (let n = el; n && !heading; n = n.parentElement) {
+    for (let p = n.previousElementSibling; p && !heading; p = p.previousElementSibling) {
+      if (/^H[1-6]$/.test(p.tagName)) heading = p;
+      else if (p.querySelectorAll) { const hs = p.querySelectorAll('h1,h2,h3,h4,h5,h6'); if (hs.length) heading = hs[hs.length - 1]; }
+    }
+  }
+  const title = heading ? heading.textContent.replace('¶', '').trim().slice(0, 60) : '';
+  if (title) s += ` under "${title}"`;
+  return s;
+};
+"""
+
+# Dark and light are told apart by the page background's luminance, not only by the attribute.
+SCHEME_JS = r"""
+async () => {
+  await Promise.all(document.getAnimations().map(a => a.finished.catch(() => null)));
+  let luminance = 1;  // transparent everywhere: the canvas is white
+  for (const el of [document.body, document.documentElement]) {
+    const m = getComputedStyle(el).backgroundColor.match(/[\d.]+/g);
+    if (m && !(m.length === 4 && +m[3] === 0)) {
+      const [r, g, b] = m.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+      luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      break;
+    }
+  }
+  return {scheme: document.body.getAttribute('data-md-color-scheme'), luminance,
+          toggle: !!document.querySelector('form[data-md-component="palette"]')};
+}
+"""
+# Material's palette toggle: the one label not hidden switches to the next palette.
+TOGGLE = 'form[data-md-component="palette"] label:not([hidden])'
+
+COLLECT_JS = DESCRIBE_JS + r"""
+async () => {
+  const images = [];
+  for (const img of document.querySelectorAll('img')) {
+    img.loading = 'eager';
+    await img.decode().catch(() => null);
+    images.push({desc: describe(img), src: img.currentSrc || img.src, alt: img.getAttribute('alt'),
+                 hidden: img.closest('[aria-hidden="true"]') !== null, naturalWidth: img.naturalWidth});
+  }
+  const unnamed = [];  // role="img" (svg figures) with no accessible name
+  for (const el of document.querySelectorAll('[role="img"]')) {
+    const label = (el.getAttribute('aria-label') || '').trim();
+    const ids = (el.getAttribute('aria-labelledby') || '').split(/\s+/).filter(Boolean);
+    const labelled = ids.some(id => (document.getElementById(id)?.textContent || '').trim());
+    const title = [...el.children].some(c => c.tagName.toLowerCase() === 'title' && c.textContent.trim());
+    if (!label && !labelled && !title) unnamed.push(describe(el));
+  }
+  const links = [...document.querySelectorAll('a[href]')].map(a => ({href: a.href, raw: a.getAttribute('href'), desc: describe(a)}));
+  const ids = [...document.querySelectorAll('[id]')].map(e => e.id).concat([...document.querySelectorAll('a[name]')].map(e => e.name));
+
+  // Raw TeX left in the text: outside code, scripts and rendered math.
+  const skip = 'script, style, pre, code, kbd, samp, textarea, noscript, svg, math, .katex';
+  const raw = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || parent.closest(skip)) continue;
+    const m = node.nodeValue.match(/\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|\\frac\{/);
+    if (m) raw.push(`${describe(parent)}: ...${node.nodeValue.slice(Math.max(0, m.index - 30), m.index + 50).trim()}...`);
+  }
+  const arithmatex = [...document.querySelectorAll('.arithmatex')];
+  const untypeset = arithmatex.filter(el => !el.querySelector('.katex-html, math')).map(el => `${describe(el)}: ${el.textContent.slice(0, 80)}`);
+  const errors = [...document.querySelectorAll('.katex-error, merror')].map(el => `${describe(el)}: ${(el.getAttribute('title') || el.textContent).slice(0, 120)}`);
+  const math = {arithmatex: arithmatex.length, typeset: document.querySelectorAll('.katex, math').length, raw, untypeset, errors};
+  return {images, unnamed, links, ids, math};
+}
+"""
+
+# Open every <details> so collapsed admonitions are measured and audited as a reader opens them.
+OPEN_DETAILS_JS = "() => document.querySelectorAll('details').forEach(d => { d.open = true; })"
+
+OVERFLOW_JS = DESCRIBE_JS + r"""
+() => {
+  const width = window.innerWidth, scrollWidth = document.scrollingElement.scrollWidth;
+  const culprits = [];
+  if (scrollWidth > width) {
+    const clips = (el) => { for (let p = el.parentElement; p; p = p.parentElement) { const o = getComputedStyle(p).overflowX; if (o !== 'visible') return p !== document.body && p !== document.documentElement; } return false; };
+    for (const el of document.body.querySelectorAll('*')) {
+      const r = el.getBoundingClientRect();
+      if (r.width && r.right > width + 0.5 && !clips(el)
+          && ![...el.children].some(c => c.getBoundingClientRect().right > width + 0.5)) {
+        culprits.push(`${describe(el)} (right edge ${Math.round(r.right)} px)`);
+      }
+    }
+  }
+  return {width, scrollWidth, culprits: culprits.slice(0, 10)};
+}
+"""
+
+AXE_JS = r"""
+async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+  return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, tags: v.tags,
+    nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html.replace(/\s+/g, ' ').slice(0, 160),
+                              summary: (n.failureSummary || '').replace(/\s+/g, ' ').slice(0, 300)}))}));
+}
+"""
+
+
+@dataclass
+class Visit:
+    """What one page showed in one browser setting."""
+
+    path: str
+    scheme: str
+    width: int
+    url: str
+    requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    palette: dict = field(default_factory=dict)
+    shown: dict = field(default_factory=dict)
+    overflow: dict = field(default_factory=dict)
+    axe: list | None = None
+
+    def __repr__(self) -> str:
+        return f"<Visit {self.name}>"
+
+    @property
+    def name(self) -> str:
+        return f"{self.path} ({self.scheme}, {self.width} px)"
+
+
+class Visitor:
+    """visit(path, scheme, width): load the page once per setting and keep what it showed."""
+
+    def __init__(self, browser, base_url: str, site_dir: Path):
+        self.browser, self.base_url, self.site_dir = browser, base_url, Path(site_dir)
+        self.origin = "{0.scheme}://{0.netloc}".format(urlsplit(base_url))
+        self.visits: dict[tuple, Visit | Exception] = {}
+        self._axe: str | None = None
+
+    def local(self, url: str) -> bool:
+        return url.startswith((self.origin + "/", "data:", "blob:", "about:"))
+
+    def url(self, path: str) -> str:
+        return self.base_url + path.lstrip("/")
+
+    def axe_source(self) -> str:
+        if self._axe is None:
+            if not AXE.is_file():
+                unavailable(f"{AXE.relative_to(ROOT)} is missing: run npm ci")
+            self._axe = AXE.read_text()
+        return self._axe
+
+    def __call__(self, path: str, scheme: str = "light", width: int = DESKTOP) -> Visit:
+        key = (path, scheme, width)
+        if key not in self.visits:
+            try:
+                self.visits[key] = self.load(*key)
+            except Exception as error:  # a page that cannot load fails every test of it, once each
+                self.visits[key] = error
+        visit = self.visits[key]
+        if isinstance(visit, Exception):
+            pytest.fail(f"{path} ({scheme}, {width} px) could not be checked: {visit}", pytrace=False)
+        return visit
+
+    def load(self, path: str, scheme: str, width: int) -> Visit:
+        visit = Visit(path, scheme, width, self.url(path))
+        # The system prefers light; the dark visit switches with the page's own toggle.
+        context = self.browser.new_context(viewport={"width": width, "height": 800}, color_scheme="light")
+        try:
+            context.on("request", lambda r: visit.requests.append(r.url))
+            context.route(lambda url: not self.local(url), lambda route: route.abort("blockedbyclient"))
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            page.on("console", lambda m: m.type == "error" and visit.console_errors.append(
+                f"{m.text} (at {m.location.get('url', '?')}:{m.location.get('lineNumber', '?')})"))
+            page.on("pageerror", lambda e: visit.page_errors.append(str(e)))
+            page.on("response", lambda r: r.status >= 400 and visit.failed.append(f"HTTP {r.status} {r.url}"))
+            page.on("requestfailed", lambda r: self.local(r.url) and visit.failed.append(f"{r.failure} {r.url}"))
+            response = page.goto(visit.url, wait_until="load")
+            if response is None or (response.status >= 400 and not path.endswith("404.html")):
+                visit.failed.append(f"HTTP {response and response.status} for the page itself")
+            page.wait_for_load_state("networkidle")
+            page.evaluate("() => document.fonts.ready.then(() => null)")
+            visit.palette = self.switch_scheme(page, dark=scheme == "dark")
+            visit.shown = page.evaluate(COLLECT_JS)
+            page.evaluate(OPEN_DETAILS_JS)
+            visit.overflow = page.evaluate(OVERFLOW_JS)
+            if width == DESKTOP:
+                page.add_script_tag(content=self.axe_source())
+                visit.axe = page.evaluate(AXE_JS, [*AXE_TAGS, "wcag22aa", "best-practice"])
+        finally:
+            context.close()
+        return visit
+
+    @staticmethod
+    def switch_scheme(page, dark: bool) -> dict:
+        """Click the palette toggle, as a reader does, until the page is dark (or light)."""
+        palette, clicks = page.evaluate(SCHEME_JS), []
+        while palette["toggle"] and (palette["luminance"] < 0.3) != dark and len(clicks) < 4:
+            toggle = page.locator(TOGGLE).first
+            clicks.append(toggle.get_attribute("title") or toggle.inner_text())
+            toggle.click()
+            palette = page.evaluate(SCHEME_JS)
+        return {**palette, "clicks": clicks}
+
+
+# --- Links ----------------------------------------------------------------------------------------
+
+
+class _Anchors(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.names: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for key in ("id", "name") if tag == "a" else ("id",):
+            if attrs.get(key):
+                self.names.add(attrs[key])
+
+
+class LinkChecker:
+    """Is an internal href a file of the built site, and its #fragment an id on that page?"""
+
+    def __init__(self, site_dir: Path, base_url: str):
+        self.site_dir, self.base_url = Path(site_dir).resolve(), base_url
+        self.base = urlsplit(base_url)
+        self.anchors: dict[Path, set[str]] = {}
+
+    def target(self, url_path: str) -> Path | None:
+        prefix = self.base.path
+        if not url_path.startswith(prefix) and url_path + "/" != prefix:
+            return None
+        path = (self.site_dir / unquote(url_path[len(prefix):])).resolve()
+        if path.is_dir():
+            path = path / "index.html"
+        return path if path.is_file() and path.is_relative_to(self.site_dir) else None
+
+    def ids(self, path: Path) -> set[str]:
+        if path not in self.anchors:
+            parser = _Anchors()
+            parser.feed(path.read_text(encoding="utf-8", errors="replace"))
+            self.anchors[path] = parser.names
+        return self.anchors[path]
+
+    def problems(self, visit: Visit) -> list[str]:
+        here = urlsplit(visit.url)
+        live_ids = set(visit.shown["ids"])
+        found = []
+        for link in visit.shown["links"]:
+            url = urlsplit(link["href"])
+            if url.scheme not in ("http", "https") or url.netloc != self.base.netloc:
+                continue  # mailto:, external sites: not the site's own files
+            target = self.target(url.path)
+            if target is None:
+                found.append(f"{link['desc']}: {link['raw']!r} -> no file for {url.path}")
+                continue
+            fragment = unquote(url.fragment)
+            if not fragment or target.suffix != ".html":
+                continue
+            same_page = url.path == here.path
+            ids = live_ids if same_page else self.ids(target)
+            if fragment not in ids:
+                found.append(f"{link['desc']}: {link['raw']!r} -> no id {fragment!r} on {url.path}")
+        return found
+
+
+GENERIC_ALT = re.compile(r"^(image( title)?|img|picture|photo|figure|graph|alt|todo|\S+\.(svg|png|jpe?g|gif))$", re.IGNORECASE)

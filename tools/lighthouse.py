@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Lighthouse 12 scores of the built site, served gzipped on 127.0.0.1 as a static host would serve it.
+
+    .venv/bin/python tools/lighthouse.py              # build (mkdocs build --strict), 3 runs each
+    .venv/bin/python tools/lighthouse.py --site site  # measure an existing build
+
+For the home page and the CNN notes (/dl/cnn/), desktop and mobile, it runs `npx --yes
+lighthouse@12.2.3` (npx fetches it into npm's cache: not a project dependency) against Debian's
+chromium (CHROME_PATH), 3 runs each; prints the median score per category with the audits that
+cost points, and writes everything to benchmarks/lighthouse-results.json. The targets (issue 7):
+desktop performance >= 95, mobile >= 90, accessibility, best practices and SEO 100. Exit status 1
+when a median misses its target and --check is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+from sitecheck import base_path
+from static_server import StaticServer
+
+LIGHTHOUSE = "lighthouse@12.2.3"
+CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
+METRICS = ["first-contentful-paint", "largest-contentful-paint", "total-blocking-time",
+           "cumulative-layout-shift", "speed-index"]
+CHROME_FLAGS = ("--headless --no-sandbox --disable-gpu --disable-background-networking "
+                "--disable-component-update --disable-sync --no-first-run")
+TARGETS = {
+    "desktop": {"performance": 95, "accessibility": 100, "best-practices": 100, "seo": 100},
+    "mobile": {"performance": 90, "accessibility": 100, "best-practices": 100, "seo": 100},
+}
+
+
+def free_port() -> int:
+    """A free port in 8100-8999 (the range agreed for this machine)."""
+    for port in random.sample(range(8100, 9000), 900):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port in 8100-8999")
+
+
+def build(site: Path):
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    cmd = [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(site)]
+    print("$", " ".join(cmd), flush=True)
+    subprocess.run(cmd, cwd=ROOT, env=env, check=True)
+
+
+def run_lighthouse(url: str, form: str, out: Path, chrome: str) -> dict:
+    cmd = ["npx", "--yes", LIGHTHOUSE, url, "--output=json", f"--output-path={out}", "--quiet",
+           f"--chrome-flags={CHROME_FLAGS}", "--only-categories=" + ",".join(CATEGORIES)]
+    if form == "desktop":
+        cmd.append("--preset=desktop")
+    env = {**os.environ, "CHROME_PATH": chrome}
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
+    if done.returncode != 0 or not out.is_file():
+        raise RuntimeError(f"lighthouse failed on {url} ({form}):\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+    return json.loads(out.read_text())
+
+
+def lost_points(report: dict) -> list[dict]:
+    """The scored audits below 1: what costs points in each category."""
+    audits, found = report["audits"], []
+    for cat in CATEGORIES:
+        for ref in report["categories"][cat]["auditRefs"]:
+            audit = audits[ref["id"]]
+            if ref.get("weight", 0) > 0 and audit.get("score") is not None and audit["score"] < 1:
+                items = (audit.get("details") or {}).get("items") or []
+                nodes = [i["node"].get("selector") or i["node"].get("snippet") for i in items if isinstance(i.get("node"), dict)]
+                found.append({"category": cat, "id": ref["id"], "title": audit["title"], "score": audit["score"],
+                              "weight": ref["weight"], "value": audit.get("displayValue", ""), "nodes": nodes[:5]})
+    # Opportunities and diagnostics do not carry weight but say what to fix for performance.
+    for audit in audits.values():
+        details = audit.get("details") or {}
+        if details.get("type") == "opportunity" and (details.get("overallSavingsMs") or 0) >= 50:
+            found.append({"category": "performance (opportunity)", "id": audit["id"], "title": audit["title"],
+                          "score": audit.get("score"), "weight": 0,
+                          "value": f"saves ~{details['overallSavingsMs']:.0f} ms"})
+    return found
+
+
+def diagnostics(report: dict) -> dict:
+    """Where the main thread's time goes: what to change when performance misses its target."""
+    audits = report["audits"]
+    items = lambda audit: (audits[audit].get("details") or {}).get("items") or []
+    return {
+        "dom_elements": audits["dom-size"].get("numericValue"),
+        "main_thread_ms": {i["groupLabel"]: round(i["duration"]) for i in items("mainthread-work-breakdown")},
+        "long_tasks": [f"{i['url']} {i['duration']:.0f} ms" for i in items("long-tasks")[:6]],
+        "script_time_ms": {i["url"]: round(i["total"]) for i in items("bootup-time")[:4]},
+        "bytes": audits["total-byte-weight"].get("numericValue"),
+    }
+
+
+def summarize(reports: list[dict]) -> dict:
+    scores = [{c: round(r["categories"][c]["score"] * 100) for c in CATEGORIES} for r in reports]
+    median = {c: statistics.median(s[c] for s in scores) for c in CATEGORIES}
+    metrics = {m: statistics.median(r["audits"][m]["numericValue"] for r in reports) for m in METRICS}
+    # The run whose performance score is the median one stands for the set (its audits are reported).
+    middle = sorted(range(len(reports)), key=lambda i: scores[i]["performance"])[len(reports) // 2]
+    return {
+        "median": median,
+        "runs": scores,
+        "median_metrics": {m: round(v, 3) for m, v in metrics.items()},
+        # Lighthouse's CPU benchmark of this machine (a typical desktop scores 1000-2500; lower is slower).
+        "benchmark_index": [round(r["environment"]["benchmarkIndex"]) for r in reports],
+        "lost_points_in_median_run": lost_points(reports[middle]),
+        "diagnostics_of_median_run": diagnostics(reports[middle]),
+        "warnings": sorted({w for r in reports for w in r.get("runWarnings", [])}),
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--site", type=Path, help="an existing built site (default: build one)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--pages", nargs="+", default=["/", "/dl/cnn/"])
+    parser.add_argument("--forms", nargs="+", default=["desktop", "mobile"], choices=["desktop", "mobile"])
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "lighthouse-results.json")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a median misses its target")
+    args = parser.parse_args(argv)
+
+    chrome = os.environ.get("CHROME_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                          check=False).stdout.strip()
+    measured = f"{args.site} (an existing build)" if args.site else f"mkdocs build --strict of commit {head}"
+    version = subprocess.run([chrome, "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    with tempfile.TemporaryDirectory(prefix="lighthouse-") as tmp:
+        site = args.site
+        if site is None:
+            site = Path(tmp) / "site"
+            build(site)
+        results = {}
+        with StaticServer(site, port=free_port(), gzip=True, base=base_path(site)) as server:
+            print(f"serving {site} gzipped at {server.url}; {LIGHTHOUSE}, {version}", flush=True)
+            for page in args.pages:
+                for form in args.forms:
+                    url = server.url + page.lstrip("/")
+                    reports = []
+                    for n in range(args.runs):
+                        reports.append(run_lighthouse(url, form, Path(tmp) / f"report-{len(results)}-{form}-{n}.json", chrome))
+                        s = {c: round(reports[-1]["categories"][c]["score"] * 100) for c in CATEGORIES}
+                        print(f"  {page} {form} run {n + 1}: {s}", flush=True)
+                    results.setdefault(page, {})[form] = summarize(reports)
+
+    missed = []
+    print(f"\nmedian of {args.runs} runs ({LIGHTHOUSE}, {version}):")
+    print(f"  {'page':12} {'form':8} " + " ".join(f"{c:>15}" for c in CATEGORIES))
+    for page, forms in results.items():
+        for form, summary in forms.items():
+            print(f"  {page:12} {form:8} " + " ".join(f"{summary['median'][c]:>15g}" for c in CATEGORIES))
+            for cat, target in TARGETS[form].items():
+                if summary["median"][cat] < target:
+                    missed.append(f"{page} {form} {cat}: {summary['median'][cat]:g} < {target}")
+            print(f"      benchmarkIndex of this machine: {summary['benchmark_index']}")
+            if summary["median"]["performance"] < TARGETS[form]["performance"]:
+                for key, value in summary["diagnostics_of_median_run"].items():
+                    print(f"      {key}: {value}")
+            for audit in summary["lost_points_in_median_run"]:
+                print(f"      - {audit['category']}: {audit['id']} ({audit['title']}) score {audit['score']} {audit['value']}"
+                      + "".join(f"\n          {node}" for node in audit.get("nodes", [])))
+    print("\ntargets: " + ("all met" if not missed else "MISSED:\n  " + "\n  ".join(missed)))
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({
+        "tool": LIGHTHOUSE, "chromium": version, "chrome_flags": CHROME_FLAGS, "site": measured,
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "served": "tests/browser/static_server.py, gzip, 127.0.0.1", "runs_per_setting": args.runs,
+        "targets": TARGETS, "missed": missed, "results": results,
+    }, indent=2) + "\n")
+    print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    return 1 if (missed and args.check) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
