@@ -1,6 +1,6 @@
 """The convolutional layer: output volume, parameters, zero padding and the loop-by-loop forward pass.
 
-Defined for the notes' section "Convolutional Layer" (page: CNN notes, /dl/cnn/#convolutional-layer).
+Defined for the notes' section "Convolutional Layer" (page: CNN notes, /dl/cnn/conv-layer/).
 """
 
 from fractions import Fraction

@@ -1,6 +1,6 @@
 """Convolution as mathematics: continuous, discrete, of dice, and as a sum of impulses.
 
-Defined for the notes' section "Convolutions" (page: CNN notes, /dl/cnn/#convolutions).
+Defined for the notes' section "Convolutions" (page: CNN notes, /dl/cnn/convolutions/).
 """
 
 from dataclasses import dataclass

@@ -1,7 +1,7 @@
 """Converting FC layers to CONV layers, and sliding the converted net over a larger image.
 
 Defined for the notes' important note "Converting FC Layers to CONV Layers" and the example "FC-CONV
-Conversion in AlexNet" (page: CNN notes, /dl/cnn/#fully-connected-fc-layer).
+Conversion in AlexNet" (page: CNN notes, /dl/cnn/fc-layer/#converting-fc-layers-to-conv-layers).
 """
 
 import math

@@ -1,6 +1,6 @@
 """The fully connected layer: every neuron sees every activation of the previous volume.
 
-Defined for the notes' section "Fully Connected (FC) Layer" (page: CNN notes, /dl/cnn/#fully-connected-fc-layer).
+Defined for the notes' section "Fully Connected (FC) Layer" (page: CNN notes, /dl/cnn/fc-layer/).
 """
 
 import math

@@ -1,6 +1,7 @@
 """im2col: the CONV layer's forward pass as one big matrix multiply.
 
-Defined for the notes' important note "Implementation as Matrix Multiplication" (page: CNN notes, /dl/cnn/).
+Defined for the notes' important note "Implementation as Matrix Multiplication" (page: CNN notes,
+/dl/cnn/conv-layer/#implementation-as-matrix-multiplication).
 """
 
 import numpy as np

@@ -1,7 +1,8 @@
 """A small composable ConvNet: layers with a forward pass, output-shape inference and a table of shapes.
 
 Defined for the notes' sections "Architecture Overview" and "Converting FC Layers to CONV Layers"
-(page: CNN notes, /dl/cnn/).
+(pages: CNN notes, /dl/cnn/architecture/ and
+/dl/cnn/fc-layer/#converting-fc-layers-to-conv-layers).
 """
 
 import copy

@@ -1,6 +1,6 @@
 """The pooling layer: downsample every depth slice by a max (or mean) over F x F windows at stride S.
 
-Defined for the notes' section "Pooling Layer" (page: CNN notes, /dl/cnn/#pooling-layer).
+Defined for the notes' section "Pooling Layer" (page: CNN notes, /dl/cnn/pooling/).
 """
 
 import numpy as np

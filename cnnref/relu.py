@@ -1,6 +1,6 @@
 """ReLU: the elementwise max(0, x) that leaves the volume's size unchanged.
 
-Defined for the notes' section "Architecture Overview" (page: CNN notes, /dl/cnn/#architecture-overview).
+Defined for the notes' section "Architecture Overview" (page: CNN notes, /dl/cnn/architecture/).
 """
 
 import numpy as np

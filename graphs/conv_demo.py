@@ -1,6 +1,6 @@
 """The notes' convolution demo (CONV layer, W1 = H1 = 5, D1 = 3, K = 2, F = 3, S = 2, P = 1), computed by
 cnnref at build time: `demo_data()` holds every number, `demo_html()` the markup that graphs/conv_demo.js
-animates (page: CNN notes, /dl/cnn/, "Convolution Demo").
+animates (page: CNN notes, /dl/cnn/conv-layer/#convolution-demo).
 
 Stable hooks for the browser tests (data-testid unless noted):
   conv-demo            the demo's root (one per page); demo-data: its <script type="application/json">

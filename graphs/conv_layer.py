@@ -1,4 +1,4 @@
-"""Figures of the Convolutional Layer section (docs/dl/cnn/): stride and zero-padding on small grids."""
+"""Figures of the Convolutional Layer section (docs/dl/cnn/conv-layer.md): stride and zero-padding on small grids."""
 
 import textwrap
 

@@ -1,4 +1,4 @@
-"""Figures of the Convolutions section (docs/dl/cnn/): the dice example, box * box, and the impulse sum."""
+"""Figures of the Convolutions page (docs/dl/cnn/convolutions.md): the dice example, box * box, the impulse sum."""
 
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Figure of "Converting FC Layers to CONV Layers" (docs/dl/cnn/): the converted net's 6x6 score map over a
+"""Figure of "Converting FC Layers to CONV Layers" (docs/dl/cnn/fc-layer.md): the converted net's 6x6 score map over a
 384x384 image equals the original net evaluated on the 36 crops of 224x224 at stride 32.
 """
 

@@ -1,4 +1,4 @@
-"""Figure of "Implementation as Matrix Multiplication" (docs/dl/cnn/): im2col's X_col and W_row."""
+"""Figure of "Implementation as Matrix Multiplication" (docs/dl/cnn/conv-layer.md): im2col's X_col and W_row."""
 
 import numpy as np
 from matplotlib.patches import FancyArrowPatch

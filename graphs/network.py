@@ -1,4 +1,4 @@
-"""Figures of the Architecture Overview section (docs/dl/cnn/): the CIFAR-10 example's volumes, and the
+"""Figures of the Architecture Overview section (docs/dl/cnn/architecture.md): the CIFAR-10 example's volumes, and the
 activations of a small ConvNet applied to a photograph that ships with matplotlib (nothing downloaded).
 """
 

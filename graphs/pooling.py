@@ -1,4 +1,4 @@
-"""Figure of the Pooling Layer section (docs/dl/cnn/): max pooling with F=2, S=2 on numbers."""
+"""Figure of the Pooling Layer section (docs/dl/cnn/pooling.md): max pooling with F=2, S=2 on numbers."""
 
 import numpy as np
 from matplotlib.patches import FancyArrowPatch

@@ -1,6 +1,6 @@
 """The notes' boxes (df, eg, im, nt admonitions) are sections: their title is a heading with an id.
 
-Almost all of the CNN page sits in these boxes, so a box is what a reader links to, looks up in the
+Almost all of the CNN notes sit in these boxes, so a box is what a reader links to, looks up in the
 table of contents and finds with search. This hook adds a Markdown tree processor (priority 6: after
 inline markup, just before `toc`) that turns each box title into the heading one level below the
 section it is in, e.g. `!!! df "**Definition** (Stride)"` under an h2 becomes
@@ -10,7 +10,7 @@ section it is in, e.g. `!!! df "**Definition** (Stride)"` under an h2 becomes
 The title itself becomes the heading: nothing is duplicated or hidden. From there the existing
 machinery does the rest: `toc` adds the permalink and lists the box under its h2 (labelled by the
 words in parentheses, "Stride"), MkDocs records the id for `validation.anchors`, and Material's search
-indexes the box as its own section (dl/cnn/#stride). A collapsible `???` box keeps its <summary>
+indexes the box as its own section (dl/cnn/conv-layer/#stride). A collapsible `???` box keeps its <summary>
 (the click target) and gets the heading inside it, which HTML allows, without the permalink (a link
 inside the <summary> button is a nested control: axe's nested-interactive); the table of contents
 links it, and docs/javascripts/open-target.js opens it when its anchor is navigated to. Search cannot

@@ -8,9 +8,7 @@ MathJax it links from a CDN (hooks/html_fixes.py removes that link). This hook:
 - collects the formulas of each page and has one Node process per build (tools/katex_render.js,
   KaTeX from node_modules, installed by ``npm ci``) render them all, HTML plus MathML;
 - fails the build, naming the page and the formula, when KaTeX cannot parse a formula;
-- in notebook pages, typesets the math of Markdown cells, Markdown outputs and LaTeX outputs;
-- ships KaTeX's stylesheet and fonts from node_modules/ (never committed) under assets/katex/ and
-  links the stylesheet only from pages that have math.
+- in notebook pages, typesets the math of Markdown cells, Markdown outputs and LaTeX outputs.
 """
 
 from __future__ import annotations
@@ -25,16 +23,12 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup, NavigableString
 from mkdocs.exceptions import PluginError
-from mkdocs.structure.files import File
-from mkdocs.utils import get_relative_url
 
 log = logging.getLogger("mkdocs.hooks.katex_math")
 
 ROOT = Path(__file__).resolve().parent.parent
 RENDERER = ROOT / "tools" / "katex_render.js"
-KATEX_DIST = ROOT / "node_modules" / "katex" / "dist"
-ASSETS = "assets/katex"
-STYLESHEET = f"{ASSETS}/katex.min.css"
+KATEX = ROOT / "node_modules" / "katex"
 
 # pymdownx.arithmatex output (generic mode); the TeX inside is HTML-escaped text.
 ARITHMATEX = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.DOTALL)
@@ -47,7 +41,8 @@ RAW_MATH = re.compile(
     r"|(?<![\\$])\$(?P<d>[^\s$](?:[^$]*?[^\s\\$])?)\$(?!\$)",
     re.DOTALL,
 )
-KATEX_MATHML = '<span class="katex-mathml"'
+# The TeX source KaTeX keeps inside the MathML: search indexes the formula's text once, not its source.
+ANNOTATION = '<annotation encoding="application/x-tex">'
 NOTEBOOK_MATH = ("jp-RenderedMarkdown", "jp-RenderedLatex")
 SKIP_TAGS = {"code", "pre", "script", "style", "kbd", "samp"}
 
@@ -59,8 +54,8 @@ class Renderer:
         node = shutil.which("node")
         if node is None:
             raise PluginError("katex_math: `node` not found; install Node 20 (the site renders math with KaTeX at build time)")
-        if not (KATEX_DIST / "katex.min.css").is_file():
-            raise PluginError(f"katex_math: {KATEX_DIST} is missing; run `npm ci` (or `make build`)")
+        if not (KATEX / "package.json").is_file():
+            raise PluginError(f"katex_math: {KATEX} is missing; run `npm ci` (or `make build`)")
         self.process = subprocess.Popen(
             [node, str(RENDERER)],
             cwd=ROOT,
@@ -89,11 +84,10 @@ class Renderer:
 
 
 _renderer: Renderer | None = None
-_pages_with_math: set[str] = set()
 
 
 def _typeset(formulas: list[tuple[str, bool]], page) -> list[str]:
-    """KaTeX HTML for each (tex, display) formula of `page`; a formula that fails stops the build."""
+    """KaTeX's MathML for each (tex, display) formula of `page`; a formula that fails stops the build."""
     global _renderer
     if not formulas:
         return []
@@ -103,11 +97,9 @@ def _typeset(formulas: list[tuple[str, bool]], page) -> list[str]:
     errors = [f"  {tex!r}: {r['error']}" for (tex, _), r in zip(formulas, results) if "error" in r]
     if errors:
         raise PluginError(f"katex_math: cannot typeset {len(errors)} formula(s) in {page.file.src_uri}:\n" + "\n".join(errors))
-    _pages_with_math.add(page.file.src_uri)
     out = []
     for (_, display), result in zip(formulas, results):
-        # The search index keeps the formula's text once: not also the MathML and its TeX source.
-        result["html"] = result["html"].replace(KATEX_MATHML, KATEX_MATHML + " data-search-exclude", 1)
+        result["html"] = result["html"].replace(ANNOTATION, ANNOTATION[:-1] + " data-search-exclude>", 1)
         if display:
             # Wide formulas scroll inside their own box (a keyboard can reach it), not the page.
             out.append(f'<div class="katex-block" tabindex="0">{result["html"]}</div>')
@@ -187,31 +179,10 @@ def _notebook_page(content: str, page) -> str:
 # MkDocs events ------------------------------------------------------------------------------------
 
 
-def on_pre_build(config) -> None:
-    _pages_with_math.clear()
-
-
-def on_files(files, config):
-    """KaTeX's stylesheet and fonts, straight from node_modules/, become files of the site."""
-    if not (KATEX_DIST / "katex.min.css").is_file():
-        raise PluginError(f"katex_math: {KATEX_DIST} is missing; run `npm ci` (or `make build`)")
-    for path in [KATEX_DIST / "katex.min.css", *sorted((KATEX_DIST / "fonts").iterdir())]:
-        uri = f"{ASSETS}/{path.relative_to(KATEX_DIST).as_posix()}"
-        files.append(File.generated(config, uri, abs_src_path=str(path)))
-    return files
-
-
 def on_page_content(content: str, page, config, files) -> str:
     if page.file.src_uri.endswith(".ipynb"):
         return _notebook_page(content, page)
     return _markdown_page(content, page)
-
-
-def on_post_page(output: str, page, config) -> str:
-    if page.file.src_uri not in _pages_with_math:
-        return output
-    href = get_relative_url(STYLESHEET, page.url)
-    return output.replace("</head>", f'<link rel="stylesheet" href="{href}">\n</head>', 1)
 
 
 def _shutdown(*args, **kwargs) -> None:

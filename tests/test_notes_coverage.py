@@ -1,4 +1,7 @@
-"""The content spec: every admonition and worked number of the author's notes is on the CNN page.
+"""The content spec: every admonition and worked number of the author's notes is in the CNN notes.
+
+The notes are a few pages under docs/dl/cnn/, one per section of the notes (the page's title is the
+section); they are read in the order mkdocs.yml's nav lists them, as one text.
 
 NOTES lists the notes' admonitions in their order (kind, title), titles with the notes' typos fixed
 ("Impact Sum" -> "Impulse Sums"; the dice example's "Not a Good Example" -> "a Toy Example").
@@ -7,7 +10,10 @@ NOTES lists the notes' admonitions in their order (kind, title), titles with the
 import re
 from pathlib import Path
 
-PAGE = Path(__file__).resolve().parent.parent / "docs" / "dl" / "cnn" / "index.md"
+ROOT = Path(__file__).resolve().parent.parent
+# The nav's entries under "CNN notes", in order: `- dl/cnn/index.md` or `- Title: dl/cnn/<page>.md`.
+NAV_ENTRY = re.compile(r"^\s+- (?:[^:\n]+: )?(dl/cnn/[\w-]+\.md)\s*$", re.MULTILINE)
+PAGES = [ROOT / "docs" / path for path in NAV_ENTRY.findall((ROOT / "mkdocs.yml").read_text())]
 
 NOTES = [
     ("Convolutions", "df", "Definition", "Convolutions"),
@@ -43,11 +49,22 @@ NUMBERS = [
 ]
 
 ADMONITION = re.compile(r'^(?:!!!|\?\?\?\+?) (\w+) "\*\*([^*]+)\*\* \((.+)\)"\s*$', re.MULTILINE)
-HEADING = re.compile(r"^## (.+)$", re.MULTILINE)
+HEADING = re.compile(r"^# (.+)$", re.MULTILINE)
+
+
+def notes_text() -> str:
+    return "\n\n".join(page.read_text() for page in PAGES)
+
+
+def test_the_notes_pages_are_in_the_nav():
+    names = [page.name for page in PAGES]
+    assert names[0] == "index.md" and len(names) > 1, f"the CNN notes' pages in mkdocs.yml's nav: {names}"
+    on_disk = sorted(p.name for p in (ROOT / "docs" / "dl" / "cnn").glob("*.md"))
+    assert sorted(names) == on_disk, f"nav lists {names}, docs/dl/cnn/ has {on_disk}"
 
 
 def page_items():
-    text = PAGE.read_text()
+    text = notes_text()
     items, section = [], None
     for match in re.finditer(f"{HEADING.pattern}|{ADMONITION.pattern}", text, re.MULTILINE):
         if match.group(1):
@@ -61,7 +78,7 @@ def test_every_admonition_of_the_notes_is_on_the_page_in_the_notes_order():
     _, items = page_items()
     found = [item for item in items if item in NOTES]
     missing = [item for item in NOTES if item not in items]
-    assert not missing, f"admonitions of the notes missing from {PAGE.name} (section, kind, label, title): {missing}"
+    assert not missing, f"admonitions of the notes missing from the notes (section, kind, label, title): {missing}"
     assert found == NOTES, "the notes' admonitions appear out of order"
 
 
@@ -74,13 +91,13 @@ def test_admonition_kinds_carry_their_labels():
 
 
 def test_the_notes_worked_numbers_are_on_the_page():
-    text = re.sub(r"\s+", " ", PAGE.read_text())
+    text = re.sub(r"\s+", " ", notes_text())
     missing = [number for number in NUMBERS if number not in text]
     assert not missing, f"worked numbers of the notes not on the page: {missing}"
 
 
 def test_the_notes_empty_note_is_filled_in():
-    text = PAGE.read_text()
+    text = notes_text()
     start = text.index("(Convolutions are Impulse Sums)")
-    body = text[start : text.index("\n## ", start)]
+    body = text[start : re.compile(r"^#{1,2} ", re.MULTILINE).search(text, start).start()]
     assert len(re.findall(r"\w+", body)) > 150 and "superposition" in body

@@ -240,7 +240,7 @@ FETCHING = {
 NOT_FETCHED_RELS = {"canonical"}
 EXTERNAL = re.compile(r"^\s*(?:https?:)?//", re.IGNORECASE)
 CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)|@import\s+['"]([^'"]+)""", re.IGNORECASE)
-# Text a reader does not see as prose: code, scripts, and the TeX source KaTeX keeps for MathML.
+# Text a reader does not see as prose: code, scripts, and the TeX source KaTeX keeps in the MathML.
 HIDDEN = {"script", "style", "pre", "code", "textarea", "annotation", "kbd", "samp"}
 HIDDEN_CLASSES = {"clipboard-copy-txt"}  # mkdocs-jupyter's hidden copy of each code cell
 RAW_MATH = ("$$", "\\(", "\\)", "\\[", "\\]", "\\begin{")
@@ -324,14 +324,19 @@ def test_built_site_has_no_raw_math(built_site):
     assert not raw, "\n".join(raw)
 
 
-def test_math_is_typeset_with_self_hosted_katex(built_site):
+def test_math_is_typeset_as_mathml(built_site):
+    """KaTeX's MathML only: the browser lays it out, so no KaTeX stylesheet, font or HTML rendering."""
+    for page in html_pages(built_site):
+        html = page.read_text(encoding="utf-8")
+        name = page.relative_to(built_site)
+        assert "katex.min.css" not in html and "katex-html" not in html, name
+        # Every formula KaTeX typeset is one <math> element with its TeX kept as an annotation.
+        formulas = html.count('<span class="katex">')
+        assert html.count("<math") == formulas == html.count('encoding="application/x-tex"'), name
+        assert "katex-error" not in html and "<merror" not in html, name
     home = (built_site / "index.html").read_text(encoding="utf-8")
-    assert 'class="katex"' in home and "<math" in home  # the home page's formula, HTML + MathML
-    assert 'href="assets/katex/katex.min.css"' in home
-    css = (built_site / "assets" / "katex" / "katex.min.css").read_text(encoding="utf-8")
-    fonts = {m.group(1) for m in re.finditer(r"url\((fonts/[^)]+)\)", css)}
-    missing = sorted(f for f in fonts if not (built_site / "assets" / "katex" / f).is_file())
-    assert fonts and not missing, missing
+    assert '<span class="katex"><math' in home  # the home page's formula
+    assert not (built_site / "assets" / "katex").exists()
 
 
 # The API reference and the configuration ------------------------------------------------------------
@@ -439,35 +444,52 @@ def test_box_titles_become_headings_with_ids_under_their_section():
     ]
 
 
-def _notes_boxes() -> list[str]:
-    """The titles of the df/eg/im/nt boxes of the CNN page's Markdown, in order."""
-    text = (DOCS / "dl" / "cnn" / "index.md").read_text(encoding="utf-8")
+# The CNN notes' pages, in mkdocs.yml's nav order: `- dl/cnn/index.md` or `- Title: dl/cnn/<page>.md`.
+NOTES_NAV_ENTRY = re.compile(r"^\s+- (?:[^:\n]+: )?dl/cnn/([\w-]+)\.md\s*$", re.MULTILINE)
+
+
+def _notes_pages() -> list[str]:
+    """The notes' page names ("index", "conv-layer", ...) in nav order."""
+    pages = NOTES_NAV_ENTRY.findall((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    assert len(pages) > 1 and pages[0] == "index", pages
+    return pages
+
+
+def _notes_boxes(name: str) -> list[str]:
+    """The titles of the df/eg/im/nt boxes of a CNN notes page's Markdown, in order."""
+    text = (DOCS / "dl" / "cnn" / f"{name}.md").read_text(encoding="utf-8")
     return re.findall(r'^\s*(?:!!!|\?\?\?\+?) (?:df|eg|im|nt) "(.*)"\s*$', text, re.MULTILINE)
 
 
 def test_every_box_of_the_notes_is_linkable_in_the_toc_and_in_search(built_site):
     import json
 
-    page = (built_site / "dl" / "cnn" / "index.html").read_text(encoding="utf-8")
-    heads = re.findall(r'<h([3-6]) class="admonition-title" id="([^"]+)">(.*?)(?:<a class="headerlink" href="#\2"|</h\1></summary>)', page)
-    titles = [re.sub(r"<[^>]+>", "", title).strip() for _, _, title in heads]
-    assert titles == [t.replace("**", "") for t in _notes_boxes()]
-    ids = [ident for _, ident, _ in heads]
-    assert len(set(ids)) == len(ids)
-    assert {"stride", "zero-padding", "filter-receptive-fields"} <= set(ids)  # the ids the reviewer asked for
-    # The page's table of contents (Material's right-hand nav) links every box.
-    toc = page[page.index('data-md-component="toc"') :]
-    assert all(f'href="#{ident}"' in toc for ident in ids)
+    all_ids, boxes = [], 0
+    for name in _notes_pages():
+        html_path = built_site / "dl" / "cnn" / ("index.html" if name == "index" else f"{name}/index.html")
+        page = html_path.read_text(encoding="utf-8")
+        heads = re.findall(r'<h([2-6]) class="admonition-title" id="([^"]+)">(.*?)(?:<a class="headerlink" href="#\2"|</h\1></summary>)', page)
+        titles = [re.sub(r"<[^>]+>", "", title).strip() for _, _, title in heads]
+        assert titles == [t.replace("**", "") for t in _notes_boxes(name)], name
+        ids = [ident for _, ident, _ in heads]
+        assert len(set(ids)) == len(ids), name
+        # The page's table of contents (Material's right-hand nav) links every box.
+        toc = page[page.index('data-md-component="toc"') :] if ids else ""
+        assert all(f'href="#{ident}"' in toc for ident in ids), name
+        all_ids += ids
+        boxes += len(_notes_boxes(name))
+    assert boxes >= 18 and len(all_ids) == boxes  # the notes' 18 boxes, each a heading
+    assert {"stride", "zero-padding", "filter-receptive-fields"} <= set(all_ids)  # the ids the reviewer asked for
     # Search: each box that is not collapsible is a section of its own, found at its anchor.
     index = json.loads((built_site / "search" / "search_index.json").read_text(encoding="utf-8"))
     sections = {d["location"]: d for d in index["docs"]}
-    stride = sections["dl/cnn/#stride"]
+    stride = sections["dl/cnn/conv-layer/#stride"]
     assert stride["title"] == "Definition (Stride)" and "jumps" in stride["text"]
-    assert "dl/cnn/#zero-padding" in sections and "dl/cnn/#filter-receptive-fields" in sections
+    assert "dl/cnn/conv-layer/#zero-padding" in sections and "dl/cnn/conv-layer/#filter-receptive-fields" in sections
     # ... and its title's words are words of the index: with Material's default separator (spaces and
     # hyphens) "Definition (Stride)" indexes "(stride)", which a search for "stride" never finds.
     separator = re.compile(index["config"]["separator"])
-    for location, words in [("dl/cnn/#stride", {"stride"}), ("dl/cnn/#filter-receptive-fields", {"receptive", "fields"})]:
+    for location, words in [("dl/cnn/conv-layer/#stride", {"stride"}), ("dl/cnn/conv-layer/#filter-receptive-fields", {"receptive", "fields"})]:
         tokens = {t.lower() for t in separator.split(sections[location]["title"]) if t}
         assert words <= tokens, (location, tokens)
 
@@ -628,7 +650,8 @@ def test_copied_doctest_snippets_run_by_exec_and_pasted_into_the_repl(built_site
     from bs4 import BeautifulSoup
 
     checked = 0
-    for page in ["index.html", "dl/cnn/index.html", "api/index.html"]:
+    notes = [f"dl/cnn/{name}/index.html" for name in _notes_pages()[1:]]
+    for page in ["index.html", "dl/cnn/index.html", *notes, "api/index.html"]:
         soup = BeautifulSoup((built_site / page).read_text(encoding="utf-8"), "html.parser")
         module_spaces: dict[str, tuple[dict, dict]] = {}
         page_spaces = ({}, {})

@@ -4,11 +4,13 @@
     .venv/bin/python tools/lighthouse.py              # build (mkdocs build --strict), 3 runs each
     .venv/bin/python tools/lighthouse.py --site site  # measure an existing build
 
-For the home page and the CNN notes (/dl/cnn/), desktop and mobile, it runs `npx --yes
+For the home page and every page of the CNN notes (/dl/cnn/ and its parts, in mkdocs.yml's nav
+order), desktop and mobile, it runs `npx --yes
 lighthouse@12.2.3` (npx fetches it into npm's cache: not a project dependency) against Debian's
 chromium (CHROME_PATH), 3 runs each; prints the median score per category with the audits that
-cost points, and writes everything to benchmarks/lighthouse-results.json. The targets (issue 7):
-desktop performance >= 95, mobile >= 90, accessibility, best practices and SEO 100. Exit status 1
+cost points, and writes everything to benchmarks/lighthouse-results.json. The targets (issue 7, for
+the home page and each notes page): desktop performance >= 95, mobile >= 90, accessibility, best
+practices and SEO 100. Exit status 1
 when a median misses its target and --check is given.
 """
 
@@ -19,6 +21,7 @@ import datetime
 import json
 import os
 import random
+import re
 import shutil
 import socket
 import statistics
@@ -42,6 +45,12 @@ TARGETS = {
     "desktop": {"performance": 95, "accessibility": 100, "best-practices": 100, "seo": 100},
     "mobile": {"performance": 90, "accessibility": 100, "best-practices": 100, "seo": 100},
 }
+
+
+def notes_pages() -> list[str]:
+    """URL paths of the CNN notes' pages in mkdocs.yml's nav order: /dl/cnn/, /dl/cnn/convolutions/, ..."""
+    entries = re.findall(r"^\s+- (?:[^:\n]+: )?dl/cnn/([\w-]+)\.md\s*$", (ROOT / "mkdocs.yml").read_text(), re.MULTILINE)
+    return ["/dl/cnn/" if name == "index" else f"/dl/cnn/{name}/" for name in entries]
 
 
 def free_port() -> int:
@@ -131,7 +140,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--site", type=Path, help="an existing built site (default: build one)")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--pages", nargs="+", default=["/", "/dl/cnn/"])
+    parser.add_argument("--pages", nargs="+", default=["/", *notes_pages()])
     parser.add_argument("--forms", nargs="+", default=["desktop", "mobile"], choices=["desktop", "mobile"])
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "lighthouse-results.json")
     parser.add_argument("--check", action="store_true", help="exit 1 when a median misses its target")
@@ -162,10 +171,10 @@ def main(argv=None) -> int:
 
     missed = []
     print(f"\nmedian of {args.runs} runs ({LIGHTHOUSE}, {version}):")
-    print(f"  {'page':12} {'form':8} " + " ".join(f"{c:>15}" for c in CATEGORIES))
+    print(f"  {'page':26} {'form':8} " + " ".join(f"{c:>15}" for c in CATEGORIES))
     for page, forms in results.items():
         for form, summary in forms.items():
-            print(f"  {page:12} {form:8} " + " ".join(f"{summary['median'][c]:>15g}" for c in CATEGORIES))
+            print(f"  {page:26} {form:8} " + " ".join(f"{summary['median'][c]:>15g}" for c in CATEGORIES))
             for cat, target in TARGETS[form].items():
                 if summary["median"][cat] < target:
                     missed.append(f"{page} {form} {cat}: {summary['median'][cat]:g} < {target}")

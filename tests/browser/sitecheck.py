@@ -181,9 +181,13 @@ async () => {
     if (m) raw.push(`${describe(parent)}: ...${node.nodeValue.slice(Math.max(0, m.index - 30), m.index + 50).trim()}...`);
   }
   const arithmatex = [...document.querySelectorAll('.arithmatex')];
-  const untypeset = arithmatex.filter(el => !el.querySelector('.katex-html, math')).map(el => `${describe(el)}: ${el.textContent.slice(0, 80)}`);
+  // KaTeX writes MathML only: a formula is a .katex holding one <math>, laid out by the browser.
+  const untypeset = arithmatex.filter(el => !el.querySelector('math')).map(el => `${describe(el)}: ${el.textContent.slice(0, 80)}`)
+    .concat([...document.querySelectorAll('.katex')].filter(el => el.querySelectorAll('math').length !== 1).map(el => `${describe(el)}: not one <math>`))
+    // ... and the browser lays it out as MathML (display "math" or "block math"), not as loose text.
+    .concat([...document.querySelectorAll('.katex > math')].filter(m => !getComputedStyle(m).display.includes('math')).map(m => `${describe(m)}: displayed as ${getComputedStyle(m).display}`));
   const errors = [...document.querySelectorAll('.katex-error, merror')].map(el => `${describe(el)}: ${(el.getAttribute('title') || el.textContent).slice(0, 120)}`);
-  const math = {arithmatex: arithmatex.length, typeset: document.querySelectorAll('.katex, math').length, raw, untypeset, errors};
+  const math = {arithmatex: arithmatex.length, typeset: document.querySelectorAll('.katex > math').length, raw, untypeset, errors};
   return {images, unnamed, links, ids, math};
 }
 """

@@ -15,7 +15,7 @@ import pytest
 
 from cnnref import conv2d_naive, output_size, zero_pad
 
-PAGE = "/dl/cnn/"  # the agreed layout: the demo replaces <!-- cnnref:conv-demo --> on the notes page
+PAGE = "/dl/cnn/conv-layer/"  # the demo replaces <!-- cnnref:conv-demo --> on the notes' Convolutional Layer page
 DEMO = '[data-testid="conv-demo"]'
 
 # Everything the demo shows for its current output activation, read from the page.

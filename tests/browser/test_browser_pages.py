@@ -91,10 +91,12 @@ def test_every_formula_is_typeset(visit, page_path):
     expect_none(math["errors"], f"{shown.name}: formulas KaTeX could not parse")
 
 
-def test_the_notes_page_has_typeset_math(visit):
+def test_the_notes_pages_have_typeset_math(visit, site_dir):
     """Guards the check above against passing vacuously: the CNN notes are full of formulas."""
-    shown = visit("/dl/cnn/")
-    assert shown.shown["math"]["typeset"] >= 20, f"{shown.name}: only {shown.shown['math']} typeset formulas"
+    notes = sorted(p for p in discover_pages(site_dir) if p.startswith("/dl/cnn/"))
+    counts = {path: visit(path).shown["math"]["typeset"] for path in notes}
+    assert len(counts) > 1 and sum(counts.values()) >= 60, f"typeset formulas per notes page: {counts}"
+    assert counts.get("/dl/cnn/conv-layer/", 0) >= 20, f"typeset formulas per notes page: {counts}"
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
