@@ -15,7 +15,7 @@
   three quarters of the page). Those <style> blocks are dropped; docs/stylesheets/extra.css has the
   few rules the rendered cells need, in Material's colours (light and dark), and code cells get
   Material's own syntax colours (class "highlight").
-- Every page: Material's search overlay is a role="dialog" without a name (axe and Lighthouse:
+- Every page, and 404.html: Material's search overlay is a role="dialog" without a name (axe and Lighthouse:
   aria-dialog-name); it is labelled "Search".
 """
 
@@ -52,3 +52,8 @@ def on_page_content(content: str, page, config, files) -> str:
 
 def on_post_page(output: str, page, config) -> str:
     return output.replace(SEARCH_DIALOG, f'{SEARCH_DIALOG} aria-label="Search"', 1)
+
+
+def on_post_template(output: str, template_name: str, config) -> str:
+    """404.html is a template, not a page: it gets the same search dialog, so the same name."""
+    return on_post_page(output, None, config) if template_name == "404.html" else output
