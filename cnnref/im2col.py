@@ -4,6 +4,10 @@ Defined for the notes' important note "Implementation as Matrix Multiplication" 
 /dl/cnn/conv-layer/#implementation-as-matrix-multiplication).
 """
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -43,6 +47,14 @@ def im2col(X, F, S=1, P=0):
 
 
 _BLOCK = 1 << 24  # at most 16 MiB of X_cols per matrix multiply: bounds memory, keeps the multiplies few
+# Small layers (few filters, few numbers per window, stride 1, e.g. CIFAR's first) make skinny matrix
+# multiplies that the BLAS cannot spread over cores: cnnref's own threads run them instead, each on
+# blocks of at most _SMALL_GEMM multiply-adds, small enough that OpenBLAS keeps each on one core.
+_SMALL_GEMM = 3 << 18  # multiply-adds per block of the threaded path
+_SMALL_BLOCK = 1 << 20  # bytes of X_cols per block of the threaded path: stays in a core's cache
+_SMALL_WIDTH = 1024  # K * (F*F*D1 + 1) at most this: at least _SMALL_GEMM / _SMALL_WIDTH = 768 positions a block
+_THREADS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+_pool, _pool_pid, _pool_lock = None, None, threading.Lock()
 
 
 def _blocks(N, H2, rows):
@@ -53,6 +65,70 @@ def _blocks(N, H2, rows):
     return [(slice(n, n + 1), slice(i, i + rows)) for n in range(N) for i in range(0, H2, rows)]
 
 
+def _parallel(function, items):
+    """[function(item) for item in items], on _THREADS threads (NumPy's copies and multiplies release the GIL)."""
+    global _pool, _pool_pid
+    if _THREADS < 2 or len(items) < 2:
+        return [function(item) for item in items]
+    with _pool_lock:
+        if _pool is None or _pool_pid != os.getpid():  # a forked child has the pool object but not its threads
+            _pool, _pool_pid = ThreadPoolExecutor(_THREADS, thread_name_prefix="cnnref"), os.getpid()
+        pool = _pool
+    return list(pool.map(function, items))
+
+
+def _chunks(items, parts):
+    """items cut into at most `parts` consecutive runs of nearly equal length."""
+    step = -(-len(items) // parts)
+    return [items[i : i + step] for i in range(0, len(items), step)]
+
+
+def _conv2d_small(X4, W, b, P, H2, W2, dtype):
+    """conv2d at stride 1 when K * (F*F*D1 + 1) <= _SMALL_WIDTH: skinny multiplies on cnnref's threads.
+
+    The input is stored depth-first and padded, (N, D1, H + 2P + 1, W + 2P). Computed over the whole
+    padded width Wp (F - 1 extra output columns per row, dropped at the end), row (a, c, d) of X_col
+    for output rows i0..i1 of image n is then one run of (i1 - i0) * Wp numbers in memory, starting
+    at (i0 + a) * Wp + c in channel d: a long contiguous copy per row. A row of ones (and b in W_ext)
+    adds the biases inside the multiply.
+    """
+    (N, H1, W1, D1), K, F = X4.shape, W.shape[0], W.shape[1]
+    FFD, Hp, Wp = F * F * D1, H1 + 2 * P, W1 + 2 * P
+    W_ext = np.empty((K, FFD + 1), dtype)  # [W_row | b]
+    W_ext[:, :FFD], W_ext[:, FFD] = W.reshape(K, -1), b
+    X_t = np.zeros((N, D1, Hp + 1, Wp), dtype)  # one spare row: the last windows of the last row run into it
+
+    def fill(images):
+        X_t[images, :, P : P + H1, P : P + W1] = X4[images].transpose(0, 3, 1, 2)
+
+    _parallel(fill, [slice(c[0], c[-1] + 1) for c in _chunks(range(N), _THREADS)])
+    step = X_t.itemsize
+    runs = as_strided(  # runs[n, a, c, d, p] = X_t[n, d].flat[a * Wp + c + p]: X_col rows, p = i * Wp + j
+        X_t, (N, F, F, D1, H2 * Wp), (X_t.strides[0], Wp * step, step, X_t.strides[1], step), writeable=False
+    )
+    # A block: `images` whole images, or `rows` output rows of one image; one multiply per image and
+    # block (a stacked matmul: one call, no GIL between the multiplies), each below _SMALL_GEMM.
+    rows = min(H2, max(1, _SMALL_GEMM // (K * (FFD + 1) * Wp)))
+    images = max(1, _SMALL_BLOCK // ((FFD + 1) * H2 * Wp * X_t.itemsize)) if rows == H2 else 1
+    blocks = [(n, min(N, n + images), i, min(H2, i + rows)) for n in range(0, N, images) for i in range(0, H2, rows)]
+    V = np.empty((N, H2, W2, K), dtype)
+
+    def run(chunk):
+        size = max((n1 - n0) * (i1 - i0) for n0, n1, i0, i1 in chunk) * Wp  # positions in the largest block
+        cols, out = np.empty((FFD + 1) * size, dtype), np.empty(size * K, dtype)  # this thread's, reused
+        for n0, n1, i0, i1 in chunk:
+            k, length = n1 - n0, (i1 - i0) * Wp  # images, positions per image
+            X_cols = cols[: (FFD + 1) * k * length].reshape(FFD + 1, k, length)  # a view: contiguous
+            X_cols[FFD] = 1
+            np.copyto(X_cols[:FFD].reshape(F, F, D1, k, length), runs[n0:n1, ..., i0 * Wp : i1 * Wp].transpose(1, 2, 3, 0, 4))
+            product = out[: k * length * K].reshape(k, length, K)
+            np.matmul(X_cols.transpose(1, 2, 0), W_ext.T, out=product)  # (k, length, F*F*D1 + 1) @ (F*F*D1 + 1, K)
+            V[n0:n1, i0:i1] = product.reshape(k, i1 - i0, Wp, K)[:, :, :W2]
+
+    _parallel(run, _chunks(blocks, _THREADS))
+    return V
+
+
 # --8<-- [start:conv2d]
 def conv2d(X, W, b=None, S=1, P=0):
     """The CONV layer by im2col and one matrix multiply: the same result as conv2d_naive, fast.
@@ -60,7 +136,9 @@ def conv2d(X, W, b=None, S=1, P=0):
     X (H1, W1, D1) or (N, H1, W1, D1), filters W (K, F, F, D1), biases b (K,) -> (H2, W2, K) or
     (N, H2, W2, K). V = X_col.T @ W_row.T + b, where X_col = im2col(X) and W_row = W.reshape(K, -1).
     X_col.T (positions, F*F*D1) is built and multiplied a block of at most 16 MiB at a time, and each
-    product lands in its rows of V with no copy. 1x1 filters at stride 1 need no copy at all.
+    product lands in its rows of V with no copy. 1x1 filters at stride 1 need no copy at all. Small
+    layers at stride 1 (K * (F*F*D1 + 1) <= 1024, such as CIFAR's 12 filters 3x3x3) make multiplies
+    too skinny for the BLAS to spread over cores; they run in blocks on cnnref's own threads instead.
 
     >>> X, W = np.arange(9.0).reshape(3, 3, 1), np.arange(4.0).reshape(1, 2, 2, 1)
     >>> conv2d(X, W, b=np.ones(1))[:, :, 0]
@@ -69,6 +147,9 @@ def conv2d(X, W, b=None, S=1, P=0):
     """
     X4, W, b, S, P, batched, H2, W2, dtype = _layer_inputs(X, W, b, S, P)
     (N, H1, W1, D1), K, F = X4.shape, W.shape[0], W.shape[1]
+    if S == 1 and F > 1 and K * (F * F * D1 + 1) <= _SMALL_WIDTH:  # skinny multiplies: on cnnref's threads
+        V = _conv2d_small(X4, W.astype(dtype, copy=False), b.astype(dtype, copy=False), P, H2, W2, dtype)
+        return V if batched else V[0]
     W_row = W.reshape(K, -1).astype(dtype, copy=False)  # (K, F*F*D1)
     # X_cols is copied from the windows in runs of F*D1 numbers (one window row); when an output row is
     # longer, store X depth-first and copy X_col (F*F*D1, positions) in runs of W2 numbers instead.

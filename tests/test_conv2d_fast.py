@@ -93,7 +93,7 @@ def peak_bytes(function, *args, **kwargs):
         tracemalloc.stop()
 
 
-@pytest.mark.parametrize("shape, K, F, S, P", [((16, 67, 67, 3), 16, 7, 2, 0), ((64, 32, 32, 3), 12, 3, 1, 1)])
+@pytest.mark.parametrize("shape, K, F, S, P", [((16, 67, 67, 3), 16, 7, 2, 0), ((64, 28, 28, 6), 20, 3, 1, 1)])  # 2nd: depth-first, 20 * 55 > 1024
 def test_peak_memory_is_the_output_and_one_block_of_X_cols(monkeypatch, shape, K, F, S, P):
     monkeypatch.setattr(module, "_BLOCK", 1 << 20)  # blocks of 1 MiB, to keep the test small
     X = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
@@ -115,3 +115,95 @@ def test_one_by_one_filters_copy_nothing():
     W = np.ones((8, 1, 1, 64), np.float32)
     V_bytes = 4 * 30 * 30 * 8 * 4
     assert peak_bytes(conv2d, X, W) < V_bytes + 2**16  # the output and a ufunc buffer: X_cols are views of X
+
+
+# The threaded path for skinny multiplies (stride 1, K * (F*F*D1 + 1) <= _SMALL_WIDTH, e.g. CIFAR's first layer)
+
+
+def small_case(shape, K, F, P, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal(shape).astype(dtype)
+    return X, rng.standard_normal((K, F, F, shape[-1])).astype(dtype), rng.standard_normal(K).astype(dtype)
+
+
+def test_the_cifar_layer_takes_the_threaded_path(monkeypatch):
+    taken = []
+    monkeypatch.setattr(module, "_conv2d_small", lambda *a, f=module._conv2d_small: taken.append(a[1].shape) or f(*a))
+    X, W, b = small_case((2, 32, 32, 3), 12, 3, 1)
+    conv2d(X, W, b, S=1, P=1)  # K * (27 + 1) = 336 <= 1024
+    conv2d(X, np.ones((40, 3, 3, 3)), S=1, P=1)  # 40 * 28 = 1120 > 1024: one multiply on the BLAS threads
+    conv2d(X, W[:, :2, :2], b, S=2)  # stride 2: the window copy
+    conv2d(X, np.ones((12, 1, 1, 3)))  # 1x1 filters: no copy at all
+    assert taken == [(12, 3, 3, 3)]
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize(
+    "shape, K, F, P, gemm, block",
+    [
+        ((64, 32, 32, 3), 12, 3, 1, module._SMALL_GEMM, module._SMALL_BLOCK),  # CIFAR: 8 images a block
+        ((5, 32, 32, 3), 12, 3, 1, module._SMALL_GEMM, 1),  # one image a block, 5 blocks for 2 or 3 threads
+        ((3, 17, 23, 2), 7, 5, 2, 7 * 51 * 27 * 4, 1),  # 4 output rows a block: 17 = 4 + 4 + 4 + 4 + 1
+        ((1, 9, 9, 1), 1, 9, 0, 1, 1),  # one output position; one row a block
+        ((2, 6, 40, 4), 3, 2, 0, 1, 1),  # even F, no padding, rectangular
+    ],
+)
+def test_threaded_path_equals_conv2d_naive(monkeypatch, threads, shape, K, F, P, gemm, block):
+    monkeypatch.setattr(module, "_THREADS", threads)
+    monkeypatch.setattr(module, "_SMALL_GEMM", gemm)
+    monkeypatch.setattr(module, "_SMALL_BLOCK", block)
+    X, W, b = small_case(shape, K, F, P)
+    assert K * (F * F * shape[-1] + 1) <= module._SMALL_WIDTH and F > 1
+    V = conv2d(X, W, b, S=1, P=P)
+    assert V.flags.c_contiguous and V.dtype == np.float64
+    np.testing.assert_allclose(V, conv2d_naive(X, W, b, S=1, P=P), **TOL[np.float64])
+    V32 = conv2d(X[:1].astype(np.float32), W.astype(np.float32), b.astype(np.float32), S=1, P=P)
+    assert V32.dtype == np.float32
+    np.testing.assert_allclose(V32, V[:1], rtol=1e-4, atol=1e-4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=conv_cases(), threads=st.integers(1, 3), gemm=st.sampled_from([1, 50, 1 << 20]), block=st.sampled_from([1, 1 << 20]))
+def test_threaded_path_on_random_cases(case, threads, gemm, block):
+    X, W, b, S, P = case
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "_THREADS", threads)
+        patch.setattr(module, "_SMALL_GEMM", gemm)
+        patch.setattr(module, "_SMALL_BLOCK", block)
+        V = conv2d(X, W, b, 1, P)  # the case tiles at stride S, so at stride 1 too
+    np.testing.assert_allclose(V, conv2d_naive(X, W, b, 1, P), **TOL[X.dtype.type])
+
+
+def test_threaded_path_memory_is_the_output_the_input_and_a_block_per_thread(monkeypatch):
+    monkeypatch.setattr(module, "_THREADS", 2)
+    X, W, b = small_case((64, 32, 32, 3), 12, 3, 1, dtype=np.float32)
+    V = 64 * 32 * 32 * 12 * 4
+    X_t = 64 * 3 * 35 * 34 * 4  # padded, depth-first, one spare row
+    per_thread = module._SMALL_BLOCK * (1 + 12 / 28)  # X_cols and its product
+    X_col = 27 * 64 * 32 * 32 * 4
+    peak = peak_bytes(conv2d, X, W, b, S=1, P=1)
+    assert peak < 1.5 * X_col  # issue 6's bound
+    assert peak < V + X_t + 2 * per_thread + 2**16
+
+
+def test_a_worker_error_reaches_the_caller(monkeypatch):
+    monkeypatch.setattr(module, "_THREADS", 2)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("BLAS failed")
+
+    monkeypatch.setattr(module.np, "matmul", broken)
+    X, W, b = small_case((8, 32, 32, 3), 12, 3, 1)
+    with pytest.raises(RuntimeError, match="BLAS failed"):
+        conv2d(X, W, b, S=1, P=1)
+
+
+def test_a_forked_child_gets_its_own_threads():
+    """A pool's threads do not survive fork: the child must start its own, not wait forever on the parent's."""
+    import multiprocessing
+
+    X, W, b = small_case((8, 32, 32, 3), 12, 3, 1)
+    expected = conv2d(X, W, b, S=1, P=1)  # the parent's pool now exists
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        V = pool.apply_async(conv2d, (X, W, b, 1, 1)).get(timeout=60)
+    np.testing.assert_array_equal(V, expected)
