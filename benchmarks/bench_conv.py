@@ -6,16 +6,25 @@
     python benchmarks/bench_conv.py --skip-conv --site --tests   # only those two, conv2d results kept
 
 torch is the baseline only (pip install torch==2.13.0): never a dependency of cnnref or of its tests.
-Without it the script still times cnnref, but asserts nothing. Both libraries keep their default
-thread counts (reported). cnnref runs on its native layout (N, H, W, D); torch on (N, D, H, W), made
-outside the timed region. Runs of the two alternate, and each time is the median of its runs.
-The targets are asserted on those wall times. As a cross-check that load on a shared machine cannot
-skew, each case is also timed in CPU time with one thread each (`one_thread_cpu_ratio`, not asserted).
-Exits non-zero, naming the failures, when a measured target is missed.
+Without it the script still times cnnref, but asserts nothing.
+
+How the two are timed, in the same run: each library runs in its own worker process (this script
+with --worker), with its default threads, so that neither meets the other's thread pools (OpenBLAS
+and OpenMP threads spin for a while after each call: timed in one process, whichever runs second
+pays for the other's spinning). The workers take turns, in rounds, the order alternating, with a
+pause before each turn that lets the other's threads fall asleep. Each time reported is the median
+of all timed calls; the ratio is cnnref's median over torch's, and `ratio_range` the smallest and
+largest ratio of single rounds. cnnref runs on its layout (N, H, W, D), torch on (N, D, H, W),
+converted once outside the timed region. Two cross-checks are recorded, not asserted: the same
+rounds with one thread each (one core), and `matmul_ratio`, the one multiply X_col.T @ W_row.T
+alone (X_col.T built beforehand, in cnnref's worker) over torch: the floor of any im2col + BLAS. Exits non-zero, naming the failures, when a target is missed.
 """
 
 import argparse
+import contextlib
 import datetime
+import importlib
+import importlib.metadata
 import json
 import os
 import platform
@@ -34,11 +43,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from cnnref import conv2d, conv2d_naive, output_size  # noqa: E402
 
-try:
-    import torch
-except ImportError:  # the baseline is optional
-    torch = None
-
 RESULTS = ROOT / "benchmarks" / "results.json"
 
 # name, N, H1 (= W1), D1, K, F, S, P, target time / torch in float32 (float64: 1.2 for all)
@@ -51,6 +55,15 @@ CASES = [
 FLOAT64_TARGET = 1.2
 NAIVE_CASE = ("CIFAR image", 1, 32, 3, 12, 3, 1, 1, None)  # conv2d_naive: small shapes only
 MEMORY_TARGET, SITE_TARGET, TESTS_TARGET = 1.5, 30.0, 180.0
+ROUNDS, ONE_CORE_ROUNDS = 5, 3  # turns of each library per case, all threads / one thread each
+TURN, SETTLE = 0.3, 0.25  # seconds of timed calls per turn; pause before each turn
+
+
+def torch_version():
+    try:
+        return importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def idle_fraction(seconds=0.5):
@@ -79,77 +92,180 @@ def wait_until_idle(threshold=0.6, patience=30.0):
         time.sleep(2.0)
 
 
-def median_times(fns, seconds=1.0, min_runs=15, max_runs=300, clock=time.perf_counter):
-    """Median time (s) of each function, called in turn so that both see the same machine load."""
-    for fn in fns:  # warm up: caches, thread pools, allocator
-        fn()
-    times = [[] for _ in fns]
-    start = time.perf_counter()
-    while len(times[0]) < min_runs or (time.perf_counter() - start < seconds and len(times[0]) < max_runs):
-        for fn, ts in zip(fns, times):
-            t = clock()
-            fn()
-            ts.append(clock() - t)
-    return [statistics.median(ts) for ts in times], len(times[0])
-
-
-def one_thread_cpu_times(fns, seconds):
-    """Median CPU time (s) of each function with one thread each: what a busy machine cannot skew."""
-    from threadpoolctl import threadpool_limits
-
-    threads = torch.get_num_threads() if torch else None
-    try:
-        if torch:
-            torch.set_num_threads(1)
-        with threadpool_limits(1):
-            return median_times(fns, seconds=seconds, min_runs=7, clock=time.thread_time)[0]
-    finally:
-        if torch:
-            torch.set_num_threads(threads)
-
-
-def conv_case(name, N, H1, D1, K, F, S, P, target, dtype, naive=False):
-    """One row of the table: times in ms, GFLOP/s, ratio to torch and whether the target is met."""
+def inputs(N, H1, D1, K, F, dtype):
+    """The case's X (N, H1, H1, D1), W (K, F, F, D1), b (K,): the same numbers in every process."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((N, H1, H1, D1)).astype(dtype)
     W = rng.standard_normal((K, F, F, D1)).astype(dtype)
     b = rng.standard_normal(K).astype(dtype)
+    return X, W, b
+
+
+# The worker: one library per process, commands as JSON lines on stdin, answers on stdout.
+
+
+def _function(library, case, dtype):
+    name, N, H1, D1, K, F, S, P, _ = case
+    X, W, b = inputs(N, H1, D1, K, F, dtype)
+    if library == "naive":
+        return lambda: conv2d_naive(X, W, b, S, P)
+    if library == "cnnref":
+        return lambda: conv2d(X, W, b, S, P)
+    if library == "matmul":  # the floor of im2col + BLAS: the one multiply alone, X_col.T already built
+        from cnnref.im2col import _windows
+        from cnnref.conv_layer import zero_pad
+
+        H2 = output_size(H1, F, S, P)
+        X_cols = np.ascontiguousarray(_windows(zero_pad(X, P), F, S, H2, H2).reshape(-1, F * F * D1))
+        W_row_T, V = W.reshape(K, -1).T, np.empty((len(X_cols), K), dtype)
+        return lambda: np.matmul(X_cols, W_row_T, out=V)
+    import torch
+
+    Xt, Wt = (torch.from_numpy(np.ascontiguousarray(A.transpose(0, 3, 1, 2))) for A in (X, W))
+    bt = torch.from_numpy(b)
+
+    def run_torch():
+        with torch.no_grad():
+            return torch.nn.functional.conv2d(Xt, Wt, bt, stride=S, padding=P)
+
+    return run_torch
+
+
+@contextlib.contextmanager
+def _one_core(library):
+    """One thread for the library: NumPy's BLAS and cnnref's pool, or PyTorch's intra-op pool."""
+    if library == "torch":
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
+    else:
+        from threadpoolctl import threadpool_limits
+
+        module = importlib.import_module("cnnref.im2col")
+        threads, module._THREADS = module._THREADS, 1
+        try:
+            with threadpool_limits(1):
+                yield
+        finally:
+            module._THREADS = threads
+
+
+def worker(library):
+    """`--worker LIBRARY`: run and time what the main process asks for, in this process only."""
+    functions = {}
+    for line in sys.stdin:
+        command = json.loads(line)
+        if command["do"] == "info":
+            if library == "torch":
+                import torch
+
+                answer = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+            else:
+                from threadpoolctl import threadpool_info
+
+                keys = ("internal_api", "prefix", "version", "architecture", "num_threads")
+                answer = {"blas": [{k: pool.get(k) for k in keys} for pool in threadpool_info()]}
+        else:
+            key = (command["library"], tuple(command["case"]), command["dtype"])
+            if key not in functions:
+                functions[key] = _function(command["library"], command["case"], np.dtype(command["dtype"]))
+            fn = functions[key]
+            if command["do"] == "save":  # the output, (N, H2, W2, K), for the main process to compare
+                V = fn()
+                np.save(command["path"], V.numpy().transpose(0, 2, 3, 1) if library == "torch" else V)
+                answer = "saved"
+            else:
+                with _one_core(library) if command["one_core"] else contextlib.nullcontext():
+                    fn()  # warm up: caches, thread pools, allocator
+                    answer, start = [], time.perf_counter()
+                    while len(answer) < command["min_runs"] or time.perf_counter() - start < command["seconds"]:
+                        t = time.perf_counter()
+                        fn()
+                        answer.append(time.perf_counter() - t)
+        print(json.dumps(answer), flush=True)
+
+
+class Worker:
+    """A worker process of this script for one library ("cnnref" also runs conv2d_naive)."""
+
+    def __init__(self, library):
+        self.library = library
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--worker", library], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+
+    def ask(self, **command):
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline()
+        if not answer:
+            raise RuntimeError(f"the {self.library} worker stopped (exit code {self.process.wait()})")
+        return json.loads(answer)
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def rounds(workers, libraries, case, dtype, count, one_core=False, seconds=TURN, min_runs=5):
+    """Times (s) of each library over `count` rounds of turns: {library: [[times of round 0], ...]}."""
+    times = {library: [] for library in libraries}
+    for r in range(count):
+        for library in libraries if r % 2 == 0 else libraries[::-1]:  # alternate who goes first
+            time.sleep(SETTLE)  # the other worker's threads stop spinning
+            times[library].append(
+                workers[library if library in workers else "cnnref"].ask(
+                    do="time", library=library, case=list(case), dtype=np.dtype(dtype).name,
+                    one_core=one_core, seconds=seconds, min_runs=min_runs,
+                )
+            )
+    return times
+
+
+def conv_case(workers, case, dtype, naive=False):
+    """One row of the table: times in ms, GFLOP/s, ratio to torch and whether the target is met."""
+    name, N, H1, D1, K, F, S, P, target = case
+    X, W, b = inputs(N, H1, D1, K, F, dtype)
     H2 = output_size(H1, F, S, P)
     flops = 2 * N * H2 * H2 * K * F * F * D1
-    fns = {"cnnref": lambda: conv2d(X, W, b, S, P)}
-    V = fns["cnnref"]()
+    V = conv2d(X, W, b, S, P)
     assert V.dtype == dtype, f"{name}: conv2d returned {V.dtype} for {np.dtype(dtype)} input"
+    libraries = ["cnnref"] + ["matmul"] * (not naive) + ["torch"] * ("torch" in workers)
     if naive:
-        fns["naive"] = lambda: conv2d_naive(X, W, b, S, P)
-        np.testing.assert_allclose(V, fns["naive"](), rtol=1e-4, atol=1e-4)
-    if torch is not None:  # NCHW copies, made once, outside the timed region
-        Xt, Wt = (torch.from_numpy(np.ascontiguousarray(A.transpose(0, 3, 1, 2))) for A in (X, W))
-        bt = torch.from_numpy(b)
-
-        def run_torch():
-            with torch.no_grad():
-                return torch.nn.functional.conv2d(Xt, Wt, bt, stride=S, padding=P)
-
-        fns["torch"] = run_torch
-        np.testing.assert_allclose(V, run_torch().numpy().transpose(0, 2, 3, 1), rtol=1e-3, atol=1e-3)
-    seconds = 0.3 if naive else 3.0
+        np.testing.assert_allclose(V, conv2d_naive(X, W, b, S, P), rtol=1e-4, atol=1e-4)
+    if "torch" in workers:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "V.npy")
+            workers["torch"].ask(do="save", library="torch", case=list(case), dtype=np.dtype(dtype).name, path=path)
+            np.testing.assert_allclose(V, np.load(path), rtol=1e-3, atol=1e-3)
     idle = wait_until_idle()
-    medians, runs = median_times(list(fns.values()), seconds=seconds, min_runs=3 if naive else 15)
-    ms = dict(zip(fns, (1e3 * t for t in medians)))
-    cpu_ms = {} if naive else dict(zip(fns, (1e3 * t for t in one_thread_cpu_times(list(fns.values()), seconds / 2))))
+    times = rounds(workers, libraries, case, dtype, ROUNDS)
+    if naive:  # the loops: a few calls, in the cnnref worker
+        times["naive"] = rounds({"naive": workers["cnnref"]}, ["naive"], case, dtype, 1, seconds=0.3, min_runs=3)["naive"]
+    ms = {k: 1e3 * statistics.median(t for turn in turns for t in turn) for k, turns in times.items()}
     row = {
         "case": name, "N": N, "input": f"{H1}x{H1}x{D1}", "filters": f"{K} x {F}x{F}", "S": S, "P": P,
-        "dtype": np.dtype(dtype).name, "runs": runs, "flops": flops,
-        "idle_before": None if idle is None else round(idle, 2),
+        "dtype": np.dtype(dtype).name, "runs": {k: sum(map(len, turns)) for k, turns in times.items()},
+        "flops": flops, "idle_before": None if idle is None else round(idle, 2),
         "ms": {k: round(v, 4) for k, v in ms.items()},
         "gflops": {k: round(flops / v / 1e6, 2) for k, v in ms.items()},
     }
-    if cpu_ms:
-        row["one_thread_cpu_ms"] = {k: round(v, 4) for k, v in cpu_ms.items()}
-    if "torch" in cpu_ms:
-        row["one_thread_cpu_ratio"] = round(cpu_ms["cnnref"] / cpu_ms["torch"], 3)
-    if "torch" in ms:
+    if "torch" in times:
         row["ratio"] = round(ms["cnnref"] / ms["torch"], 3)
+        per_round = [statistics.median(c) / statistics.median(t) for c, t in zip(times["cnnref"], times["torch"])]
+        row["ratio_range"] = [round(min(per_round), 3), round(max(per_round), 3)]
+        if "matmul" in ms:
+            row["matmul_ratio"] = round(ms["matmul"] / ms["torch"], 3)
+        if not naive:
+            one = rounds(workers, ["cnnref", "torch"], case, dtype, ONE_CORE_ROUNDS, one_core=True)
+            one_ms = {k: 1e3 * statistics.median(t for turn in turns for t in turn) for k, turns in one.items()}
+            row["one_core_ms"] = {k: round(v, 4) for k, v in one_ms.items()}
+            row["one_core_ratio"] = round(one_ms["cnnref"] / one_ms["torch"], 3)
         if target is not None:
             row["target"] = target if dtype == np.float32 else FLOAT64_TARGET
             row["ok"] = row["ratio"] <= row["target"]
@@ -204,38 +320,35 @@ def test_suite():
     return timed_command(["make", "test"] if shutil.which("make") else [sys.executable, "-m", "pytest"], TESTS_TARGET)
 
 
-def machine():
-    """What the numbers were measured on."""
-    from threadpoolctl import threadpool_info
-
+def machine(workers):
+    """What the numbers were measured on (the thread pools as each worker sees them)."""
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), None) \
         if os.path.exists("/proc/cpuinfo") else platform.processor()
-    blas = [
-        {k: pool.get(k) for k in ("internal_api", "prefix", "version", "architecture", "num_threads")}
-        for pool in threadpool_info()
-    ]
+    torch = workers["torch"].ask(do="info") if "torch" in workers else {}
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu, "cores": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(), "numpy": np.__version__,
-        "torch": torch.__version__ if torch else None,
-        "torch_threads": torch.get_num_threads() if torch else None,
-        "blas": blas, "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+        "torch": torch.get("torch"), "torch_threads": torch.get("threads"),
+        "cnnref_threads": importlib.import_module("cnnref.im2col")._THREADS,
+        "blas": workers["cnnref"].ask(do="info")["blas"], "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+        "method": f"separate processes, {ROUNDS} alternating rounds of {TURN} s after {SETTLE} s pauses",
     }
 
 
 def print_table(rows):
     header = f"{'case':14} {'N':>3} {'dtype':7} {'naive ms':>9} {'cnnref ms':>9} {'torch ms':>9} " \
-             f"{'GFLOP/s':>8} {'torch GFLOP/s':>13} {'ratio':>6} {'target':>6} {'1-thread CPU ratio':>18}"
+             f"{'GFLOP/s':>8} {'torch GFLOP/s':>13} {'ratio':>6} {'rounds':>11} {'target':>6} {'one core':>8} {'matmul':>6}"
     print(header, flush=True)
     for r in rows:
         ms, gf = r["ms"], r["gflops"]
         cell = lambda d, k, f: format(d[k], f) if k in d else "-"  # noqa: E731
         ok = "" if "ok" not in r else ("ok" if r["ok"] else "MISSED")
+        spread = "{:.2f}-{:.2f}".format(*r["ratio_range"]) if "ratio_range" in r else "-"
         print(f"{r['case']:14} {r['N']:>3} {r['dtype']:7} {cell(ms, 'naive', '9.2f'):>9} {ms['cnnref']:9.2f} "
               f"{cell(ms, 'torch', '9.2f'):>9} {gf['cnnref']:8.1f} {cell(gf, 'torch', '13.1f'):>13} "
-              f"{r.get('ratio', float('nan')):6.2f} {r.get('target', ''):>6} "
-              f"{r.get('one_thread_cpu_ratio', float('nan')):18.2f} {ok}")
+              f"{r.get('ratio', float('nan')):6.2f} {spread:>11} {r.get('target', ''):>6} "
+              f"{r.get('one_core_ratio', float('nan')):8.2f} {r.get('matmul_ratio', float('nan')):6.2f} {ok}", flush=True)
 
 
 def main(argv=None):
@@ -243,15 +356,27 @@ def main(argv=None):
     parser.add_argument("--site", action="store_true", help="also time the full site build from clean")
     parser.add_argument("--tests", action="store_true", help="also time the README's test command")
     parser.add_argument("--skip-conv", action="store_true", help="keep the recorded conv2d results (with --site/--tests)")
+    parser.add_argument("--worker", choices=["cnnref", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        return worker(args.worker)
 
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     rows, measured = [], []
     if not args.skip_conv:
-        results["machine"] = machine()
-        print(json.dumps(results["machine"], indent=1))
-        rows = [conv_case(*NAIVE_CASE, np.float32, naive=True)]
-        rows += [conv_case(*case, dtype) for dtype in (np.float32, np.float64) for case in CASES]
+        workers = {"cnnref": Worker("cnnref")} | ({"torch": Worker("torch")} if torch_version() else {})
+        try:
+            results["machine"] = machine(workers)
+            print(json.dumps(results["machine"], indent=1))
+            rows = [conv_case(workers, NAIVE_CASE, np.float32, naive=True)]
+            print_table(rows)
+            for dtype in (np.float32, np.float64):
+                for case in CASES:
+                    rows.append(conv_case(workers, case, dtype))
+                    print_table(rows[-1:])
+        finally:
+            for w in workers.values():
+                w.close()
         results["conv"] = rows
         results["memory"] = peak_memory()
         measured.append("memory")
@@ -270,7 +395,7 @@ def main(argv=None):
     failed = [f"{r['case']} N={r['N']} {r['dtype']}: {r['ratio']} > {r['target']}" for r in rows if r.get("ok") is False]
     measured += ["site"] * args.site + ["tests"] * args.tests  # entries not measured now stay as they were
     failed += [f"{k}: {results[k]}" for k in measured if not results[k]["ok"]]
-    if torch is None:
+    if rows and not torch_version():
         print("torch is not installed: times recorded, ratios not asserted")
     if failed:
         print("MISSED TARGETS:\n  " + "\n  ".join(failed))

@@ -38,21 +38,25 @@ def case_table(results):
     return "\n".join(lines)
 
 
+def _ratio(row, key):
+    return f"{row[key]:.2f}" if key in row else "-"
+
+
 def conv_table(results):
     """The benchmark's table in Markdown: one row per case and dtype."""
     lines = [
-        "| case | N | dtype | conv2d / torch | target | conv2d ms | torch ms | conv2d GFLOP/s | torch GFLOP/s "
-        "| conv2d_naive ms | 1 thread, CPU time: conv2d / torch |",
-        "|---|--:|---|--:|---|--:|--:|--:|--:|--:|--:|",
+        "| case | N | dtype | conv2d / torch | rounds: lowest-highest | target | conv2d ms | torch ms "
+        "| conv2d GFLOP/s | torch GFLOP/s | conv2d_naive ms | one core: conv2d / torch | one matmul alone / torch |",
+        "|---|--:|---|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in results["conv"]:
-        ratio = f"{r['ratio']:.2f}" if "ratio" in r else "-"
         target = f"<= {r['target']}, {'met' if r['ok'] else '**missed**'}" if "target" in r else "-"
         torch_gflops = f"{r['gflops']['torch']:.1f}" if "torch" in r["gflops"] else "-"
-        one_thread = f"{r['one_thread_cpu_ratio']:.2f}" if "one_thread_cpu_ratio" in r else "-"
+        spread = "{:.2f}-{:.2f}".format(*r["ratio_range"]) if "ratio_range" in r else "-"
         lines.append(
-            f"| {r['case']} | {r['N']} | {r['dtype']} | {ratio} | {target} | {_ms(r, 'cnnref')} | {_ms(r, 'torch')} "
-            f"| {r['gflops']['cnnref']:.1f} | {torch_gflops} | {_ms(r, 'naive')} | {one_thread} |"
+            f"| {r['case']} | {r['N']} | {r['dtype']} | {_ratio(r, 'ratio')} | {spread} | {target} "
+            f"| {_ms(r, 'cnnref')} | {_ms(r, 'torch')} | {r['gflops']['cnnref']:.1f} | {torch_gflops} "
+            f"| {_ms(r, 'naive')} | {_ratio(r, 'one_core_ratio')} | {_ratio(r, 'matmul_ratio')} |"
         )
     return "\n".join(lines)
 
@@ -89,7 +93,8 @@ def machine(results):
     return (
         f"Measured on {m['date']}, CPU: {m['cpu']}, {m['cores']} cores (load average "
         f"{', '.join(map(str, m['load_average']))} at the start); Python {m['python']}, NumPy {m['numpy']}, "
-        f"{torch}; thread pools (threadpoolctl): {pools}."
+        f"{torch}; cnnref's threads: {m['cnnref_threads']}; NumPy's thread pools (threadpoolctl): {pools}. "
+        f"Timing: {m['method']}."
     )
 
 

@@ -44,21 +44,24 @@ def test_the_table_is_results_json_row_by_row():
     rows = table_rows(page, "| case | N |")
     assert len(rows) == len(RESULTS["conv"])
     for cells, r in zip(rows, RESULTS["conv"]):
-        case, N, dtype, ratio, target, ms, torch_ms, gflops, _, naive, one_thread = cells
+        case, N, dtype, ratio, spread, target, ms, torch_ms, gflops, _, naive, one_core, matmul = cells
         assert (case, int(N), dtype) == (r["case"], r["N"], r["dtype"])
         assert ratio == f"{r['ratio']:.2f}"
+        assert spread == "{:.2f}-{:.2f}".format(*r["ratio_range"])
         assert target == (f"<= {r['target']}, {'met' if r['ok'] else '**missed**'}" if "target" in r else "-")
         assert (ms, torch_ms) == (f"{r['ms']['cnnref']:.2f}", f"{r['ms']['torch']:.2f}")
         assert gflops == f"{r['gflops']['cnnref']:.1f}"
         assert naive == (f"{r['ms']['naive']:.2f}" if "naive" in r["ms"] else "-")
-        assert one_thread == (f"{r['one_thread_cpu_ratio']:.2f}" if "one_thread_cpu_ratio" in r else "-")
+        assert one_core == (f"{r['one_core_ratio']:.2f}" if "one_core_ratio" in r else "-")
+        assert matmul == (f"{r['matmul_ratio']:.2f}" if "matmul_ratio" in r else "-")
     shapes = {tuple(cells) for cells in table_rows(page, "| case | input |")}
     assert shapes == {(r["case"], r["input"], r["filters"], str(r["S"]), str(r["P"])) for r in RESULTS["conv"]}
 
 
 def test_the_page_names_the_machine_and_how_to_rerun():
     page, machine = rendered(), RESULTS["machine"]
-    for fact in (machine["cpu"], machine["date"], f"NumPy {machine['numpy']}", f"PyTorch {machine['torch']}"):
+    facts = (machine["cpu"], machine["date"], f"NumPy {machine['numpy']}", f"PyTorch {machine['torch']}", machine["method"])
+    for fact in facts:
         assert fact in page
     assert "python benchmarks/bench_conv.py" in page
 
@@ -67,6 +70,13 @@ def test_the_committed_results_are_computed_not_typed():
     """Ratios, GFLOP/s and verdicts agree with the times; the targets are issue 6's (the script asserts them)."""
     for r in RESULTS["conv"]:
         assert r["ratio"] == pytest.approx(r["ms"]["cnnref"] / r["ms"]["torch"], rel=1e-3, abs=1e-3)
+        low, high = r["ratio_range"]  # single rounds' ratios around the median's
+        assert low <= high and low <= r["ratio"] * 1.05 and high >= r["ratio"] * 0.95
+        if "matmul_ratio" in r:
+            assert r["matmul_ratio"] == pytest.approx(r["ms"]["matmul"] / r["ms"]["torch"], rel=1e-3, abs=1e-3)
+        if "one_core_ratio" in r:
+            one = r["one_core_ms"]
+            assert r["one_core_ratio"] == pytest.approx(one["cnnref"] / one["torch"], rel=1e-3, abs=1e-3)
         assert r["gflops"]["cnnref"] == pytest.approx(r["flops"] / r["ms"]["cnnref"] / 1e6, rel=1e-3, abs=0.01)
         if "target" in r:
             assert r["ok"] == (r["ratio"] <= r["target"])
