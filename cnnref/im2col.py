@@ -86,7 +86,8 @@ def _chunks(items, parts):
 def _conv2d_small(X4, W, b, P, H2, W2, dtype):
     """conv2d at stride 1 when K * (F*F*D1 + 1) <= _SMALL_WIDTH: skinny multiplies on cnnref's threads.
 
-    The input is stored depth-first and padded, (N, D1, H + 2P + 1, W + 2P). Computed over the whole
+    The input is stored depth-first and padded, (images, D1, H + 2P + 1, W + 2P), by each thread for
+    its own images (or once for all, when blocks are rows of an image). Computed over the whole
     padded width Wp (F - 1 extra output columns per row, dropped at the end), row (a, c, d) of X_col
     for output rows i0..i1 of image n is then one run of (i1 - i0) * Wp numbers in memory, starting
     at (i0 + a) * Wp + c in channel d: a long contiguous copy per row. A row of ones (and b in W_ext)
@@ -96,31 +97,43 @@ def _conv2d_small(X4, W, b, P, H2, W2, dtype):
     FFD, Hp, Wp = F * F * D1, H1 + 2 * P, W1 + 2 * P
     W_ext = np.empty((K, FFD + 1), dtype)  # [W_row | b]
     W_ext[:, :FFD], W_ext[:, FFD] = W.reshape(K, -1), b
-    X_t = np.zeros((N, D1, Hp + 1, Wp), dtype)  # one spare row: the last windows of the last row run into it
-
-    def fill(images):
-        X_t[images, :, P : P + H1, P : P + W1] = X4[images].transpose(0, 3, 1, 2)
-
-    _parallel(fill, [slice(c[0], c[-1] + 1) for c in _chunks(range(N), _THREADS)])
-    step = X_t.itemsize
-    runs = as_strided(  # runs[n, a, c, d, p] = X_t[n, d].flat[a * Wp + c + p]: X_col rows, p = i * Wp + j
-        X_t, (N, F, F, D1, H2 * Wp), (X_t.strides[0], Wp * step, step, X_t.strides[1], step), writeable=False
-    )
     # A block: `images` whole images, or `rows` output rows of one image; one multiply per image and
     # block (a stacked matmul: one call, no GIL between the multiplies), each below _SMALL_GEMM.
     rows = min(H2, max(1, _SMALL_GEMM // (K * (FFD + 1) * Wp)))
-    images = max(1, _SMALL_BLOCK // ((FFD + 1) * H2 * Wp * X_t.itemsize)) if rows == H2 else 1
+    images = max(1, _SMALL_BLOCK // ((FFD + 1) * H2 * Wp * np.dtype(dtype).itemsize)) if rows == H2 else 1
     blocks = [(n, min(N, n + images), i, min(H2, i + rows)) for n in range(0, N, images) for i in range(0, H2, rows)]
     V = np.empty((N, H2, W2, K), dtype)
+
+    def padded(n):  # (n, D1, Hp + 1, Wp) zeros: one spare row, where the last windows of the last row run
+        return np.zeros((n, D1, Hp + 1, Wp), dtype)
+
+    def fill(X_t, images):  # pad and store depth-first
+        X_t[:, :, P : P + H1, P : P + W1] = X4[images].transpose(0, 3, 1, 2)
+
+    def runs(X_t):  # runs[n, a, c, d, p] = X_t[n, d].flat[a * Wp + c + p]: the rows of X_col, p = i * Wp + j
+        step = X_t.itemsize
+        return as_strided(X_t, (len(X_t), F, F, D1, H2 * Wp), (X_t.strides[0], Wp * step, step, X_t.strides[1], step))
+
+    if rows < H2:  # blocks of rows: all images padded first (in parallel), shared by the threads
+        X_all = padded(N)
+        _parallel(lambda c: fill(X_all[c[0] : c[-1] + 1], slice(c[0], c[-1] + 1)), _chunks(range(N), _THREADS))
+        runs_all = runs(X_all)
 
     def run(chunk):
         size = max((n1 - n0) * (i1 - i0) for n0, n1, i0, i1 in chunk) * Wp  # positions in the largest block
         cols, out = np.empty((FFD + 1) * size, dtype), np.empty(size * K, dtype)  # this thread's, reused
+        if rows == H2:  # blocks of whole images: each thread pads its own, into a buffer it reuses
+            X_t = padded(max(n1 - n0 for n0, n1, _, _ in chunk))
         for n0, n1, i0, i1 in chunk:
             k, length = n1 - n0, (i1 - i0) * Wp  # images, positions per image
+            if rows == H2:
+                fill(X_t[:k], slice(n0, n1))
+                source = runs(X_t[:k])
+            else:
+                source = runs_all[n0:n1, ..., i0 * Wp : i1 * Wp]
             X_cols = cols[: (FFD + 1) * k * length].reshape(FFD + 1, k, length)  # a view: contiguous
             X_cols[FFD] = 1
-            np.copyto(X_cols[:FFD].reshape(F, F, D1, k, length), runs[n0:n1, ..., i0 * Wp : i1 * Wp].transpose(1, 2, 3, 0, 4))
+            np.copyto(X_cols[:FFD].reshape(F, F, D1, k, length), source.transpose(1, 2, 3, 0, 4))
             product = out[: k * length * K].reshape(k, length, K)
             np.matmul(X_cols.transpose(1, 2, 0), W_ext.T, out=product)  # (k, length, F*F*D1 + 1) @ (F*F*D1 + 1, K)
             V[n0:n1, i0:i1] = product.reshape(k, i1 - i0, Wp, K)[:, :, :W2]
