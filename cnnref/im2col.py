@@ -65,6 +65,14 @@ def _blocks(N, H2, rows):
     return [(slice(n, n + 1), slice(i, i + rows)) for n in range(N) for i in range(0, H2, rows)]
 
 
+def _into(A, shape):
+    """A reshaped for writing into: a view of A, never a silent copy (which would lose what is written)."""
+    view = A.reshape(shape)
+    if not np.may_share_memory(view, A):
+        raise AssertionError(f"internal: reshaping {A.shape} (strides {A.strides}) to {shape} would copy")
+    return view
+
+
 def _parallel(function, items):
     """[function(item) for item in items], on _THREADS threads (NumPy's copies and multiplies release the GIL)."""
     global _pool, _pool_pid
@@ -133,7 +141,7 @@ def _conv2d_small(X4, W, b, P, H2, W2, dtype):
                 source = runs_all[n0:n1, ..., i0 * Wp : i1 * Wp]
             X_cols = cols[: (FFD + 1) * k * length].reshape(FFD + 1, k, length)  # a view: contiguous
             X_cols[FFD] = 1
-            np.copyto(X_cols[:FFD].reshape(F, F, D1, k, length), source.transpose(1, 2, 3, 0, 4))
+            np.copyto(_into(X_cols[:FFD], (F, F, D1, k, length)), source.transpose(1, 2, 3, 0, 4))
             product = out[: k * length * K].reshape(k, length, K)
             np.matmul(X_cols.transpose(1, 2, 0), W_ext.T, out=product)  # (k, length, F*F*D1 + 1) @ (F*F*D1 + 1, K)
             V[n0:n1, i0:i1] = product.reshape(k, i1 - i0, Wp, K)[:, :, :W2]
@@ -172,17 +180,26 @@ def conv2d(X, W, b=None, S=1, P=0):
         X_pad[:, P : P + H1, P : P + W1] = X4
     else:  # no copy at all when P = 0
         X_pad = zero_pad(X4.astype(dtype, copy=False), P) if P else X4.astype(dtype, copy=False)
+    # Window copies get a last column of ones, so that the multiply by [W_row | b] adds the biases.
+    ones = not depth_first and not (F == 1 and S == 1)
+    W_mul = np.concatenate([W_row, b.astype(dtype, copy=False)[:, None]], axis=1) if ones else W_row
     windows = _windows(X_pad, F, S, H2, W2)  # (N, H2, W2, F, F, D1) view
     V = np.empty((N, H2, W2, K), dtype)
     for n, i in _blocks(N, H2, rows=max(1, _BLOCK // (W2 * W_row[0].nbytes))):
         block = windows[n, i]  # (images, rows, W2, F, F, D1)
         if depth_first:
             X_cols = block.transpose(3, 4, 5, 0, 1, 2).reshape(F * F * D1, -1).T  # one copy
+        elif ones:  # one copy
+            X_cols = np.empty(block.shape[:3] + (F * F * D1 + 1,), dtype)  # (images, rows, W2, F*F*D1 + 1)
+            X_cols[..., -1] = 1
+            np.copyto(_into(X_cols[..., :-1], block.shape), block)
+            X_cols = X_cols.reshape(-1, F * F * D1 + 1)
         else:
-            X_cols = block.reshape(-1, F * F * D1)  # one copy (none for 1x1 filters at stride 1)
-        np.matmul(X_cols, W_row.T, out=V[n, i].reshape(-1, K))  # (positions, K): one matrix multiply
+            X_cols = block.reshape(-1, D1)  # 1x1 filters at stride 1: no copy, X itself
+        np.matmul(X_cols, W_mul.T, out=_into(V[n, i], (-1, K)))  # (positions, K): one matrix multiply
         del X_cols  # free this block before the next one is built
-    V += b.astype(dtype, copy=False)
+    if not ones:
+        V += b.astype(dtype, copy=False)
     return V if batched else V[0]
 # --8<-- [end:conv2d]
 

@@ -207,3 +207,11 @@ def test_a_forked_child_gets_its_own_threads():
     with multiprocessing.get_context("fork").Pool(1) as pool:
         V = pool.apply_async(conv2d, (X, W, b, 1, 1)).get(timeout=60)
     np.testing.assert_array_equal(V, expected)
+
+
+def test_a_reshape_that_would_copy_is_refused_not_written_to_a_temporary():
+    B = np.zeros((4, 6))
+    with pytest.raises(AssertionError, match="would copy"):
+        module._into(B[:, :3], (12,))  # rows with gaps between them: flattening them needs a copy
+    module._into(B[:, :3], (4, 3, 1))[...] = 1  # a view: the writes land in B
+    assert B.sum() == 12 and B[:, 3:].sum() == 0
