@@ -321,6 +321,8 @@ class Visitor:
             clicks.append(toggle.get_attribute("title") or toggle.inner_text())
             toggle.click()
             palette = page.evaluate(SCHEME_JS)
+        if clicks:  # Material fades colours over 125 ms: axe must not sample them halfway
+            page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")
         return {**palette, "clicks": clicks}
 
 
