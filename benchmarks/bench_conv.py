@@ -55,7 +55,7 @@ CASES = [
 FLOAT64_TARGET = 1.2
 NAIVE_CASE = ("CIFAR image", 1, 32, 3, 12, 3, 1, 1, None)  # conv2d_naive: small shapes only
 MEMORY_TARGET, SITE_TARGET, TESTS_TARGET = 1.5, 30.0, 180.0
-ROUNDS, ONE_CORE_ROUNDS = 5, 3  # turns of each library per case, all threads / one thread each
+ROUNDS, ONE_CORE_ROUNDS = 7, 3  # turns of each library per case, all threads / one thread each
 TURN, SETTLE = 0.3, 0.25  # seconds of timed calls per turn; pause before each turn
 
 
@@ -252,7 +252,7 @@ def conv_case(workers, case, dtype, naive=False):
         "case": name, "N": N, "input": f"{H1}x{H1}x{D1}", "filters": f"{K} x {F}x{F}", "S": S, "P": P,
         "dtype": np.dtype(dtype).name, "runs": {k: sum(map(len, turns)) for k, turns in times.items()},
         "flops": flops, "idle_before": None if idle is None else round(idle, 2),
-        "ms": {k: round(v, 4) for k, v in ms.items()},
+        "ms": {k: round(v, 6) for k, v in ms.items()},
         "gflops": {k: round(flops / v / 1e6, 2) for k, v in ms.items()},
     }
     if "torch" in times:
@@ -264,7 +264,7 @@ def conv_case(workers, case, dtype, naive=False):
         if not naive:
             one = rounds(workers, ["cnnref", "torch"], case, dtype, ONE_CORE_ROUNDS, one_core=True)
             one_ms = {k: 1e3 * statistics.median(t for turn in turns for t in turn) for k, turns in one.items()}
-            row["one_core_ms"] = {k: round(v, 4) for k, v in one_ms.items()}
+            row["one_core_ms"] = {k: round(v, 6) for k, v in one_ms.items()}
             row["one_core_ratio"] = round(one_ms["cnnref"] / one_ms["torch"], 3)
         if target is not None:
             row["target"] = target if dtype == np.float32 else FLOAT64_TARGET
@@ -384,6 +384,7 @@ def main(argv=None):
         m = results["memory"]
         print(f"peak memory of conv2d on {m['case']}: {m['peak_bytes'] / 2**20:.1f} MiB = {m['ratio']:.2f} x X_col "
               f"({m['X_col_bytes'] / 2**20:.1f} MiB), target <= {m['target']}")
+        RESULTS.write_text(json.dumps(results, indent=1) + "\n")  # before --tests, whose page tests read it
     if args.site:
         results["site"] = site_build()
         print(f"site build: {results['site']['seconds']} s (target < {SITE_TARGET} s)")

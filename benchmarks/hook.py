@@ -4,6 +4,7 @@ Nothing on docs/performance.md is typed by hand: at build time its markers becom
 - `<!-- benchmarks:machine -->`: what measured the numbers, and when;
 - `<!-- benchmarks:case-table -->`: the layer shapes of the benchmark's cases;
 - `<!-- benchmarks:conv-table -->`: one row per case of benchmarks/bench_conv.py and dtype;
+- `<!-- benchmarks:verdict -->`: how many targets were met, and the missed ones with their floor;
 - `<!-- benchmarks:build-table -->`: the site build and test-suite times with their targets;
 and the chart graphs/performance/conv-vs-torch.svg is drawn (File.generated: nothing lands in docs/).
 """
@@ -58,6 +59,25 @@ def conv_table(results):
             f"| {_ms(r, 'cnnref')} | {_ms(r, 'torch')} | {r['gflops']['cnnref']:.1f} | {torch_gflops} "
             f"| {_ms(r, 'naive')} | {_ratio(r, 'one_core_ratio')} | {_ratio(r, 'matmul_ratio')} |"
         )
+    return "\n".join(lines)
+
+
+def verdict(results):
+    """How many targets the committed run met, and for each missed one how far the one multiply alone already is."""
+    rows = [r for r in results["conv"] if "target" in r]
+    missed = [r for r in rows if not r["ok"]]
+    lines = [f"**{len(rows) - len(missed)} of {len(rows)} targets met** in this run." + (" Missed:" if missed else ""), ""]
+    if missed:
+        for r in missed:
+            line = f"- {r['case']}, N = {r['N']}, {r['dtype']}: {r['ratio']:.2f} > {r['target']}."
+            floor = r.get("matmul_ratio")
+            if floor is not None:
+                room = ("above the target before any copy" if floor > r["target"]
+                        else f"leaving {r['target'] - floor:.2f} x for building `X_col`")
+                line += f" The one multiply of plain im2col alone takes {floor:.2f} x torch's time ({room})."
+            if "one_core_ratio" in r:
+                line += f" With one thread each: {r['one_core_ratio']:.2f} x."
+            lines.append(line)
     return "\n".join(lines)
 
 
@@ -132,7 +152,10 @@ def chart(results):
 
 def render_page(markdown, results):
     """The page with every marker replaced; an unknown marker is an error."""
-    parts = {"machine": machine, "case-table": case_table, "conv-table": conv_table, "build-table": build_table}
+    parts = {
+        "machine": machine, "case-table": case_table, "conv-table": conv_table, "verdict": verdict,
+        "build-table": build_table,
+    }
 
     def replace(match):
         name = match["name"]

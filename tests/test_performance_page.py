@@ -35,7 +35,7 @@ def table_rows(markdown, header_start):
 
 
 def test_every_marker_of_the_page_is_replaced():
-    assert len(hook.MARKER.findall(PAGE)) == 4
+    assert len(hook.MARKER.findall(PAGE)) == 5
     assert "<!--" not in rendered()
 
 
@@ -105,3 +105,18 @@ def test_the_chart_has_a_bar_per_case_and_no_outside_request():
 def test_an_unknown_marker_stops_the_build():
     with pytest.raises(ValueError, match="benchmarks:conv-tabel"):
         hook.render_page("<!-- benchmarks:conv-tabel -->", RESULTS)
+
+
+def test_the_verdict_counts_the_targets_and_names_each_miss():
+    page = rendered()
+    rows = [r for r in RESULTS["conv"] if "target" in r]
+    missed = [r for r in rows if not r["ok"]]
+    assert f"**{len(rows) - len(missed)} of {len(rows)} targets met**" in page
+    for r in missed:
+        assert f"- {r['case']}, N = {r['N']}, {r['dtype']}: {r['ratio']:.2f} > {r['target']}." in page
+        assert f"plain im2col alone takes {r['matmul_ratio']:.2f} x torch's time" in page
+        assert f"With one thread each: {r['one_core_ratio']:.2f} x." in page
+    fake = {"conv": [dict(rows[0], ratio=9.0, ok=False, matmul_ratio=2.0, target=1.5)]}
+    assert "(above the target before any copy)" in hook.verdict(fake)
+    fake["conv"][0]["matmul_ratio"] = 1.0
+    assert "(leaving 0.50 x for building `X_col`)" in hook.verdict(fake)
