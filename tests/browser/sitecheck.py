@@ -306,6 +306,7 @@ class Visitor:
             page.evaluate(OPEN_DETAILS_JS)
             visit.overflow = page.evaluate(OVERFLOW_JS)
             if width == DESKTOP:
+                settle(page)  # opened <details> mount their code blocks, whose colours fade in too
                 page.add_script_tag(content=self.axe_source())
                 visit.axe = page.evaluate(AXE_JS, [*AXE_TAGS, "wcag22aa", "best-practice"])
         finally:
@@ -321,9 +322,17 @@ class Visitor:
             clicks.append(toggle.get_attribute("title") or toggle.inner_text())
             toggle.click()
             palette = page.evaluate(SCHEME_JS)
-        if clicks:  # Material fades colours over 125 ms: axe must not sample them halfway
-            page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")
+        if clicks:
+            settle(page)
         return {**palette, "clicks": clicks}
+
+
+def settle(page):
+    """Wait until no CSS transition runs: Material fades colours over 125 ms, and axe must not sample them halfway."""
+    page.wait_for_function(
+        "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        ".then(() => document.getAnimations().every(a => a.playState !== 'running'))"
+    )
 
 
 # --- Links ----------------------------------------------------------------------------------------
