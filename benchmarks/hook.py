@@ -124,25 +124,29 @@ def chart(results):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
     rows = [r for r in results["conv"] if "ratio" in r]
     labels = [f"{r['case']}, N = {r['N']}, {r['dtype']}" for r in rows]
     with matplotlib.rc_context({"svg.hashsalt": "cnnref-performance", "font.size": 10}):
         fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(rows) + 1.2))
         y = range(len(rows))
-        colors = ["#1a7f37" if r.get("ok", True) else "#cf222e" for r in rows]
-        ax.barh(y, [r["ratio"] for r in rows], color=colors, label="conv2d time / torch time")
+        kinds = {"met": "#1a7f37", "missed": "#cf222e", "no target": "#57606a"}
+        kind = ["no target" if "ok" not in r else "met" if r["ok"] else "missed" for r in rows]
+        ax.barh(y, [r["ratio"] for r in rows], color=[kinds[k] for k in kind])
         for i, r in enumerate(rows):
             if "target" in r:
-                first = r is next(t for t in rows if "target" in t)
-                ax.plot([r["target"]] * 2, [i - 0.4, i + 0.4], color="black", lw=2, label="target" if first else None)
-            ax.text(r["ratio"] + 0.03, i, f"{r['ratio']:.2f}", va="center")
+                ax.plot([r["target"]] * 2, [i - 0.4, i + 0.4], color="black", lw=2)
+            ax.text(max(r["ratio"], r.get("target", 0)) + 0.03, i, f"{r['ratio']:.2f}", va="center")  # clear of the mark
+        handles = [Patch(color=kinds[k], label=k) for k in kinds if k in kind]
+        handles.append(Line2D([], [], color="black", lw=2, label="target"))
         ax.axvline(1.0, color="#57606a", ls=":", lw=1)
         ax.set_yticks(list(y), labels)
         ax.invert_yaxis()
         ax.set_xlabel("time of cnnref.conv2d / time of torch.nn.functional.conv2d (lower is faster)")
         ax.set_xlim(0, max([2.2] + [r["ratio"] * 1.15 for r in rows]))
-        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
+        ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(handles), frameon=False, title="conv2d time / torch time")
         fig.tight_layout()
         out = io.StringIO()
         fig.savefig(out, format="svg", metadata={"Date": None})
