@@ -193,6 +193,13 @@ async () => {
 """
 
 # Open every <details> so collapsed admonitions are measured and audited as a reader opens them.
+# Colour transitions running inside <details> just after they are opened: content that was hidden when the
+# scheme changed still has the old scheme's colours and would fade from them (a flash of light in dark).
+FADING_JS = """() => new Promise(r => requestAnimationFrame(r)).then(() => document.getAnimations()
+  .filter(a => a.playState === 'running' && /color/.test(a.transitionProperty || '')
+          && a.effect && a.effect.target && a.effect.target.closest('details'))
+  .map(a => a.transitionProperty + ' on ' + a.effect.target.tagName.toLowerCase()
+          + (a.effect.target.className ? '.' + a.effect.target.className : '')))"""
 OPEN_DETAILS_JS = "() => document.querySelectorAll('details').forEach(d => { d.open = true; })"
 
 OVERFLOW_JS = DESCRIBE_JS + r"""
@@ -238,6 +245,7 @@ class Visit:
     palette: dict = field(default_factory=dict)
     shown: dict = field(default_factory=dict)
     overflow: dict = field(default_factory=dict)
+    fading: list = field(default_factory=list)  # what still animates just after every <details> is opened
     axe: list | None = None
 
     def __repr__(self) -> str:
@@ -304,6 +312,7 @@ class Visitor:
             visit.palette = self.switch_scheme(page, dark=scheme == "dark")
             visit.shown = page.evaluate(COLLECT_JS)
             page.evaluate(OPEN_DETAILS_JS)
+            visit.fading = page.evaluate(FADING_JS)
             visit.overflow = page.evaluate(OVERFLOW_JS)
             if width == DESKTOP:
                 settle(page)  # opened <details> mount their code blocks, whose colours fade in too

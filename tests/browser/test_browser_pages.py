@@ -117,6 +117,15 @@ def test_axe_finds_no_wcag_a_or_aa_violation(visit, page_path, scheme):
     expect_none(axe_report(wcag), f"{shown.name}: axe-core WCAG 2.1 A/AA violations")
 
 
+def test_opened_details_show_dark_colours_at_once(visit, page_path):
+    """Code in a collapsed box keeps the light scheme's colours until it is opened; it must not fade from them."""
+    shown = visit(page_path, "dark")
+    counts = {}
+    for what in shown.fading:
+        counts[what] = counts.get(what, 0) + 1
+    expect_none([f"{n} x {what}" for what, n in sorted(counts.items())], f"{shown.name}: fades after opening <details>")
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_nothing_lighthouse_accessibility_weighs(visit, page_path, scheme):
     """Lighthouse's accessibility score (target 100) also weighs some axe best-practice and WCAG 2.2 rules."""
