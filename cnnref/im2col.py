@@ -53,7 +53,19 @@ _BLOCK = 1 << 24  # at most 16 MiB of X_cols per matrix multiply: bounds memory,
 _SMALL_GEMM = 3 << 18  # multiply-adds per block of the threaded path
 _SMALL_BLOCK = 1 << 20  # bytes of X_cols per block of the threaded path: stays in a core's cache
 _SMALL_WIDTH = 1024  # K * (F*F*D1 + 1) at most this: at least _SMALL_GEMM / _SMALL_WIDTH = 768 positions a block
-_THREADS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def _threads_setting(environ=os.environ):
+    """cnnref's threads: CNNREF_THREADS if set (a whole number >= 1), else the usable cores, at most 4."""
+    value = environ.get("CNNREF_THREADS", "").strip()
+    if not value:
+        return min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"CNNREF_THREADS must be a whole number >= 1 (1 turns cnnref's threads off), got {value!r}")
+    return int(value)
+
+
+_THREADS = _threads_setting()
 _pool, _pool_pid, _pool_lock = None, None, threading.Lock()
 
 
@@ -159,7 +171,8 @@ def conv2d(X, W, b=None, S=1, P=0):
     X_col.T (positions, F*F*D1) is built and multiplied a block of at most 16 MiB at a time, and each
     product lands in its rows of V with no copy. 1x1 filters at stride 1 need no copy at all. Small
     layers at stride 1 (K * (F*F*D1 + 1) <= 1024, such as CIFAR's 12 filters 3x3x3) make multiplies
-    too skinny for the BLAS to spread over cores; they run in blocks on cnnref's own threads instead.
+    too skinny for the BLAS to spread over cores; they run in blocks on cnnref's own threads instead
+    (one per core, at most 4; the environment variable CNNREF_THREADS sets how many, 1 for none).
 
     >>> X, W = np.arange(9.0).reshape(3, 3, 1), np.arange(4.0).reshape(1, 2, 2, 1)
     >>> conv2d(X, W, b=np.ones(1))[:, :, 0]

@@ -215,3 +215,24 @@ def test_a_reshape_that_would_copy_is_refused_not_written_to_a_temporary():
         module._into(B[:, :3], (12,))  # rows with gaps between them: flattening them needs a copy
     module._into(B[:, :3], (4, 3, 1))[...] = 1  # a view: the writes land in B
     assert B.sum() == 12 and B[:, 3:].sum() == 0
+
+
+def test_cnnref_threads_from_the_environment():
+    assert module._threads_setting({"CNNREF_THREADS": "3"}) == 3
+    assert module._threads_setting({"CNNREF_THREADS": "1"}) == 1
+    assert 1 <= module._threads_setting({}) <= 4
+    for bad in ("0", "-2", "two", "1.5"):
+        with pytest.raises(ValueError, match=f"CNNREF_THREADS must be a whole number >= 1 .*got '{bad}'"):
+            module._threads_setting({"CNNREF_THREADS": bad})
+
+
+def test_cnnref_threads_1_runs_everything_on_the_calling_thread(monkeypatch):
+    import threading
+
+    monkeypatch.setattr(module, "_THREADS", 1)
+    seen = set()
+    original = np.copyto
+    monkeypatch.setattr(module.np, "copyto", lambda *a, **k: seen.add(threading.get_ident()) or original(*a, **k))
+    X, W, b = small_case((16, 32, 32, 3), 12, 3, 1)
+    np.testing.assert_allclose(conv2d(X, W, b, S=1, P=1), conv2d_naive(X, W, b, S=1, P=1), **TOL[np.float64])
+    assert seen == {threading.get_ident()}
