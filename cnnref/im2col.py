@@ -187,7 +187,7 @@ def conv2d(X, W, b=None, S=1, P=0):
     W_row = W.reshape(K, -1).astype(dtype, copy=False)  # (K, F*F*D1)
     # X_cols is copied from the windows in runs of F*D1 numbers (one window row); when an output row is
     # longer, store X depth-first and copy X_col (F*F*D1, positions) in runs of W2 numbers instead.
-    depth_first = S == 1 and F * D1 < W2
+    depth_first = S == 1 and 1 < F and F * D1 < W2  # (1x1 filters at stride 1 need no copy at all)
     if depth_first:  # X_pad (N, H, W, D1) stored as (N, D1, H, W): padded and transposed in one copy
         X_pad = np.zeros((N, D1, H1 + 2 * P, W1 + 2 * P), dtype).transpose(0, 2, 3, 1)
         X_pad[:, P : P + H1, P : P + W1] = X4
@@ -198,7 +198,7 @@ def conv2d(X, W, b=None, S=1, P=0):
     W_mul = np.concatenate([W_row, b.astype(dtype, copy=False)[:, None]], axis=1) if ones else W_row
     windows = _windows(X_pad, F, S, H2, W2)  # (N, H2, W2, F, F, D1) view
     V = np.empty((N, H2, W2, K), dtype)
-    for n, i in _blocks(N, H2, rows=max(1, _BLOCK // (W2 * W_row[0].nbytes))):
+    for n, i in _blocks(N, H2, rows=max(1, _BLOCK // (W2 * W_mul[0].nbytes))):  # W_mul[0]: one row of X_cols
         block = windows[n, i]  # (images, rows, W2, F, F, D1)
         if depth_first:
             X_cols = block.transpose(3, 4, 5, 0, 1, 2).reshape(F * F * D1, -1).T  # one copy

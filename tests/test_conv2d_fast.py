@@ -110,6 +110,14 @@ def test_peak_memory_is_the_output_and_one_block_of_X_cols(monkeypatch, shape, K
     assert peak < V + X_pad + 1.2 * block  # the output, the padded input and one block at a time
 
 
+def test_one_by_one_filters_copy_nothing_even_with_few_channels():
+    X = np.random.default_rng(0).standard_normal((4, 30, 30, 3)).astype(np.float32)  # D1 = 3 < W2 = 30
+    W = np.ones((8, 1, 1, 3), np.float32)
+    V_bytes = 4 * 30 * 30 * 8 * 4
+    assert peak_bytes(conv2d, X, W) < V_bytes + 2**16
+    np.testing.assert_allclose(conv2d(X, W), conv2d_naive(X, W), rtol=1e-5, atol=1e-5)
+
+
 def test_one_by_one_filters_copy_nothing():
     X = np.random.default_rng(0).standard_normal((4, 30, 30, 64)).astype(np.float32)
     W = np.ones((8, 1, 1, 64), np.float32)
