@@ -227,6 +227,11 @@ def rounds(workers, libraries, case, dtype, count, one_core=False, seconds=TURN,
     return times
 
 
+def median_ms(times):
+    """{library: median in ms of all its timed calls, every turn pooled} from rounds()' result."""
+    return {k: 1e3 * statistics.median(t for turn in turns for t in turn) for k, turns in times.items()}
+
+
 def conv_case(workers, case, dtype, naive=False):
     """One row of the table: times in ms, GFLOP/s, ratio to torch and whether the target is met."""
     name, N, H1, D1, K, F, S, P, target = case
@@ -247,7 +252,7 @@ def conv_case(workers, case, dtype, naive=False):
     times = rounds(workers, libraries, case, dtype, ROUNDS)
     if naive:  # the loops: a few calls, in the cnnref worker
         times["naive"] = rounds({"naive": workers["cnnref"]}, ["naive"], case, dtype, 1, seconds=0.3, min_runs=3)["naive"]
-    ms = {k: 1e3 * statistics.median(t for turn in turns for t in turn) for k, turns in times.items()}
+    ms = median_ms(times)
     row = {
         "case": name, "N": N, "input": f"{H1}x{H1}x{D1}", "filters": f"{K} x {F}x{F}", "S": S, "P": P,
         "dtype": np.dtype(dtype).name, "runs": {k: sum(map(len, turns)) for k, turns in times.items()},
@@ -263,7 +268,7 @@ def conv_case(workers, case, dtype, naive=False):
             row["matmul_ratio"] = round(ms["matmul"] / ms["torch"], 3)
         if not naive:
             one = rounds(workers, ["cnnref", "torch"], case, dtype, ONE_CORE_ROUNDS, one_core=True)
-            one_ms = {k: 1e3 * statistics.median(t for turn in turns for t in turn) for k, turns in one.items()}
+            one_ms = median_ms(one)
             row["one_core_ms"] = {k: round(v, 6) for k, v in one_ms.items()}
             row["one_core_ratio"] = round(one_ms["cnnref"] / one_ms["torch"], 3)
         if target is not None:

@@ -120,7 +120,8 @@ def _conv2d_small(X4, W, b, P, H2, W2, dtype):
     # A block: `images` whole images, or `rows` output rows of one image; one multiply per image and
     # block (a stacked matmul: one call, no GIL between the multiplies), each below _SMALL_GEMM.
     rows = min(H2, max(1, _SMALL_GEMM // (K * (FFD + 1) * Wp)))
-    images = max(1, _SMALL_BLOCK // ((FFD + 1) * H2 * Wp * np.dtype(dtype).itemsize)) if rows == H2 else 1
+    whole = rows == H2  # blocks of whole images (else of rows of one image)
+    images = max(1, _SMALL_BLOCK // ((FFD + 1) * H2 * Wp * np.dtype(dtype).itemsize)) if whole else 1
     blocks = [(n, min(N, n + images), i, min(H2, i + rows)) for n in range(0, N, images) for i in range(0, H2, rows)]
     V = np.empty((N, H2, W2, K), dtype)
 
@@ -134,7 +135,7 @@ def _conv2d_small(X4, W, b, P, H2, W2, dtype):
         step = X_t.itemsize
         return as_strided(X_t, (len(X_t), F, F, D1, H2 * Wp), (X_t.strides[0], Wp * step, step, X_t.strides[1], step))
 
-    if rows < H2:  # blocks of rows: all images padded first (in parallel), shared by the threads
+    if not whole:  # blocks of rows: all images padded first (in parallel), shared by the threads
         X_all = padded(N)
         _parallel(lambda c: fill(X_all[c[0] : c[-1] + 1], slice(c[0], c[-1] + 1)), _chunks(range(N), _THREADS))
         runs_all = runs(X_all)
@@ -142,11 +143,11 @@ def _conv2d_small(X4, W, b, P, H2, W2, dtype):
     def run(chunk):
         size = max((n1 - n0) * (i1 - i0) for n0, n1, i0, i1 in chunk) * Wp  # positions in the largest block
         cols, out = np.empty((FFD + 1) * size, dtype), np.empty(size * K, dtype)  # this thread's, reused
-        if rows == H2:  # blocks of whole images: each thread pads its own, into a buffer it reuses
+        if whole:  # each thread pads its own images, into a buffer it reuses
             X_t = padded(max(n1 - n0 for n0, n1, _, _ in chunk))
         for n0, n1, i0, i1 in chunk:
             k, length = n1 - n0, (i1 - i0) * Wp  # images, positions per image
-            if rows == H2:
+            if whole:
                 fill(X_t[:k], slice(n0, n1))
                 source = runs(X_t[:k])
             else:
