@@ -17,6 +17,7 @@ from collections.abc import Callable
 from mkdocs.exceptions import PluginError
 
 MARKERS = {  # name -> the hook (hooks/<hook>.py) that expands it
+    "api-modules": "api",  # docs/api.md: a ::: cnnref.<module> block per module of cnnref.MODULES
     "conv-demo": "figures",  # the convolution demo (docs/dl/cnn/conv-layer.md)
     "machine": "performance",  # docs/performance.md: what measured the numbers, and when
     "case-table": "performance",  # the layer shapes of the benchmark's cases
