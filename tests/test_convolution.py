@@ -54,6 +54,20 @@ def test_gaussians_convolve_to_a_gaussian_whose_variances_add():
     np.testing.assert_allclose(out, gaussian(x, 3.0), atol=1e-9)
 
 
+def test_convolve_continuous_is_the_midpoint_rule():
+    """The midpoint rule integrates a line exactly and t^2 on [0, 1] with n cells to 1/3 - 1/(12 n^2).
+
+    A left- or right-endpoint sum misses both by about 1/(2n) (0.375 or 0.625 for the line on 4 cells);
+    with g = 1, (f * g)(x) is the integral of f over [lo, hi] for every x.
+    """
+    one = np.ones_like
+    assert convolve_continuous(lambda t: t, one, 0.0, lo=0.0, hi=1.0, n=4) == pytest.approx(0.5, abs=1e-15)
+    assert convolve_continuous(lambda t: 2 - t, one, 7.0, lo=-1.0, hi=3.0, n=5) == pytest.approx(4.0, abs=1e-14)
+    for n in (1, 3, 10, 100):
+        expected = 1 / 3 - 1 / (12 * n**2)
+        assert convolve_continuous(np.square, one, 0.0, lo=0.0, hi=1.0, n=n) == pytest.approx(expected, abs=1e-15)
+
+
 def test_continuous_convolution_flips_g():
     # f = box on [0, 1], g(t) = t on [0, 1]. With the flip: (f * g)(0.5) = integral_0^0.5 (0.5 - t) dt = 1/8.
     # Without it (cross-correlation): integral f(t) g(t + 0.5) dt = integral_0^0.5 (t + 0.5) dt = 3/8.

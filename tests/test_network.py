@@ -59,3 +59,30 @@ def test_forward_on_a_larger_image_than_the_fc_head_expects_is_refused():
     net = cifar10_net()
     with pytest.raises(ValueError, match=r"expects 3072 inputs per example, but X has 32x32x12 = 12288"):
         net(np.zeros((64, 64, 3)))
+
+
+def test_weights_are_he_initialised():
+    """std sqrt(2 / fan_in), fan_in = F F D1 for CONV and H W D for FC (He et al.), mean 0, biases 0.
+
+    The sample standard deviation s of n draws from N(0, sigma^2) has standard error sigma / sqrt(2n):
+    s must lie within 5 of them (here 3.7% and 1.3%), where half the scale, or fan_out for fan_in, is off
+    by 50% or more.
+    """
+    net = Net((6, 5, 16), [ConvLayer(K=64, F=3, P=1), ReLULayer(), FCLayer(K=40)], seed=0).init()
+    conv_W, conv_b, fc_W, fc_b = net.params()
+    assert conv_W.shape == (64, 3, 3, 16) and fc_W.shape == (40, 6 * 5 * 64)
+    for W, fan_in in ((conv_W, 3 * 3 * 16), (fc_W, 6 * 5 * 64)):
+        sigma, n = np.sqrt(2 / fan_in), W.size
+        assert abs(W.std() - sigma) < 5 * sigma / np.sqrt(2 * n), (W.std(), sigma)
+        assert abs(W.mean()) < 5 * sigma / np.sqrt(n)
+    assert not conv_b.any() and not fc_b.any()
+
+
+def test_volume_writes_width_by_height():
+    """The notes write W1 x H1 x D1; arrays are (H, W, D): a 4-high, 7-wide, 3-deep volume is 7x4x3."""
+    assert volume((4, 7, 3)) == "7x4x3"
+    assert volume(np.zeros((2, 9, 5)).shape) == "9x2x5"
+    net = Net((4, 6, 3), [ConvLayer(K=2, F=3), FCLayer(K=5)])  # 4 high, 6 wide -> 2 high, 4 wide
+    assert net.shapes()[1] == (2, 4, 2)
+    assert net.table().splitlines()[1].split()[-2:] == ["6x4x3", "0"]
+    assert net.table().splitlines()[2].split()[-2:] == ["4x2x2", "56"]  # 3*3*3*2 + 2
