@@ -6,9 +6,12 @@ Nothing on docs/performance.md is typed by hand: at build time its markers becom
 - `<!-- benchmarks:conv-table -->`: one row per case of benchmarks/bench_conv.py and dtype;
 - `<!-- benchmarks:verdict -->`: how many targets were met, and the missed ones with their floor;
 - `<!-- benchmarks:build-table -->`: the site build and test-suite times with their targets;
+- `<!-- benchmarks:block-size -->`, `small-block`, `small-width`: the tuned conv2d's constants, read from
+  its module (the most X_col bytes multiplied at once; a block of the threaded path; its K (F F D1 + 1));
 and the chart graphs/performance/conv-vs-torch.svg is drawn (File.generated: nothing lands in docs/).
 """
 
+import importlib
 import io
 import json
 import re
@@ -154,11 +157,25 @@ def chart(results):
     return out.getvalue()
 
 
+def tuned():
+    """The module of cnnref's tuned conv2d (conv2d_fast once it has its own module), for its constants."""
+    import cnnref
+
+    return importlib.import_module(getattr(cnnref, "conv2d_fast", cnnref.conv2d).__module__)
+
+
+def mib(n_bytes):
+    return f"{n_bytes / 2**20:g} MiB"
+
+
 def render_page(markdown, results):
     """The page with every marker replaced; an unknown marker is an error."""
     parts = {
         "machine": machine, "case-table": case_table, "conv-table": conv_table, "verdict": verdict,
         "build-table": build_table,
+        "block-size": lambda _: mib(tuned()._BLOCK),
+        "small-block": lambda _: mib(tuned()._SMALL_BLOCK),
+        "small-width": lambda _: str(tuned()._SMALL_WIDTH),
     }
 
     def replace(match):
