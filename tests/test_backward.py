@@ -12,6 +12,8 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from scipy.special import logsumexp, softmax
 
+from gradients import numerical_gradient
+
 from cnnref import (
     ConvLayer,
     FCLayer,
@@ -34,26 +36,12 @@ from cnnref import (
 )
 
 TOL = 1e-6
-H = 1e-6  # the central differences' step
+H = 1e-6  # the central differences' step (gradients.numerical_gradient's default h)
 # A loss of size about 1 is rounded to within a few eps; the central difference divides two such roundings
 # by 2H, so each numerical entry carries about NOISE of noise whatever the gradient's size (measured: at
 # most 1.5e-9 per entry over 4,800 softmax cases with losses up to about 13; 16 eps / H = 3.6e-9).
 NOISE = 16 * np.finfo(np.float64).eps / H
 SETTINGS = settings(max_examples=25, deadline=None)
-
-
-def numerical_gradient(f, A, G, h=H):
-    """d sum(f() * G) / dA by central differences, perturbing A in place."""
-    grad = np.zeros_like(A)
-    for idx in np.ndindex(A.shape):
-        old = A[idx]
-        A[idx] = old + h
-        plus = np.sum(f() * G)
-        A[idx] = old - h
-        minus = np.sum(f() * G)
-        A[idx] = old
-        grad[idx] = (plus - minus) / (2 * h)
-    return grad
 
 
 def rel_error(a, n):
@@ -293,7 +281,7 @@ def test_conv2d_backward_rejects_dV_of_the_wrong_shape():
 
 
 def test_col2im_rejects_columns_that_do_not_fit():
-    with pytest.raises(ValueError, match=r"X_col must have shape \(F\*F\*D, H2\*W2\) = \(4, 4\).*got \(4, 5\)"):
+    with pytest.raises(ValueError, match=r"X_col must have shape \(FH\*FW\*D, N\*H2\*W2\) = \(4, 4\).*got \(4, 5\)"):
         col2im(np.zeros((4, 5)), (3, 3, 1), F=2)
     with pytest.raises(ValueError, match=r"input_shape must be a volume \(H, W, D\)"):
         col2im(np.zeros((4, 4)), (3, 3), F=2)
