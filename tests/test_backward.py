@@ -204,6 +204,18 @@ def test_softmax_loss_does_not_overflow_and_takes_one_example():
     assert dscores.shape == (2,) and np.all(np.isfinite(dscores))
 
 
+@SETTINGS
+@given(st.integers(0, 2**32 - 1), st.integers(2, 6), st.data())
+def test_softmax_loss_of_any_one_example_is_its_batch_of_one(seed, K, data):
+    scores = 3 * np.random.default_rng(seed).standard_normal(K)
+    y = data.draw(st.integers(0, K - 1))
+    label = data.draw(st.sampled_from([y, np.int64(y), np.array([y])]))
+    loss, dscores = softmax_loss(scores, label)
+    batch_loss, batch_dscores = softmax_loss(scores[None], np.array([y]))
+    assert loss == batch_loss and dscores.shape == (K,) and np.array_equal(dscores, batch_dscores[0])
+    np.testing.assert_allclose(dscores, softmax(scores) - np.eye(K)[y], rtol=1e-9, atol=1e-15)
+
+
 def test_softmax_loss_of_one_example_is_the_batch_of_one():
     """scores (K,) with an int label: the loss and gradient of the batch [scores], p - onehot(y) (N = 1)."""
     loss, dscores = softmax_loss(np.zeros(4), 2)  # p = 1/4 each
