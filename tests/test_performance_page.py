@@ -148,14 +148,15 @@ def test_the_lighthouse_table_is_the_results_file_page_by_page():
             text = " / ".join(f"{v:g}" for v in values)
             assert cell == (text if met else f"**{text}**"), (path, cat)
     assert rows[-1][1:5] == ["not measured"] * 4
-    assert f"{LIGHTHOUSE['cores']} cores; load average {LIGHTHOUSE['load_average']['start'][0]:g} at the start" in table
+    load = LIGHTHOUSE.get("load_average")
+    assert (f"{LIGHTHOUSE['cores']} cores; load average {load['start'][0]:g} at the start" if load
+            else "; load not recorded") in table
     assert ("**Every target met.**" in table) == (not LIGHTHOUSE["missed"])
 
 
 def test_the_lighthouse_file_covers_the_nav_it_was_measured_on():
     """The file names the pages it measured (the nav when it ran), and has both form factors for each."""
-    assert LIGHTHOUSE["pages"] == list(LIGHTHOUSE["results"])
-    assert {"/", "/api/", "/performance/"} <= set(LIGHTHOUSE["pages"])
+    assert LIGHTHOUSE["pages"] == list(LIGHTHOUSE["results"]) and "/" in LIGHTHOUSE["pages"]
     for forms in LIGHTHOUSE["results"].values():
         assert set(forms) == {"desktop", "mobile"}
         for summary in forms.values():

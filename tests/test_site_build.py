@@ -95,3 +95,18 @@ def test_404_page_and_sitemap_use_site_url_and_pages_stay_relative(built_site):
     for page in pages_:  # any other page works from any server root or folder (offline site/)
         html = page.read_text(encoding="utf-8")
         assert not re.search(rf'(?:href|src)="{re.escape(base)}', html), page
+
+
+def test_lighthouse_measures_every_page_of_the_built_site(built_site):
+    """tools/lighthouse.py's default pages (the nav, read from properdocs.yml) are every page the build wrote."""
+    import sys
+
+    if str(ROOT / "tests" / "browser") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tests" / "browser"))
+    from sitecheck import nav_pages  # the tool's own function
+
+    pages = nav_pages()
+    built = ["/" + (p.parent.relative_to(built_site).as_posix() + "/").removeprefix("./") for p in built_site.rglob("index.html")]
+    assert sorted(pages) == sorted(built) and len(set(pages)) == len(pages)
+    tool = (ROOT / "tools" / "lighthouse.py").read_text(encoding="utf-8")
+    assert "pages = args.pages or nav_pages()" in tool
