@@ -156,7 +156,7 @@ def test_the_lighthouse_table_is_the_results_file_page_by_page():
 
 def test_the_lighthouse_file_covers_the_nav_it_was_measured_on():
     """The file names the pages it measured (the nav when it ran), and has both form factors for each."""
-    assert LIGHTHOUSE["pages"] == list(LIGHTHOUSE["results"]) and "/" in LIGHTHOUSE["pages"]
+    assert LIGHTHOUSE["pages"] == list(LIGHTHOUSE["results"]) and LIGHTHOUSE["pages"]
     for forms in LIGHTHOUSE["results"].values():
         assert set(forms) == {"desktop", "mobile"}
         for summary in forms.values():

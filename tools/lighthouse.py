@@ -11,7 +11,8 @@ each, desktop and mobile, it runs `npx --yes lighthouse@12.8.2` (npx fetches it 
 a project dependency, so CI's `npm ci` stays small; 12.8.2 is the newest release that runs on the
 machine's Node 20, Lighthouse 13 needs Node 22.19) against Debian's chromium (CHROME_PATH), 3 runs
 each; prints the median score per category with the audits that cost points, and writes everything,
-with the machine's load average before and after each page, to benchmarks/lighthouse-results.json,
+with the machine's load average before and after each page, to benchmarks/lighthouse-results.json
+(after every page, "complete": false until the last: a run stopped early keeps what it measured),
 which the Performance page shows (hooks/performance.py). The targets (issue 16): desktop performance
 >= 98, mobile >= 90, accessibility, best practices and SEO 100. Exit status 1 when a median misses its
 target and --check is given. Scores drop on a busy machine (main-thread time counts against
@@ -153,12 +154,28 @@ def main(argv=None) -> int:
     pages = args.pages or nav_pages()
     load_start = load_average()
     version = subprocess.run([chrome, "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    results = {}
+
+    def write(complete: bool) -> list[str]:
+        """Write the file (after every page: a run stopped early keeps the pages it measured); the misses."""
+        missed = [f"{page} {form} {cat}: {summary['median'][cat]:g} < {target}"
+                  for page, forms in results.items() for form, summary in forms.items()
+                  for cat, target in TARGETS[form].items() if summary["median"][cat] < target]
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({
+            "tool": LIGHTHOUSE, "chromium": version, "chrome_flags": CHROME_FLAGS, "site": measured,
+            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "served": "tests/browser/static_server.py, gzip, 127.0.0.1", "runs_per_setting": args.runs,
+            "cores": os.cpu_count(), "load_average": {"start": load_start, "end": load_average()},
+            "pages": list(results), "complete": complete, "targets": TARGETS, "missed": missed, "results": results,
+        }, indent=2) + "\n")
+        return missed
+
     with tempfile.TemporaryDirectory(prefix="lighthouse-") as tmp:
         site = args.site
         if site is None:
             site = Path(tmp) / "site"
             build(site)
-        results = {}
         with StaticServer(site, port=free_port(), gzip=True, base=base_path(site)) as server:
             print(f"serving {site} gzipped at {server.url}; {LIGHTHOUSE}, {version}", flush=True)
             for page in pages:
@@ -172,16 +189,14 @@ def main(argv=None) -> int:
                     summary = summarize(reports)
                     summary["load_average"] = {"before": load_before, "after": load_average()}
                     results.setdefault(page, {})[form] = summary
+                write(complete=False)
 
-    missed = []
+    missed = write(complete=True)
     print(f"\nmedian of {args.runs} runs ({LIGHTHOUSE}, {version}):")
     print(f"  {'page':26} {'form':8} " + " ".join(f"{c:>15}" for c in CATEGORIES))
     for page, forms in results.items():
         for form, summary in forms.items():
             print(f"  {page:26} {form:8} " + " ".join(f"{summary['median'][c]:>15g}" for c in CATEGORIES))
-            for cat, target in TARGETS[form].items():
-                if summary["median"][cat] < target:
-                    missed.append(f"{page} {form} {cat}: {summary['median'][cat]:g} < {target}")
             print(f"      benchmarkIndex of this machine: {summary['benchmark_index']}")
             if summary["median"]["performance"] < TARGETS[form]["performance"]:
                 for key, value in summary["diagnostics_of_median_run"].items():
@@ -190,15 +205,6 @@ def main(argv=None) -> int:
                 print(f"      - {audit['category']}: {audit['id']} ({audit['title']}) score {audit['score']} {audit['value']}"
                       + "".join(f"\n          {node}" for node in audit.get("nodes", [])))
     print("\ntargets: " + ("all met" if not missed else "MISSED:\n  " + "\n  ".join(missed)))
-
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({
-        "tool": LIGHTHOUSE, "chromium": version, "chrome_flags": CHROME_FLAGS, "site": measured,
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "served": "tests/browser/static_server.py, gzip, 127.0.0.1", "runs_per_setting": args.runs,
-        "cores": os.cpu_count(), "load_average": {"start": load_start, "end": load_average()},
-        "pages": pages, "targets": TARGETS, "missed": missed, "results": results,
-    }, indent=2) + "\n")
     print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
     return 1 if (missed and args.check) else 0
 
