@@ -5,6 +5,7 @@ Defined for the notes' section "Convolutions" (page: CNN notes, /dl/cnn/convolut
 
 from dataclasses import dataclass
 from fractions import Fraction
+import math
 import numbers
 
 import numpy as np
@@ -27,13 +28,13 @@ def _signal(f, name):
 
 
 def _dtype(f, g):
-    """Integers convolve exactly (int64, or Python ints when a sum could pass 2**63); floats at least float32."""
+    """Integers convolve exactly (int64, or Python ints when a sum could pass 2**63); floats by checks.float_type."""
     if object in (f.dtype, g.dtype):
         return np.dtype(object)
     if f.dtype.kind in "iu" and g.dtype.kind in "iu":
         largest = [max(abs(int(v.min())), abs(int(v.max()))) for v in (f, g)]
         return np.dtype(np.int64 if largest[0] * largest[1] * min(f.size, g.size) < 2**63 else object)
-    return np.result_type(f, g, np.float32)
+    return checks.float_type(f, g)  # the layers' rule
 
 
 def impulse_responses(f, g):
@@ -83,6 +84,8 @@ def convolve_continuous(f, g, x, lo=-10.0, hi=10.0, n=4000):
     lo, hi, n = checks.real(lo, "lo"), checks.real(hi, "hi"), checks.hyper(n, "n", 1)
     if not hi > lo:
         raise ValueError(f"the integration interval needs lo < hi, got [{lo}, {hi}]")
+    if isinstance(x, numbers.Real):  # one point: any real number (a Fraction too)
+        x = checks.real(x, "x", finite=False)
     x = np.asarray(x, dtype=object if x is None or isinstance(x, (str, bytes)) else None)
     if x.dtype == bool or not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
         raise TypeError(f"x must be a real number or an array of real numbers, got {x!r}")
@@ -106,6 +109,9 @@ class Pmf:
     start: int
     p: np.ndarray
 
+    def __post_init__(self):  # a Python int: NumPy's int8 starts would wrap when supports add
+        object.__setattr__(self, "start", checks.hyper(self.start, "start", -math.inf))
+
     @property
     def support(self):
         """The integers the probabilities belong to."""
@@ -128,6 +134,7 @@ def dice_pmf(faces=6, exact=False):
     (Fraction(1, 6), 1.0)
     """
     faces = checks.hyper(faces, "faces", 1)
+    checks.allocation("the PMF", (faces,), object if exact else float)
     p = np.array([Fraction(1, faces)] * faces, dtype=object) if exact else np.full(faces, 1 / faces)
     return Pmf(1, p)
 

@@ -13,7 +13,8 @@ Performance page (/performance/):
 4. threads: small layers at stride 1 (K (F F D1 + 1) <= _SMALL_WIDTH, such as CIFAR's 12 filters
    3x3x3) make matrix multiplies too skinny for the BLAS to spread over cores; cnnref's own threads
    run them instead, one per usable core (at most 4). The environment variable CNNREF_THREADS sets
-   how many (1: only the caller's thread), read when the kernel runs.
+   how many (1: only the caller's thread), read when the kernel runs; more than the usable cores is
+   capped at their number, with a RuntimeWarning.
 
 1x1 filters at stride 1 need no copy at all (X itself is X_col). Groups other than 1 fall back to
 the notes' conv2d (one multiply per group; the Performance page gives its cost).
@@ -21,6 +22,7 @@ the notes' conv2d (one multiply per group; the Performance page gives its cost).
 
 import os
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -55,7 +57,11 @@ def _threads(environ=os.environ):
         return min(_MAX_THREADS, _cores())
     if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise ValueError(f"CNNREF_THREADS must be a whole number >= 1 (1 turns cnnref's threads off), got {value!r}")
-    return min(int(value), _cores())  # more threads than cores only wait for each other
+    threads, cores = int(value), _cores()
+    if threads > cores:  # more threads than cores only wait for each other
+        warnings.warn(f"CNNREF_THREADS = {threads} is more than the {cores} usable cores: cnnref uses {cores}",
+                      RuntimeWarning, stacklevel=3)
+    return min(threads, cores)
 
 
 _pool, _pool_key, _pool_lock = None, None, threading.Lock()

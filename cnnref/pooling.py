@@ -12,13 +12,17 @@ from cnnref.shapes import pool_output_size
 from cnnref.windows import add_windows, windows, zero_pad
 
 
-def _windows(X, F, S, P, dilation, exact, fill):
-    """Validated X (N, H, W, D) padded with fill(dtype), its pooling windows (a view), and the pairs."""
+def _windows(X, F, S, P, dilation, exact, fill, dtype=None):
+    """Validated X (N, H, W, D) padded with fill(dtype), its pooling windows (a view), and the pairs.
+
+    The output (N, H2, W2, D), of `dtype` (X's by default), is checked to fit in memory.
+    """
     X = checks.as_volume(X)
     X4 = X if X.ndim == 4 else X[None]
     F, S, P = checks.pair(F, "F", 1), checks.pair(S, "S", 1), checks.pair(P, "P", 0)
     dilation = checks.pair(dilation, "dilation", 1)
-    pool_output_size(X4.shape[1:3], F, S, P, dilation, exact)  # refuses what the notes refuse
+    H2, W2 = pool_output_size(X4.shape[1:3], F, S, P, dilation, exact)  # refuses what the notes refuse
+    checks.allocation("the pooled output", (len(X4), H2, W2, X4.shape[3]), dtype or X4.dtype)
     return X4, windows(zero_pad(X4, P, fill(X4.dtype)), F, S, dilation), (F, S, P, dilation)
 
 
@@ -53,8 +57,9 @@ def avg_pool(X, F=2, S=2, P=0, exact=True):
            [2.  , 2.  ]])
     """
     X = checks.as_volume(X)
-    _, cols, _ = _windows(X.astype(checks.float_type(X), copy=False), F, S, P, 1, exact, lambda dtype: 0)
-    V = cols.mean(axis=(3, 4))
+    dtype = checks.float_type(X)
+    _, cols, _ = _windows(X, F, S, P, 1, exact, lambda _: 0, dtype)
+    V = cols.mean(axis=(3, 4), dtype=dtype)  # summed in dtype: no converted copy of X
     return V if X.ndim == 4 else V[0]
 
 
@@ -96,6 +101,7 @@ def max_pool_backward(dV, X, F=2, S=2, P=0, dilation=1, exact=True):
 
     def route(dV4, cols):  # the "switches": where each window's maximum was
         N, H2, W2, FH, FW, D = cols.shape
+        checks.allocation("the gradient of every window entry", cols.shape, dV4.dtype)
         first_max = cols.reshape(N, H2, W2, FH * FW, D).argmax(axis=3)  # (N, H2, W2, D): index a*FW + c
         hit = np.arange(FH * FW)[:, None] == first_max[:, :, :, None, :]  # (N, H2, W2, FH*FW, D)
         return np.where(hit, dV4[:, :, :, None, :], 0).astype(dV4.dtype, copy=False).reshape(cols.shape)

@@ -64,6 +64,7 @@ def add_windows(cols, shape, S=(1, 1), dilation=(1, 1)):
     """
     N, H2, W2, FH, FW, D = cols.shape
     (SH, SW), (dH, dW) = S, dilation
+    checks.allocation("the padded volume", shape, cols.dtype)
     X_pad = np.zeros(shape, dtype=cols.dtype)
     for a in range(FH):  # FH*FW vectorised adds: tap (a, c) of every window at once
         for c in range(FW):
