@@ -10,8 +10,8 @@ or says which arguments are wrong. Each call must then
 
 - return the reference's result: exactly for functions that only move numbers (zero_pad, im2col,
   max_pool, relu, fc_to_conv, output sizes: Python ints), within a tolerance set by the result dtype
-  and the number of terms summed otherwise, with the dtype of the promotion rule
-  np.result_type(*inputs, np.float32) (see tests/test_hardening.py), or
+  and the number of terms summed otherwise, with the dtype of the promotion rule (at least float64
+  for any integer input, else np.result_type(*inputs, np.float32); see tests/test_hardening.py), or
 - raise ValueError or TypeError (MemoryError for a huge request) whose message names one of the
   arguments the reference blames.
 
@@ -23,6 +23,7 @@ profile runs 100 times the examples:
     CNNREF_FUZZ=long .venv/bin/pytest tests/test_fuzz.py --hypothesis-show-statistics
 """
 
+import functools
 import inspect
 import math
 import os
@@ -107,8 +108,9 @@ def verify(call, reference, compare):
 
 
 def rule(*dtypes):
-    """The promotion rule: the floating type every layer function computes in."""
-    return np.result_type(*[np.dtype(d) for d in dtypes], np.float32)
+    """The promotion rule (checks.float_type): float64 for any integer input, else NumPy's with float32."""
+    dtypes = [np.dtype(d) for d in dtypes]
+    return np.result_type(*dtypes, np.float64 if any(d.kind in "iu" for d in dtypes) else np.float32)
 
 
 def assert_close(got, expected, scale, terms, dtype):
@@ -424,12 +426,20 @@ def test_output_sizes(data):
             kwargs[key] = value
 
     def reference():
-        n, f, s, p, dd = logical((name, W1[0]), ("F", F[0]), ("S", S[0]), ("P", P[0] if "P" in accepted else 0),
-                                 ("dilation", d[0] if "dilation" in accepted else 1))
-        if function is c.pool_output_size and 2 * p > f:
-            raise Invalid("P", "F")
-        return ref_size(n, f, s, p, dd, exact if "exact" in accepted else True,
-                        names=(name, "W1", "F", "S", "P", "dilation"))
+        problems = []
+        n, f, s, p, dd = gather(problems, (name, W1[0]), ("F", F[0]), ("S", S[0]),
+                                ("P", P[0] if "P" in accepted else 0), ("dilation", d[0] if "dilation" in accepted else 1))
+        if problems and name in problems:
+            problems.append("W1")
+        if function is c.pool_output_size and None not in (f, p) and 2 * p > f:
+            problems += ["P", "F"]
+        if not problems:
+            try:
+                return ref_size(n, f, s, p, dd, exact if "exact" in accepted else True,
+                                names=(name, "W1", "F", "S", "P", "dilation"))
+            except Invalid as error:
+                problems += error.names
+        refuse_if(problems)
 
     def compare(got, expected):
         assert type(got) is int and got == expected, f"got {got!r}, expected {expected}"
@@ -528,7 +538,7 @@ def test_zero_pad(data):
     verify(lambda: c.zero_pad(X, P[1]), reference, lambda got, e: assert_exact(got, e, [X.dtype]))
 
 
-@covers("im2col", "col2im")
+@covers("im2col", "col2im", "window_positions")
 @fuzz(50)
 @given(data=st.data())
 def test_im2col_and_col2im(data):
@@ -558,6 +568,19 @@ def test_im2col_and_col2im(data):
         return np.stack(columns, axis=1)
 
     verify(lambda: c.im2col(X, F[1], **kwargs), reference, lambda got, e: assert_exact(got, e, [X.dtype]))
+
+    if hasattr(c, "window_positions"):  # the taps' (row, column) in the padded input, for figures
+        size = (data.draw(spelled(H)), data.draw(spelled(W)))
+
+        def reference_positions():
+            problems = []
+            f, s, p, dd, sizes = geometry_of(problems)
+            refuse_if(problems)
+            return np.array([[[[(i * s[0] + a * dd[0], j * s[1] + b * dd[1]) for b in range(f[1])] for a in range(f[0])]
+                              for j in range(sizes[1])] for i in range(sizes[0])])  # (H2, W2, FH, FW, 2)
+
+        verify(lambda: c.window_positions(size, F[1], **kwargs), reference_positions,
+               lambda got, e: np.testing.assert_array_equal(got, e))
 
     # col2im: columns of the right shape (or, now and then, a wrong one) back into an (H, W, D) volume
     f, s, p, dd, sizes = geometry_of([])
@@ -703,35 +726,61 @@ def test_conv2d_backward(data):
 
 if hasattr(c, "conv_transpose2d"):
 
-    @covers("conv_transpose2d")
+    @covers("conv_transpose2d", "conv_transpose_output_size")
     @fuzz(40)
     @given(data=st.data())
     def test_conv_transpose2d(data):
-        F, S, P, d, _, _ = data.draw(geometry())
+        F, S, P, d, _, _ = data.draw(geometry(bad_F=False))  # F comes from W
         op = data.draw(hyper(0, 2, minimum=0))
         groups = data.draw(hyper(1, 2, pair=False))
         g = groups[0] if not isinstance(groups[0], Bad) else 1
         Dg, Kg = data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2))
-        f = F[0] if not isinstance(F[0], Bad) else (1, 1)
+        f = F[0]
         batch = data.draw(st.sampled_from([(), (2,)]))
         H2, W2 = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
         Y, Y_val = data.draw(array(batch + (H2, W2, g * Kg)))
-        Wt, W_val = data.draw(array((g * Kg, f[0], f[1], Dg)))
-        b, b_val = data.draw(st.one_of(st.just((None, None)), array((g * Dg,))))
+        Wt, W_val = data.draw(array((g * Kg + (data.draw(st.integers(0, 24)) == 0), f[0], f[1], Dg)))
+        b, b_val = data.draw(st.one_of(st.just((None, None)), array((g * Dg + (data.draw(st.integers(0, 24)) == 0),))))
         kwargs = dict(S=S[1], P=P[1], output_padding=op[1], dilation=d[1], groups=groups[1])
 
-        def reference():
-            Yl, W, bl, f, s, p, dd, o, gg = logical(
-                ("Y", Y_val), ("W", W_val), ("b", b_val), ("F", F[0]), ("S", S[0]), ("P", P[0]),
-                ("dilation", d[0]), ("output_padding", op[0]), ("groups", groups[0]))
-            K, D = W.shape[0], W.shape[3] * gg
-            if K % gg or Yl.shape[-1] != K:
-                raise Invalid("groups", "W", "Y")
+        def sizes_of(problems, s, p, dd, o):
+            """H1, W1 = S (H2 - 1) + dilation (F - 1) + 1 - 2P + output_padding, or the problems."""
+            if None in (s, p, dd, o):
+                return None
             if any(o[a] >= max(s[a], dd[a]) for a in range(2)):
-                raise Invalid("output_padding")
+                problems += ["output_padding"]
+                return None
             sizes = [s[a] * ((H2, W2)[a] - 1) + dd[a] * (f[a] - 1) + 1 - 2 * p[a] + o[a] for a in range(2)]
             if min(sizes) < 1:
-                raise Invalid("P", "Y", "W", "S", "output_padding", "dilation")
+                problems += ["P", "S", "output_padding", "dilation", "H2", "W2"]
+                return None
+            return sizes
+
+        def reference_size():
+            problems = []
+            s, p, dd, o = gather(problems, ("S", S[0]), ("P", P[0]), ("dilation", d[0]), ("output_padding", op[0]))
+            sizes = sizes_of(problems, s, p, dd, o)
+            refuse_if(problems)
+            return tuple(sizes)
+
+        def compare_size(got, expected):
+            assert type(got) is tuple and all(type(v) is int for v in got) and got == expected, (got, expected)
+
+        verify(lambda: c.conv_transpose_output_size((H2, W2), F[1], S[1], P[1], op[1], d[1]), reference_size,
+               compare_size)
+
+        def reference():
+            problems = []
+            Yl, W, bl, s, p, dd, o, gg = gather(
+                problems, ("Y", Y_val), ("W", W_val), ("b", b_val), ("S", S[0]), ("P", P[0]),
+                ("dilation", d[0]), ("output_padding", op[0]), ("groups", groups[0]))
+            if Yl is not None and W is not None and gg is not None and (W.shape[0] % gg or Yl.shape[-1] != W.shape[0]):
+                problems += ["groups", "W", "Y"]
+            if bl is not None and W is not None and gg is not None and bl.shape != (W.shape[3] * gg,):
+                problems.append("b")
+            sizes = sizes_of(problems, s, p, dd, o)
+            refuse_if(problems)
+            K, D = W.shape[0], W.shape[3] * gg
             Y4 = as64(Yl).reshape((-1, H2, W2, K))
             N, Kg_ = Y4.shape[0], K // gg
             out = []
@@ -745,8 +794,6 @@ if hasattr(c, "conv_transpose2d"):
                                 np.einsum("nk,kabc->nabc", Yv[:, i, j, q * Kg_ : (q + 1) * Kg_], Wv[q * Kg_ : (q + 1) * Kg_]))
                 out.append(Z[:, p[0] : p[0] + sizes[0], p[1] : p[1] + sizes[1]])
             if bl is not None:
-                if bl.shape != (D,):
-                    raise Invalid("b")
                 out = [out[0] + as64(bl), out[1] + np.abs(as64(bl))]
             if not batch:
                 out = [o_[0] for o_ in out]
@@ -1191,7 +1238,7 @@ def net_case(draw):
                 weights = {"W": Wt, "b": bt}
                 if wrong_k or wrong_d:
                     invalid = invalid or ("W", "K", "b", "D1", "depth")
-            layers.append(c.ConvLayer(K=K, F=F, S=S, P=P, **weights))
+            layers.append(functools.partial(c.ConvLayer, K=K, F=F, S=S, P=P, **weights))
             try:
                 new = ref_sizes(shape[:2], f, s, p, (1, 1), True) + (k,)
             except Invalid as error:
@@ -1199,19 +1246,20 @@ def net_case(draw):
             plan.append(("conv", f, s, p, new))
         elif kind == "pool":
             (f, F), (s, S) = draw(hyper(1, 2, bad=False)), draw(hyper(1, 2, bad=False))
-            layers.append(c.PoolLayer(F=F, S=S, mode=draw(st.sampled_from(["max", "avg"]))))
+            mode = draw(st.sampled_from(["max", "avg"]))
+            layers.append(functools.partial(c.PoolLayer, F=F, S=S, mode=mode))
             try:
                 new = ref_sizes(shape[:2], f, s, (0, 0), (1, 1), True) + (shape[2],)
             except Invalid as error:
                 invalid, new = invalid or error.names, shape
-            plan.append((layers[-1].mode, f, s, (0, 0), new))
+            plan.append((mode, f, s, (0, 0), new))
         elif kind == "fc":
             k, K = draw(hyper(1, 3, pair=False, bad=False))
-            layers.append(c.FCLayer(K=K))
+            layers.append(functools.partial(c.FCLayer, K=K))
             new = (k,)
             plan.append(("fc", new))
         else:
-            layers.append(c.ReLULayer())
+            layers.append(c.ReLULayer)
             new = shape
             plan.append(("relu", new))
         shape = new
@@ -1245,11 +1293,11 @@ def ref_net(X4, layers, plan):
     return V, A
 
 
-@covers("Net", "ConvLayer", "PoolLayer", "FCLayer", "ReLULayer")
+@covers("Net", "Layer", "ConvLayer", "PoolLayer", "FCLayer", "ReLULayer")
 @fuzz(40)
 @given(data=st.data())
 def test_layers_and_net(data):
-    (H, W, D), layers, plan, invalid = data.draw(net_case())
+    (H, W, D), factories, plan, invalid = data.draw(net_case())
     input_shape = tuple(data.draw(spelled(n)) for n in (H, W, D))
     seed = data.draw(spelled(data.draw(st.integers(0, 1000))))
 
@@ -1264,8 +1312,8 @@ def test_layers_and_net(data):
 
     nets = []
 
-    def build():
-        net = c.Net(input_shape, layers, seed=seed)
+    def build():  # the layers' constructors check given weights against K and F, the Net against the depth
+        net = c.Net(input_shape, [make() for make in factories], seed=seed)
         nets.append(net)
         return net
 
@@ -1273,15 +1321,16 @@ def test_layers_and_net(data):
     if not nets:
         return
     net = nets[0]
+    layers = net.layers
     batch = data.draw(st.sampled_from([(), (2,)]))
     wrong = data.draw(st.integers(0, 9)) == 0
     X, X_val = data.draw(array(batch + (H + wrong, W, D), dtypes=[np.float64, np.float32, np.int8, np.uint16], bad=False))
 
     def reference_forward():
-        if wrong:
-            raise Invalid("X")
+        if wrong and any(step[0] == "fc" for step in plan):
+            raise Invalid("X")  # a net with an FC layer takes its input size only; a conv net slides
         net.init()
-        V, A = ref_net(as64(X_val).reshape((-1, H, W, D)), layers, plan)
+        V, A = ref_net(as64(X_val).reshape((-1, H + wrong, W, D)), layers, plan)
         return (V if batch else V[0]), (A if batch else A[0])
 
     def compare_forward(got, expected):
@@ -1295,7 +1344,7 @@ def test_layers_and_net(data):
         if dtype.kind in "iu":
             assert_exact(got, V, [dtype])
         else:
-            assert_close(got, V, A, 4 * H * W * D, dtype)
+            assert_close(got, V, A, 4 * (H + 1) * W * D, dtype)
 
     verify(lambda: net(X), reference_forward, compare_forward)
 
@@ -1319,9 +1368,11 @@ def test_net_sgd_step(data):
                                         [0.1], np.array([0.1, 0.2]), np.array(0.5), Fraction(1, 4), True]))
 
     def reference():
-        if isinstance(lr, (str, list, type(None), bool)) or (isinstance(lr, np.ndarray) and lr.ndim > 0):
+        if isinstance(lr, (str, list, type(None), bool, np.ndarray)):  # a real number, not an array
             raise Invalid("lr")
         value = float(lr)
+        if value < 0:  # a step down the gradient
+            raise Invalid("lr")
         updated = [p - value * g for p, g in zip(before, grads)]
         if not math.isfinite(value) or not all(np.all(np.isfinite(u)) for u in updated):
             raise Invalid("lr")
