@@ -173,8 +173,13 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
 
     X (H1, W1, D1) or (N, H1, W1, D1), filters W (K, F, F, D1 // groups), biases b (K,) -> (H2, W2, K) or
     (N, H2, W2, K). X_cols, the transposed im2col (positions, F*F*D1), is built and multiplied a block
-    of about 16 MiB (at least one output row) at a time, each product landing in its rows of V with
-    no copy. The padded input (when P > 0) and V are allocated whole.
+    of output rows at a time, each product landing in its rows of V with no copy.
+
+    Memory, besides X and V: a copy of X when it is padded (P > 0), stored depth-first (long runs) or
+    converted to the compute dtype; a copy of the weights with the bias column, [W_row | b], as large
+    as W (196 MiB for an FC layer as CONV, 7x7x512 with K = 1024); and one block of X_cols: 16 MiB,
+    or one output row of X_cols, W2 (F*F*D1 + 1) numbers, when that is larger (the threaded path's
+    blocks are about 1 MiB a thread). tests/test_hardening.py measures this bound.
 
     >>> X, W = np.arange(9.0).reshape(3, 3, 1), np.arange(4.0).reshape(1, 2, 2, 1)
     >>> conv2d_fast(X, W, b=np.ones(1))[:, :, 0]
