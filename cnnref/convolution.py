@@ -37,6 +37,13 @@ def _dtype(f, g):
     return checks.float_type(f, g)  # the layers' rule
 
 
+def _operands(f, g):
+    """f and g as 1-D arrays of one dtype wide enough for their products (int8 * int8 never wraps)."""
+    f, g = _signal(f, "f"), _signal(g, "g")
+    dtype = _dtype(f, g)
+    return f.astype(dtype, copy=False), g.astype(dtype, copy=False), dtype
+
+
 def impulse_responses(f, g):
     """The shifted, scaled copies of g whose sum is f * g: row m is f[m] * g shifted by m.
 
@@ -47,9 +54,7 @@ def impulse_responses(f, g):
     array([[1, 1, 1, 0],
            [0, 2, 2, 2]])
     """
-    f, g = _signal(f, "f"), _signal(g, "g")
-    dtype = _dtype(f, g)
-    f, g = f.astype(dtype), g.astype(dtype)  # products in the wide type: int8 * int8 never wraps
+    f, g, dtype = _operands(f, g)
     checks.allocation("the impulse responses", (f.size, f.size + g.size - 1), dtype)
     rows = np.zeros((f.size, f.size + g.size - 1), dtype=dtype)
     for m, fm in enumerate(f):
@@ -64,9 +69,17 @@ def convolve(f, g):
 
     >>> convolve([1, 2, 3], [0, 1, 0.5])
     array([0. , 1. , 2.5, 4. , 1.5])
+
+    The sum of impulse_responses(f, g), added up as it goes: memory len(f) + len(g), not their product.
     """
-    rows = impulse_responses(f, g)
-    return rows.sum(axis=0)
+    f, g, dtype = _operands(f, g)
+    if f.size > g.size:  # f * g = g * f: one response per impulse of the shorter sequence
+        f, g = g, f
+    checks.allocation("the convolution", (f.size + g.size - 1,), dtype)
+    V = np.zeros(f.size + g.size - 1, dtype=dtype)
+    for m, fm in enumerate(f):
+        V[m : m + g.size] += fm * g  # impulse m's response, added in place
+    return V
 
 
 def convolve_continuous(f, g, x, lo=-10.0, hi=10.0, n=4000):

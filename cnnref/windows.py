@@ -86,6 +86,7 @@ def window_positions(input_size, F, S=1, P=0, dilation=1, exact=True):
     (H1, W1), Fs, Ss = checks.pair(input_size, "input_size", 1), checks.pair(F, "F", 1), checks.pair(S, "S", 1)
     Ps, ds = checks.pair(P, "P", 0), checks.pair(dilation, "dilation", 1)
     output_size((H1, W1), Fs, Ss, Ps, ds, exact)  # refuses what the layers refuse
+    checks.allocation("the positions", (H1 + 2 * Ps[0], W1 + 2 * Ps[1], 2), np.intp)
     rows, columns = np.indices((H1 + 2 * Ps[0], W1 + 2 * Ps[1]))
     grid = np.stack([rows, columns], axis=-1)  # (Hp, Wp, 2): each position's own coordinates
     return np.ascontiguousarray(windows(grid[None], Fs, Ss, ds)[0])

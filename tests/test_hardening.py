@@ -290,13 +290,14 @@ def _huge_requests():
         "max_pool": ("c.max_pool(X, F=1, S=1)", "X = np.broadcast_to(1.0, (10**6, 10**6, 1))", 8e12),
         "avg_pool": ("c.avg_pool(X, F=1, S=1)", "X = np.broadcast_to(1.0, (10**6, 10**6, 1))", 8e12),
         "impulse_responses": ("c.impulse_responses(f, f)", "f = np.broadcast_to(1.0, 10**6)", 8 * 10**6 * (2 * 10**6 - 1)),
-        "convolve": ("c.convolve(f, f)", "f = np.broadcast_to(1.0, 10**6)", 8 * (2 * 10**6 - 1)),
+        "convolve": ("c.convolve(f, [1.0])", "f = np.broadcast_to(1.0, 10**12)", 8e12),
         "dice_pmf": ("c.dice_pmf(10**12)", "", 8e12),
         "dice_pmf exact": ("c.dice_pmf(10**12, exact=True)", "", 8e12),
         "Net.init": ("c.Net((8, 8, 3), [c.ConvLayer(K=10**9, F=3)]).init()", "", 10**9 * 27 * 8),
         "conv2d_fast": ("c.conv2d_fast(np.ones((1, 1, 1)), np.ones((1, 3, 3, 1)), P=10**7)", "", big),
         "conv_transpose2d": ("c.conv_transpose2d(np.ones((2, 2, 1)), np.ones((1, 3, 3, 1)), S=10**7)", "",
                              (10**7 + 3) ** 2 * 8),
+        "window_positions": ("c.window_positions(10**6, 3)", "", 2 * (10**6) ** 2 * 8),
         "crop_scores": ("c.crop_scores(net, image, 1)",
                         "net = c.alexnet_like(32, (1,) * 5, (2,), 2)\n"
                         "        image = np.broadcast_to(np.zeros((1, 1, 1)), (10**4, 10**4, 3))",
@@ -636,6 +637,34 @@ def test_item13_the_docs_state_the_real_bound():
 
 
 # The wheel holding cnnref only (the other half of item 13) is tests/test_wheel.py's, which builds it.
+
+
+# Found while fuzzing, beyond the items
+
+
+def test_convolve_takes_memory_in_proportion_to_its_length():
+    f, g = np.random.default_rng(0).normal(size=10**6), np.array([1.0, -2.0, 0.5])
+    np.testing.assert_allclose(c.convolve(f, g), np.convolve(f, g), rtol=1e-12, atol=1e-12)  # was a 7 TiB matrix
+
+
+def test_a_pmf_starting_at_a_numpy_integer():
+    a, b = c.Pmf(np.int8(100), np.array([0.5, 0.5])), c.Pmf(np.uint64(0), np.array([1.0]))
+    total = c.convolve_pmf(a, a)
+    assert total.start == 200 and type(total.start) is int  # int8 wrapped to -56
+    assert b[np.int8(0)] == 1.0 and list(c.convolve_pmf(a, b).support) == [100, 101]  # int8 + uint64 was a float
+
+
+def test_convolve_continuous_at_a_fraction_and_with_float32_bounds():
+    box = lambda t: (np.abs(t) <= 0.5).astype(float)  # noqa: E731
+    assert c.convolve_continuous(box, box, Fraction(1, 2)) == c.convolve_continuous(box, box, 0.5)
+    assert c.convolve_continuous(box, box, 0.0, lo=np.float32(-4), hi=np.uint8(6)) == c.convolve_continuous(
+        box, box, 0.0, lo=-4.0, hi=6.0)  # the bounds were float32 (or wrapped uint8) arithmetic
+
+
+def test_the_promotion_rule_keeps_longdouble():
+    X, W = np.ones((3, 3, 1), np.longdouble), np.ones((1, 3, 3, 1), np.int64)
+    assert c.conv2d(X, W).dtype == np.longdouble  # was float64: integers forced float64
+    assert c.convolve(np.ones(2, np.longdouble), np.ones(2, np.int8)).dtype == np.longdouble
 
 
 def test_the_module_covers_every_item():
