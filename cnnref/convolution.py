@@ -97,8 +97,8 @@ def convolve_continuous(f, g, x, lo=-10.0, hi=10.0, n=4000):
     lo, hi, n = checks.real(lo, "lo"), checks.real(hi, "hi"), checks.hyper(n, "n", 1)
     if not hi > lo:
         raise ValueError(f"the integration interval needs lo < hi, got [{lo}, {hi}]")
-    if isinstance(x, numbers.Real):  # one point: any real number (a Fraction too)
-        x = checks.real(x, "x", finite=False)
+    if isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_)):  # one point: a Fraction too
+        x = float(x)
     x = np.asarray(x, dtype=object if x is None or isinstance(x, (str, bytes)) else None)
     if x.dtype == bool or not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
         raise TypeError(f"x must be a real number or an array of real numbers, got {x!r}")
