@@ -667,6 +667,16 @@ def test_the_promotion_rule_keeps_longdouble():
     assert c.convolve(np.ones(2, np.longdouble), np.ones(2, np.int8)).dtype == np.longdouble
 
 
+def test_max_pool_of_integers_never_returns_or_routes_to_the_padding():
+    with pytest.raises(ValueError) as error:  # the window's taps, at -1 and 1, all miss the one pixel
+        c.max_pool(np.full((1, 1, 1), -1, np.int8), F=2, S=1, P=1, dilation=2, exact=False)  # was -128
+    assert_names(error, "P", "dilation")
+    assert c.max_pool(np.full((1, 1, 1), -1.0), F=2, S=1, P=1, dilation=2, exact=False)[0, 0, 0] == -np.inf
+    X, dV = np.zeros((2, 2, 1), np.uint8), np.ones((3, 3, 1))
+    dX = c.max_pool_backward(dV, X, F=2, S=1, P=1)  # the padding (0) tied with X's zeros and came first
+    assert dX.sum() == dV.sum()
+
+
 def test_the_module_covers_every_item():
     items = {int(m) for m in re.findall(r"^def test_item(\d+)_", Path(__file__).read_text(), re.M)}
     assert items == set(range(1, 14))
