@@ -37,10 +37,21 @@ def _dtype(f, g):
     return checks.float_type(f, g)  # the layers' rule
 
 
+def _python_numbers(v):
+    """An array's numbers as Python numbers, exactly: ints, floats, or Fractions where a float is too narrow."""
+    if v.dtype == object:
+        return v
+    if v.dtype.kind == "f" and np.finfo(v.dtype).nmant > np.finfo(float).nmant:  # longdouble
+        return np.array([Fraction(*x.as_integer_ratio()) for x in v], dtype=object)
+    return np.array(v.tolist(), dtype=object)
+
+
 def _operands(f, g):
     """f and g as 1-D arrays of one dtype wide enough for their products (int8 * int8 never wraps)."""
     f, g = _signal(f, "f"), _signal(g, "g")
     dtype = _dtype(f, g)
+    if dtype == object:  # exact numbers (Fractions, big ints): NumPy's own scalars would not mix with them
+        return _python_numbers(f), _python_numbers(g), dtype
     return f.astype(dtype, copy=False), g.astype(dtype, copy=False), dtype
 
 

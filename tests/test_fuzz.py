@@ -113,12 +113,15 @@ def rule(*dtypes):
     return np.result_type(*dtypes, np.float64 if any(d.kind in "iu" for d in dtypes) else np.float32)
 
 
-def assert_close(got, expected, scale, terms, dtype):
-    """got (of `dtype`) equals the float64 `expected` within a few roundings of `terms` terms of size `scale`."""
+def assert_close(got, expected, scale, terms, dtype, precision=None):
+    """got (of `dtype`) equals the float64 `expected` within a few roundings of `terms` terms of size `scale`.
+
+    The roundings are those of `precision` (a dtype computed in on the way; dtype by default).
+    """
     got = np.asarray(got)
     assert got.shape == expected.shape, f"shape {got.shape}, expected {expected.shape}"
     assert got.dtype == dtype, f"dtype {got.dtype}, expected {dtype} (the promotion rule)"
-    eps = max(float(np.finfo(dtype).eps), 2.0**-52)  # the reference itself is float64
+    eps = max(float(np.finfo(precision or dtype).eps), 2.0**-52)  # the reference itself is float64
     bound = 4 * (terms + 2) * eps * scale + terms * float(np.finfo(dtype).smallest_normal)
     error = np.abs(got.astype(np.float64) - expected)
     assert np.all(error <= bound), f"max error {np.max(error - bound):.3g} above the bound; got {got}, expected {expected}"
@@ -1344,16 +1347,18 @@ def test_layers_and_net(data):
 
     def compare_forward(got, expected):
         V, A = expected
-        dtype = X.dtype  # the promotion rule, layer by layer (ReLU and max pooling keep the dtype)
+        dtype, coarsest = X.dtype, np.dtype(np.float64)  # the rule, layer by layer (ReLU and max keep the dtype)
         for layer, step in zip(layers, plan):
             if step[0] in ("conv", "fc"):
                 dtype = rule(dtype, *[a.dtype for a in net_weights(layer)])
             elif step[0] == "avg":
                 dtype = rule(dtype)
+            if dtype.kind == "f" and np.finfo(dtype).eps > np.finfo(coarsest).eps:
+                coarsest = dtype  # an earlier layer's roundings stay in the numbers
         if dtype.kind in "iu":
             assert_exact(got, V, [dtype])
         else:
-            assert_close(got, V, A, 4 * (H + 1) * W * D, dtype)
+            assert_close(got, V, A, 4 * (H + 1) * W * D, dtype, precision=coarsest)
 
     verify(lambda: net(X), reference_forward, compare_forward)
 
