@@ -201,7 +201,7 @@ def values(rng, dtype, shape, regime):
     return (rng.choice([-1.0, 1.0], size=shape) * magnitudes).astype(dtype)
 
 
-def laid_out(A, layout, rng):
+def laid_out(A, layout):
     """The same numbers as A in another memory layout."""
     if layout == "Fortran":
         return np.asfortranarray(A)
@@ -236,7 +236,7 @@ def array(draw, shape, dtypes=REAL, bad=True, bad_dtypes=(np.bool_, np.complex12
         base_shape = tuple(n if draw(st.booleans()) else 1 for n in shape)
         A = np.broadcast_to(values(rng, dtype, base_shape, regime), shape)
     else:
-        A = laid_out(values(rng, dtype, shape, regime), layout, rng)
+        A = laid_out(values(rng, dtype, shape, regime), layout)
     return A, np.array(A)
 
 
@@ -402,11 +402,6 @@ def geometry(draw, F_max=4, S_max=3, P_max=2, dilation=True, pool=False, bad_F=T
             n = draw(st.integers(1, 9))
         sizes.append(n)
     return F, S, P, d, exact, tuple(sizes)
-
-
-def pool_padding_ok(F, P):
-    if any(2 * p > f for p, f in zip(P, F)):
-        raise Invalid("P", "F")
 
 
 # ---------------------------------------------------------------------------------------------------
