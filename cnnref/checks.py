@@ -88,14 +88,13 @@ def filters(W, D1, groups=1):
 def float_type(*arrays):
     """The one promotion rule of every layer function: the dtype its products and sums are computed in.
 
-    Any integer input computes in float64 (so int8 products never wrap, and int64 sums stay exact to
-    2**53); otherwise NumPy's promotion with float32: float32 stays float32, float16 becomes float32,
-    float64 stays float64.
+    Any integer input computes in float64 at least (so int8 products never wrap, and int64 sums stay
+    exact to 2**53); otherwise NumPy's promotion with float32: float32 stays float32, float16 becomes
+    float32, float64 stays float64 (and longdouble stays longdouble).
     """
     dtypes = [np.asarray(a).dtype for a in arrays]
-    if any(np.issubdtype(d, np.integer) for d in dtypes):
-        return np.dtype(np.float64)
-    return np.result_type(*dtypes, np.float32)
+    floor = np.float64 if any(np.issubdtype(d, np.integer) for d in dtypes) else np.float32
+    return np.result_type(*dtypes, floor)
 
 
 def bias(b, K, dtype, name="b"):

@@ -5,6 +5,7 @@ Defined for the notes' section "Convolutions" (page: CNN notes, /dl/cnn/convolut
 
 from dataclasses import dataclass
 from fractions import Fraction
+import math
 import numbers
 
 import numpy as np
@@ -27,13 +28,31 @@ def _signal(f, name):
 
 
 def _dtype(f, g):
-    """Integers convolve exactly (int64, or Python ints when a sum could pass 2**63); floats at least float32."""
+    """Integers convolve exactly (int64, or Python ints when a sum could pass 2**63); floats by checks.float_type."""
     if object in (f.dtype, g.dtype):
         return np.dtype(object)
     if f.dtype.kind in "iu" and g.dtype.kind in "iu":
         largest = [max(abs(int(v.min())), abs(int(v.max()))) for v in (f, g)]
         return np.dtype(np.int64 if largest[0] * largest[1] * min(f.size, g.size) < 2**63 else object)
-    return np.result_type(f, g, np.float32)
+    return checks.float_type(f, g)  # the layers' rule
+
+
+def _python_numbers(v):
+    """An array's numbers as Python numbers, exactly: ints, floats, or Fractions where a float is too narrow."""
+    if v.dtype == object:
+        return v
+    if v.dtype.kind == "f" and np.finfo(v.dtype).nmant > np.finfo(float).nmant:  # longdouble
+        return np.array([Fraction(*x.as_integer_ratio()) for x in v], dtype=object)
+    return np.array(v.tolist(), dtype=object)
+
+
+def _operands(f, g):
+    """f and g as 1-D arrays of one dtype wide enough for their products (int8 * int8 never wraps)."""
+    f, g = _signal(f, "f"), _signal(g, "g")
+    dtype = _dtype(f, g)
+    if dtype == object:  # exact numbers (Fractions, big ints): NumPy's own scalars would not mix with them
+        return _python_numbers(f), _python_numbers(g), dtype
+    return f.astype(dtype, copy=False), g.astype(dtype, copy=False), dtype
 
 
 def impulse_responses(f, g):
@@ -46,9 +65,7 @@ def impulse_responses(f, g):
     array([[1, 1, 1, 0],
            [0, 2, 2, 2]])
     """
-    f, g = _signal(f, "f"), _signal(g, "g")
-    dtype = _dtype(f, g)
-    f, g = f.astype(dtype), g.astype(dtype)  # products in the wide type: int8 * int8 never wraps
+    f, g, dtype = _operands(f, g)
     checks.allocation("the impulse responses", (f.size, f.size + g.size - 1), dtype)
     rows = np.zeros((f.size, f.size + g.size - 1), dtype=dtype)
     for m, fm in enumerate(f):
@@ -63,9 +80,17 @@ def convolve(f, g):
 
     >>> convolve([1, 2, 3], [0, 1, 0.5])
     array([0. , 1. , 2.5, 4. , 1.5])
+
+    The sum of impulse_responses(f, g), added up as it goes: memory len(f) + len(g), not their product.
     """
-    rows = impulse_responses(f, g)
-    return rows.sum(axis=0)
+    f, g, dtype = _operands(f, g)
+    if f.size > g.size:  # f * g = g * f: one response per impulse of the shorter sequence
+        f, g = g, f
+    checks.allocation("the convolution", (f.size + g.size - 1,), dtype)
+    V = np.zeros(f.size + g.size - 1, dtype=dtype)
+    for m, fm in enumerate(f):
+        V[m : m + g.size] += fm * g  # impulse m's response, added in place
+    return V
 
 
 def convolve_continuous(f, g, x, lo=-10.0, hi=10.0, n=4000):
@@ -83,6 +108,8 @@ def convolve_continuous(f, g, x, lo=-10.0, hi=10.0, n=4000):
     lo, hi, n = checks.real(lo, "lo"), checks.real(hi, "hi"), checks.hyper(n, "n", 1)
     if not hi > lo:
         raise ValueError(f"the integration interval needs lo < hi, got [{lo}, {hi}]")
+    if isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_)):  # one point: a Fraction too
+        x = float(x)
     x = np.asarray(x, dtype=object if x is None or isinstance(x, (str, bytes)) else None)
     if x.dtype == bool or not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
         raise TypeError(f"x must be a real number or an array of real numbers, got {x!r}")
@@ -106,6 +133,9 @@ class Pmf:
     start: int
     p: np.ndarray
 
+    def __post_init__(self):  # a Python int: NumPy's int8 starts would wrap when supports add
+        object.__setattr__(self, "start", checks.hyper(self.start, "start", -math.inf))
+
     @property
     def support(self):
         """The integers the probabilities belong to."""
@@ -128,6 +158,7 @@ def dice_pmf(faces=6, exact=False):
     (Fraction(1, 6), 1.0)
     """
     faces = checks.hyper(faces, "faces", 1)
+    checks.allocation("the PMF", (faces,), object if exact else float)
     p = np.array([Fraction(1, faces)] * faces, dtype=object) if exact else np.full(faces, 1 / faces)
     return Pmf(1, p)
 

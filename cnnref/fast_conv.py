@@ -13,7 +13,8 @@ Performance page (/performance/):
 4. threads: small layers at stride 1 (K (F F D1 + 1) <= _SMALL_WIDTH, such as CIFAR's 12 filters
    3x3x3) make matrix multiplies too skinny for the BLAS to spread over cores; cnnref's own threads
    run them instead, one per usable core (at most 4). The environment variable CNNREF_THREADS sets
-   how many (1: only the caller's thread), read when the kernel runs.
+   how many (1: only the caller's thread), read when the kernel runs; more than the usable cores is
+   capped at their number, with a RuntimeWarning.
 
 1x1 filters at stride 1 need no copy at all (X itself is X_col). Groups other than 1 fall back to
 the notes' conv2d (one multiply per group; the Performance page gives its cost).
@@ -21,6 +22,7 @@ the notes' conv2d (one multiply per group; the Performance page gives its cost).
 
 import os
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -55,7 +57,11 @@ def _threads(environ=os.environ):
         return min(_MAX_THREADS, _cores())
     if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise ValueError(f"CNNREF_THREADS must be a whole number >= 1 (1 turns cnnref's threads off), got {value!r}")
-    return min(int(value), _cores())  # more threads than cores only wait for each other
+    threads, cores = int(value), _cores()
+    if threads > cores:  # more threads than cores only wait for each other
+        warnings.warn(f"CNNREF_THREADS = {threads} is more than the {cores} usable cores: cnnref uses {cores}",
+                      RuntimeWarning, stacklevel=3)
+    return min(threads, cores)
 
 
 _pool, _pool_key, _pool_lock = None, None, threading.Lock()
@@ -167,8 +173,13 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
 
     X (H1, W1, D1) or (N, H1, W1, D1), filters W (K, F, F, D1 // groups), biases b (K,) -> (H2, W2, K) or
     (N, H2, W2, K). X_cols, the transposed im2col (positions, F*F*D1), is built and multiplied a block
-    of about 16 MiB (at least one output row) at a time, each product landing in its rows of V with
-    no copy. The padded input (when P > 0) and V are allocated whole.
+    of output rows at a time, each product landing in its rows of V with no copy.
+
+    Memory, besides X and V: a copy of X when it is padded (P > 0), stored depth-first (long runs) or
+    converted to the compute dtype; a copy of the weights with the bias column, [W_row | b], as large
+    as W (196 MiB for an FC layer as CONV, 7x7x512 with K = 1024); and one block of X_cols: 16 MiB,
+    or one output row of X_cols, W2 (F*F*D1 + 1) numbers, when that is larger (the threaded path's
+    blocks are about 1 MiB a thread). tests/test_hardening.py measures this bound.
 
     >>> X, W = np.arange(9.0).reshape(3, 3, 1), np.arange(4.0).reshape(1, 2, 2, 1)
     >>> conv2d_fast(X, W, b=np.ones(1))[:, :, 0]

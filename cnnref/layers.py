@@ -64,6 +64,7 @@ class Layer:
 
     def draw(self, name, shape, rng):
         """He initialisation for weights "W" (variance 2 / fan-in, the inputs of one output), zeros otherwise."""
+        checks.allocation(f"{name} of {self.describe()}", shape, float)
         if name == "W":
             return rng.normal(0.0, np.sqrt(2.0 / math.prod(shape[1:])), shape)
         return np.zeros(shape)

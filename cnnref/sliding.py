@@ -11,9 +11,9 @@ from cnnref.networks import Net
 from cnnref.shapes import output_size
 
 
-def _net_and_image(net, image):
+def _net_and_image(net, image, name="net"):
     if not isinstance(net, Net):
-        raise TypeError(f"net must be a cnnref Net, got {net!r}")
+        raise TypeError(f"{name} must be a cnnref Net, got {net!r}")
     image = checks.as_volume(image, "image", ndims=(3,))
     if image.shape[2] != net.input_shape[2]:
         raise ValueError(f"the net takes depth {net.input_shape[2]}, but the image has shape {image.shape}")
@@ -35,6 +35,7 @@ def crop_scores(net, image, stride):
     (h, w, _), (si, sj) = net.input_shape, checks.pair(stride, "stride", 1)
     n_i = output_size(image.shape[0], h, si, name="image height")
     n_j = output_size(image.shape[1], w, sj, name="image width")
+    checks.allocation("the crops", (n_i * n_j, h, w, image.shape[2]), image.dtype)
     crops = [image[i * si : i * si + h, j * sj : j * sj + w] for i in range(n_i) for j in range(n_j)]
     scores = net(np.stack(crops))  # one batch: (n_i * n_j, ...)
     return scores.reshape(n_i, n_j, -1)
@@ -55,7 +56,7 @@ def slide(conv_net, image, stride=None):
     >>> slide(net.to_conv(), image, stride=16).shape   # 4 shifted passes: (128 - 64)/16 + 1 = 5
     (5, 5, 3)
     """
-    conv_net, image = _net_and_image(conv_net, image)
+    conv_net, image = _net_and_image(conv_net, image, "conv_net")
     if any(layer.kind == "FC" for layer in conv_net.layers):
         raise ValueError("slide takes the converted net, with no FC layer: pass net.to_conv()")
     T = checks.pair(conv_net.total_stride, "total stride", 1)

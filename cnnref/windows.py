@@ -64,6 +64,7 @@ def add_windows(cols, shape, S=(1, 1), dilation=(1, 1)):
     """
     N, H2, W2, FH, FW, D = cols.shape
     (SH, SW), (dH, dW) = S, dilation
+    checks.allocation("the padded volume", shape, cols.dtype)
     X_pad = np.zeros(shape, dtype=cols.dtype)
     for a in range(FH):  # FH*FW vectorised adds: tap (a, c) of every window at once
         for c in range(FW):
@@ -85,6 +86,7 @@ def window_positions(input_size, F, S=1, P=0, dilation=1, exact=True):
     (H1, W1), Fs, Ss = checks.pair(input_size, "input_size", 1), checks.pair(F, "F", 1), checks.pair(S, "S", 1)
     Ps, ds = checks.pair(P, "P", 0), checks.pair(dilation, "dilation", 1)
     output_size((H1, W1), Fs, Ss, Ps, ds, exact)  # refuses what the layers refuse
+    checks.allocation("the positions", (H1 + 2 * Ps[0], W1 + 2 * Ps[1], 2), np.intp)
     rows, columns = np.indices((H1 + 2 * Ps[0], W1 + 2 * Ps[1]))
     grid = np.stack([rows, columns], axis=-1)  # (Hp, Wp, 2): each position's own coordinates
     return np.ascontiguousarray(windows(grid[None], Fs, Ss, ds)[0])
