@@ -126,3 +126,43 @@ def _cases():
 def test_a_bad_value_is_refused_by_the_arguments_own_name(f, kwargs, name, bad, message):
     with pytest.raises(TypeError, match=message):
         f(**{**kwargs, name: bad})
+
+
+MINIMUM_ZERO = {"P", "output_padding", "seed"}
+
+
+def _below_minimum():
+    for f, kwargs, names, pairs in CALLS:
+        for name in names:
+            low, rule = (-1, "non-negative") if name in MINIMUM_ZERO else (0, "at least 1")
+            yield pytest.param(f, kwargs, name, low, rf"^{name} must be {rule}, got {name} = {low}$", id=f"{f.__name__}-{name}")
+        for name in pairs:
+            low, rule = (-1, "non-negative") if name in MINIMUM_ZERO else (0, "at least 1")
+            yield pytest.param(f, kwargs, name, (1, low), rf"^{name}\[1\] must be {rule}, got {name}\[1\] = {low}$",
+                               id=f"{f.__name__}-{name}[1]")
+
+
+@pytest.mark.parametrize("f, kwargs, name, low, message", list(_below_minimum()))
+def test_a_value_below_the_minimum_is_refused_by_the_arguments_own_name(f, kwargs, name, low, message):
+    with pytest.raises(ValueError, match=message):
+        f(**{**kwargs, name: low})
+
+
+def test_exact_is_the_default_and_dice_are_floats_by_default():
+    """exact=True: a stride that does not tile is refused unless the floor is asked for; dice are floats."""
+    X = np.ones((6, 6, 1))
+    refusals = [
+        lambda: cnnref.output_size(6, 3, S=2), lambda: cnnref.pool_output_size(5), lambda: cnnref.conv2d(X, np.ones((1, 3, 3, 1)), S=2),
+        lambda: cnnref.conv2d_fast(X, np.ones((1, 3, 3, 1)), S=2), lambda: cnnref.conv2d_naive(X, np.ones((1, 3, 3, 1)), S=2),
+        lambda: cnnref.im2col(X, 3, S=2), lambda: cnnref.col2im(np.ones((9, 4)), (6, 6, 1), 3, S=2),
+        lambda: cnnref.window_positions(6, 3, S=2), lambda: cnnref.max_pool(X[:5, :5]), lambda: cnnref.avg_pool(X[:5, :5]),
+        lambda: cnnref.conv_output_shape((6, 6, 1), 1, 3, S=2), lambda: cnnref.ConvLayer(K=1, F=3, S=2).output_shape((6, 6, 1)),
+        lambda: cnnref.PoolLayer().output_shape((5, 5, 1)),
+        lambda: cnnref.conv2d_backward(np.ones((2, 2, 1)), X, np.ones((1, 3, 3, 1)), S=2),
+        lambda: cnnref.max_pool_backward(np.ones((2, 2, 1)), X[:5, :5]), lambda: cnnref.avg_pool_backward(np.ones((2, 2, 1)), X[:5, :5]),
+    ]
+    for refuse in refusals:
+        with pytest.raises(ValueError, match=r"is not a whole number: stride S = 2 does not tile the padded input"):
+            refuse()
+    assert cnnref.dice_pmf().p.dtype == np.float64 and cnnref.sum_of_dice(2).p.dtype == np.float64
+    assert cnnref.dice_pmf(exact=True).p.dtype == object

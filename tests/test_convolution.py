@@ -192,3 +192,13 @@ def test_convolve_continuous_refuses_an_empty_interval_a_bad_point_and_a_non_fun
         convolve_continuous(box, box, x)
     with pytest.raises(TypeError, match="f and g must be functions"):
         convolve_continuous(lo, box, 0.0)
+
+
+@settings(max_examples=20, deadline=None)
+@given(value=st.integers(12, 127), x=st.one_of(st.integers(-3, 3), st.just(np.int64(1)), st.just(np.arange(3))))
+def test_convolve_continuous_computes_in_float_whatever_the_functions_and_points_return(value, x):
+    """int8 functions would wrap (value**2 > 127) if multiplied as they come; integer points are points."""
+    f = lambda t: np.full(np.shape(t), value, dtype=np.int8)  # noqa: E731
+    out = convolve_continuous(f, f, x, lo=0.0, hi=1.0, n=4)
+    np.testing.assert_allclose(out, np.full(np.shape(x), float(value) ** 2), rtol=1e-12)
+    assert np.asarray(out).dtype == np.float64
