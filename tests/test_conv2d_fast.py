@@ -269,6 +269,17 @@ def test_cnnref_threads_1_runs_everything_on_the_calling_thread(monkeypatch):
     assert seen == {threading.get_ident()}
 
 
+@settings(max_examples=40, deadline=None)
+@given(case=conv_cases(), steps=st.sets(st.sampled_from(module.STEPS)))
+def test_every_combination_of_the_refinements_equals_the_loops(case, steps):
+    """The Performance page's walk from the notes' conv2d to the tuned one: each stop computes the same."""
+    X, W, b, S, P, dilation, exact = case
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "_steps", steps)
+        patch.setattr(module, "_BLOCK", 200)  # several blocks even on small cases
+        V = conv2d_fast(X, W, b, S, P, dilation, exact=exact)
+    np.testing.assert_allclose(V, conv2d_naive(X, W, b, S, P, dilation, exact=exact), **TOL[X.dtype.type])
+
 @settings(max_examples=100, deadline=None)
 @given(case=conv_cases(), path=st.sampled_from(["threaded", "depth-first", "window copy", "1x1: no copy"]))
 def test_each_path_of_the_kernel_equals_conv2d_naive(case, path):

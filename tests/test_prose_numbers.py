@@ -15,7 +15,7 @@ other number, in text or math, in digits or as a result in words ("seven times",
    section (title and introduction) summarises the page: the whole page's pool counts for it. A
    paragraph that links to another page or notebook of the site may restate that page's numbers.
 2. **A hook renders it from code.** Then it is not in the page's source at all (the Performance page's
-   `<!-- benchmarks:... -->` markers, graphs/hook.py's figures).
+   `<!-- cnnref:... -->` markers of hooks/performance.py, hooks/figures.py's figures).
 3. **A test reads the page and computes it.** CLAIMS below: a phrase quoted from a page and a function
    computing the phrase's numbers in order; test_claims_hold checks both.
 
@@ -60,7 +60,7 @@ Each number a page states as a result (a size, count, ratio, speed, setting of a
 Fix it in one of three ways:
   1. print it in a ```python snippet of the same section (a notebook: assert it in a code cell of the same
      section, or render the sentence from the notebook's variables with summary());
-  2. render it from code in a hook (performance.md: a <!-- benchmarks:... --> marker of benchmarks/hook.py);
+  2. render it from code in a hook (performance.md: a <!-- cnnref:... --> marker of hooks/performance.py);
   3. add a Claim to CLAIMS in tests/test_prose_numbers.py: the phrase, and a function computing its numbers.
 A number that is no result (a year, a section number, a name) goes into ALLOWED there, with its reason."""
 
