@@ -5,7 +5,9 @@ values (floats, strings, bools, None, complex numbers, pairs of the wrong length
 minimum; arrays of the wrong kind, rank, shape or size) and hold for all of them.
 """
 
+import itertools
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,6 +26,7 @@ from cnnref import (
     conv2d,
     conv2d_backward,
     conv2d_fast,
+    conv2d_naive,
     conv_output_shape,
     conv_params,
     conv_transpose2d,
@@ -120,6 +123,8 @@ ARRAYS = [  # (name, call, the ranks it takes)
     ("dV", lambda v: fc_backward(v, np.ones(4), np.ones((2, 4))), (1,)),
     ("dV", lambda v: relu_backward(v, np.ones(4)), (1, 2, 3, 4)),
     ("Y", lambda v: conv_transpose2d(v, W3), (3, 4)),
+    ("W", lambda v: conv_transpose2d(np.ones((3, 3, 2)), v), (4,)),
+    ("b", lambda v: conv_transpose2d(np.ones((3, 3, 2)), W3, v), (1,)),
     ("X_col", lambda v: col2im(v, (5, 5, 2), 3), (2,)),
     ("scores", lambda v: softmax_loss(v, 0), (1, 2)),
 ]
@@ -299,8 +304,18 @@ MISFITS = [
      lambda y: softmax_loss(np.zeros((2, 3)), np.array(y, dtype=int))),
     (r"^labels y must lie in 0..K-1 = 0..2 for K = 3 classes", st.tuples(st.integers(-5, 7), st.integers(-5, 7)).filter(
         lambda y: min(y) < 0 or max(y) > 2), lambda y: softmax_loss(np.zeros((2, 3)), np.array(y))),
+    (r"^\(H2, W2\) must be an int or a pair \(vertical, horizontal\), got 3 values", st.just((3, 3, 3)),
+     lambda v: conv_transpose_output_size(v, 3)),
+    (r"^S \(H2 - 1\) \+ dilation \(F - 1\) \+ 1 - 2P \+ output_padding = 1 \(1 - 1\) \+ 1 \(1 - 1\) \+ 1 - \d+ \+ 0 = -?\d+: "
+     r"the padding P = \d+ crops away the whole output$", st.integers(1, 5), lambda P: conv_transpose_output_size((1, 3), 1, P=(P, 0))),
+    (r"^S \(W2 - 1\) \+ dilation \(F - 1\) \+ 1 - 2P \+ output_padding = 1 \(1 - 1\) \+ 1 \(1 - 1\) \+ 1 - \d+ \+ 0 = -?\d+: "
+     r"the padding P = \d+ crops away the whole output$", st.integers(1, 5), lambda P: conv_transpose_output_size((3, 1), 1, P=(0, P))),
     (r"^lo must be a real number", st.one_of(st.text(max_size=2), st.none(), st.complex_numbers(max_magnitude=2)),
      lambda lo: convolve_continuous(np.exp, np.exp, 0.0, lo=lo)),
+    (r"^hi must be a real number", st.one_of(st.text(max_size=2), st.none(), st.complex_numbers(max_magnitude=2)),
+     lambda hi: convolve_continuous(np.exp, np.exp, 0.0, hi=hi)),
+    (r"^(lo|hi) must be finite, got (lo|hi) = (inf|-inf|nan)$", st.sampled_from([np.inf, -np.inf, np.nan]),
+     lambda v: convolve_continuous(np.exp, np.exp, 0.0, lo=v) if np.isnan(v) or v < 0 else convolve_continuous(np.exp, np.exp, 0.0, hi=v)),
 ]
 
 
@@ -327,3 +342,70 @@ def test_col2im_keeps_floats_and_computes_integers_in_float64(dtype, seed):
     V = col2im(X_col, (5, 5, 2), 3)
     assert V.dtype == (np.float64 if dtype == np.int16 else dtype)
     np.testing.assert_array_equal(V, col2im(X_col.astype(np.float64), (5, 5, 2), 3))
+
+
+def test_the_memory_limit_is_the_machines_memory(monkeypatch):
+    """Physical memory, as the kernel counts it in /proc/meminfo (Linux); 1 TiB where sysconf cannot tell."""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.is_file():
+        total = int(re.search(r"MemTotal:\s+(\d+) kB", meminfo.read_text())[1]) * 1024
+        assert total <= checks._memory() <= 1.1 * total
+    assert checks.MEMORY_LIMIT == checks._memory()
+
+    def no_sysconf(name):
+        raise ValueError(f"unknown configuration name {name}")
+
+    monkeypatch.setattr(checks.os, "sysconf", no_sysconf)
+    assert checks._memory() == 2**40
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**16), N=st.sampled_from([None, 2]))
+def test_col2im_with_the_floor_is_the_adjoint_of_im2col_with_the_floor(seed, N):
+    """exact=False passes through: windows that the floor drops get nothing back."""
+    rng = np.random.default_rng(seed)
+    shape = (6, 7, 2) if N is None else (N, 6, 7, 2)
+    X = rng.standard_normal(shape)
+    X_col = im2col(X, 3, S=2, exact=False)  # (6 - 3)/2 + 1 = 2.5 and (7 - 3)/2 + 1 = 3: floored to 2 x 3
+    Y = rng.standard_normal(X_col.shape)
+    assert np.isclose(np.sum(X_col * Y), np.sum(X * col2im(Y, shape, 3, S=2, exact=False)))
+
+
+DTYPES = [np.int16, np.float32, np.float64]
+
+
+@pytest.mark.parametrize("dx, dw, db", list(itertools.product(DTYPES, DTYPES, DTYPES)))
+def test_every_layer_function_follows_the_one_dtype_rule(dx, dw, db):
+    """checks.float_type: integers compute in float64, else NumPy's promotion with float32, for every argument."""
+    X, W, b = np.ones((5, 5, 2), dx), np.ones((2, 3, 3, 2), dw), np.ones(2, db)
+    want = checks.float_type(X, W, b)
+    for f in (conv2d, conv2d_naive, conv2d_fast):
+        assert f(X, W, b).dtype == want, f.__name__
+    assert conv_transpose2d(np.ones((3, 3, 2), dx), W, b).dtype == want
+    assert fc(X, np.ones((3, 50), dw), np.ones(3, db)).dtype == want
+    dV = np.ones((3, 3, 2), db)
+    assert all(a.dtype == checks.float_type(dV, X, W) for a in conv2d_backward(dV, X, W))
+    assert all(a.dtype == checks.float_type(dV, X, W) for a in fc_backward(np.ones(3, db), X, np.ones((3, 50), dw)))
+    assert col2im(np.ones((18, 9), dx), (5, 5, 2), 3).dtype == checks.float_type(np.ones(1, dx))
+    X4 = X[:4, :4]
+    assert avg_pool(X4).dtype == checks.float_type(X4) and avg_pool_backward(np.ones((2, 2, 2), db), X4).dtype == checks.float_type(np.ones(1, db))
+
+
+# Each allocation proportional to the arguments, refused by name before it is made (broadcast views take no memory)
+HUGE = 10**5
+ALLOCATIONS = [
+    ("the output V", lambda: conv2d(np.broadcast_to(np.zeros(1), (HUGE, HUGE, 1)), np.ones((1, 1, 1, 1)))),
+    ("X_col", lambda: conv2d(np.broadcast_to(np.zeros(1, np.float32), (100, 100, 10**6)),
+                             np.broadcast_to(np.ones(1, np.float32), (1, 3, 3, 10**6)))),  # a small V, a huge X_col
+    ("X_col", lambda: im2col(np.broadcast_to(np.zeros(1), (HUGE, HUGE, 1)), 3)),
+    ("the output", lambda: conv_transpose2d(np.broadcast_to(np.zeros(1), (HUGE, HUGE, 1)), np.ones((1, 3, 3, 1)))),
+    ("the impulse responses", lambda: convolve(np.broadcast_to(np.ones(1), (HUGE * 10,)), np.broadcast_to(np.ones(1), (HUGE * 10,)))),
+    ("the integrand", lambda: convolve_continuous(np.exp, np.exp, np.zeros(HUGE), n=HUGE**2)),
+    ("the padded input", lambda: max_pool(np.broadcast_to(np.zeros(1), (HUGE, HUGE, 1)), F=3, S=1, P=1)),
+]
+
+
+@pytest.mark.parametrize("what, call", ALLOCATIONS, ids=[f"{w}-{i}" for i, (w, _) in enumerate(ALLOCATIONS)])
+def test_each_allocation_is_refused_by_name_before_it_is_made(what, call):
+    with pytest.raises(MemoryError, match=rf"^{re.escape(what)} \(\d+( x \d+)* numbers of \w+\) would need [\d.]+ GiB, more than this machine's"):
+        call()

@@ -69,6 +69,10 @@ def test_the_defaults_are_what_the_functions_do():
     assert len(cnnref.dice_pmf()) == 6 and cnnref.sum_of_dice(2).start == 2
     assert cnnref.PoolLayer().output_shape((8, 8, 1)) == (4, 4, 1)
     assert cnnref.ConvLayer(K=1, F=3).output_shape((5, 5, 1)) == (3, 3, 1)
+    Y, W_t = rng.standard_normal((3, 3, 2)), rng.standard_normal((2, 3, 3, 1))
+    np.testing.assert_array_equal(cnnref.conv_transpose2d(Y, W_t), cnnref.conv_transpose2d(Y, W_t, None, 1, 0, 0, 1, 1))
+    assert all(np.array_equal(a, b) for a, b in zip(cnnref.cifar10_net().init().params(), cnnref.cifar10_net(0).init().params()))
+    assert cnnref.Net((2, 2, 1), [cnnref.FCLayer(K=1)]).seed == 0 and cnnref.alexnet_like().seed == 0
 
 
 X, W, X_col = np.ones((5, 5, 2)), np.ones((2, 3, 3, 2)), np.ones((18, 9))

@@ -35,7 +35,7 @@ def table_rows(markdown, header_start):
 
 
 def test_every_marker_of_the_page_is_replaced():
-    assert len(markers.INLINE_MARKER.findall(PAGE)) == 8  # 5 blocks and 3 values in sentences
+    assert len(markers.INLINE_MARKER.findall(PAGE)) == 9  # 6 blocks and 3 values in sentences
     assert "<!--" not in rendered()
 
 
@@ -142,3 +142,21 @@ def test_the_verdict_counts_the_targets_and_names_each_miss():
     assert "(above the target before any copy)" in hook.verdict(fake)
     fake["conv"][0]["matmul_ratio"] = 1.0
     assert "(leaving 0.50 x for building `X_col`)" in hook.verdict(fake)
+
+
+def test_the_tests_strength_is_the_committed_results():
+    """Coverage and mutation score as recorded: counts that add up, a score computed from them, every gap explained."""
+    COVERAGE = json.loads((ROOT / "benchmarks" / "property-coverage.json").read_text())
+    MUTATION = json.loads((ROOT / "benchmarks" / "mutation.json").read_text())
+    page = rendered()
+    assert f"they reach {COVERAGE['branches_covered']:,} of {COVERAGE['branches']:,} branches" in page
+    assert COVERAGE["branches_covered"] <= COVERAGE["branches"] and COVERAGE["statements_covered"] <= COVERAGE["statements"]
+    for u in COVERAGE["uncovered"]:
+        assert u["reason"] and f"| `{u['file']}:{u['line']}` | `{u['code']}` | {u['reason']} |" in page
+    m = MUTATION
+    assert m["killed"] + m["timeout"] + m["survived"] + m["no_tests"] + m["suspicious"] == m["mutants"]
+    assert m["equivalent"] == len(m["equivalent_mutants"]) <= m["survived"] and not m["unexplained_survivors"]
+    assert m["score"] == round((m["killed"] + m["timeout"]) / (m["mutants"] - m["equivalent"]), 4)
+    assert f"**Score: {m['score']:.1%}**" in page
+    assert sum(sum(c.values()) for c in m["per_module"].values()) == m["mutants"]
+    assert all(e["reason"] for e in m["equivalent_mutants"])

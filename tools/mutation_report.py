@@ -29,8 +29,16 @@ def mutation(name, path):
     diff = get_diff_for_mutant(name, path=path)
     added = [line[1:].strip() for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
     removed = [line[1:].strip() for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")]
-    function = name.partition("__mutmut_")[0].replace("x_", "", 1).replace("ǁ", ".").replace("..", ".")
-    return function, " / ".join(added), " / ".join(removed)
+    return function_of(name), " / ".join(added), " / ".join(removed)
+
+
+def function_of(name):
+    """cnnref.shapes.x_output_size__mutmut_3 -> cnnref.shapes.output_size; xǁNetǁsgd_step -> Net.sgd_step."""
+    module, _, mangled = name.partition("__mutmut_")[0].rpartition(".")
+    if mangled.startswith("xǁ"):
+        cls, _, method = mangled[2:].partition("ǁ")
+        return f"{module}.{cls}.{method}"
+    return f"{module}.{mangled[2:]}"
 
 
 def listed():

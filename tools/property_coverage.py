@@ -26,6 +26,8 @@ UNREACHED = {
         "only while the interpreter shuts down (a pool refuses new work): not reachable from a test's body",
     ("cnnref/fast_conv.py", "return [function(item) for item in items]"):
         "the same shutdown fallback (the line after the except)",
+    ("cnnref/fast_conv.py", "if not np.may_share_memory(view, A):"):
+        "its true branch is the internal guard below",
     ("cnnref/fast_conv.py", 'raise AssertionError(f"internal: reshaping {A.shape} (strides {A.strides}) to {shape} would copy")'):
         "an internal guard correct code never trips: test_conv2d_fast.py trips it on purpose with a gapped array",
     ("cnnref/layers.py", "raise NotImplementedError"):
