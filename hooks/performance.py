@@ -173,6 +173,10 @@ MUTATION = ROOT / "benchmarks" / "mutation.json"
 
 def strength(_results, coverage_path=COVERAGE, mutation_path=MUTATION):
     """Branch coverage of cnnref by the property tests alone, and the mutation score, with what they leave out."""
+    missing = [f"`benchmarks/{Path(path).name}` (`make {what}`)" for path, what in
+               ((Path(coverage_path), "property-coverage"), (Path(mutation_path), "mutation")) if not Path(path).is_file()]
+    if missing:
+        return "Not measured yet: " + " and ".join(missing) + " must be run and committed first."
     cov, mut = load(coverage_path), load(mutation_path)
     lines = [
         f"**Property tests.** Run alone ({cov['tests']}), they reach {cov['branches_covered']:,} of "
