@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: serve build test browser-deps lock clean
+.PHONY: serve build test browser-deps lock clean mutation property-coverage
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -52,5 +52,21 @@ lock:
 	npm install --save-exact --no-audit --no-fund $$(node -p "Object.keys(require('./package.json').devDependencies).map(n => n + '@latest').join(' ')")
 	rm -f $(BIN)/.installed node_modules/.installed
 
+# Test quality (issue 17), long: not part of `make test`. Each writes its result into benchmarks/, which
+# the Performance page shows; each fails naming what is neither reached/killed nor given a reason.
+$(BIN)/.mutation: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[mutation]'
+	touch $@
+
+# mutmut over cnnref: every mutant against the unit tests and the pages that reach it (hours on 2 cores).
+mutation: $(BIN)/.mutation
+	rm -rf mutants
+	CNNREF_WHOLE_PAGES=1 HYPOTHESIS_PROFILE=mutation $(BIN)/mutmut run --max-children 2
+	$(BIN)/python tools/mutation_report.py
+
+# Branch coverage of cnnref by the property tests alone (a few minutes).
+property-coverage: $(BIN)/.mutation
+	$(BIN)/python tools/property_coverage.py
+
 clean:
-	rm -rf site .pytest_cache .hypothesis
+	rm -rf site .pytest_cache .hypothesis mutants

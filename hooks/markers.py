@@ -32,6 +32,7 @@ MARKERS = {  # name -> the hook (hooks/<hook>.py) that expands it
     "block-size": "performance",  # the tuned conv2d's constants, from cnnref.fast_conv
     "small-block": "performance",
     "small-width": "performance",
+    "test-quality": "performance",  # the tests' strength: benchmarks/property-coverage.json and mutation.json
 }
 INLINE = {"block-size", "small-block", "small-width"}  # values inside a sentence, not blocks
 

@@ -11,6 +11,8 @@ Nothing on docs/performance.md is typed by hand: at build time its markers (hook
   that the file does not cover is listed as not measured;
 - `<!-- cnnref:block-size -->`, `small-block`, `small-width`: the tuned conv2d's constants, read from
   its module (the most X_col bytes multiplied at once; a block of the threaded path; its K (F F D1 + 1));
+- `<!-- cnnref:test-quality -->`: how strong the tests are, from benchmarks/property-coverage.json
+  (`make property-coverage`) and benchmarks/mutation.json (`make mutation`);
 and the chart graphs/performance/conv-vs-torch.svg is drawn (File.generated: nothing lands in docs/).
 """
 
@@ -178,6 +180,46 @@ def chart(results):
     return out.getvalue()
 
 
+COVERAGE = ROOT / "benchmarks" / "property-coverage.json"
+MUTATION = ROOT / "benchmarks" / "mutation.json"
+
+
+def strength(_results, coverage_path=COVERAGE, mutation_path=MUTATION):
+    """Branch coverage of cnnref by the property tests alone, and the mutation score, with what they leave out."""
+    missing = [f"`benchmarks/{Path(path).name}` (`make {what}`)" for path, what in
+               ((Path(coverage_path), "property-coverage"), (Path(mutation_path), "mutation")) if not Path(path).is_file()]
+    if missing:
+        return "Not measured yet: " + " and ".join(missing) + " must be run and committed first."
+    cov, mut = load(coverage_path), load(mutation_path)
+    lines = [
+        f"**Property tests.** Run alone ({cov['tests']}), they reach {cov['branches_covered']:,} of "
+        f"{cov['branches']:,} branches and {cov['statements_covered']:,} of {cov['statements']:,} statements of "
+        f"`cnnref` (`{cov['command']}`, {cov['date']}). What they leave unreached, and why:",
+        "",
+        "| where | code | why no property test reaches it |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{u['file']}:{u['line']}` | `{u['code']}` | {u['reason']} |" for u in cov["uncovered"]]
+    killed = mut["killed"] + mut["timeout"]
+    lines += [
+        "",
+        f"**Mutation testing.** {mut['tool']} changed `cnnref` in {mut['mutants']:,} ways, one small change "
+        f"each (an operator, a constant, a default, an argument dropped), and ran against each the tests that "
+        f"reach the changed function: {mut['tests']}. {killed:,} mutants were killed ({mut['timeout']} by a "
+        f"timeout); {mut['survived']} survived, {mut['equivalent']} of which compute exactly what the original "
+        f"computes (equivalent mutants, each listed with its reason in `benchmarks/mutation-equivalent.md`); "
+        f"{mut['no_tests']} were reached by no test. **Score: {mut['score']:.1%}** of the mutants that are "
+        f"not equivalent were killed (`{mut['command']}`, {mut['date']}).",
+        "",
+        "| module | mutants | killed | survived |",
+        "|---|--:|--:|--:|",
+    ]
+    for module, counts in mut["per_module"].items():
+        lines.append(f"| `cnnref.{module}` | {sum(counts.values()):,} | {counts.get('killed', 0) + counts.get('timeout', 0):,} "
+                     f"| {counts.get('survived', 0)} |")
+    return "\n".join(lines)
+
+
 def mib(n_bytes):
     return f"{n_bytes / 2**20:g} MiB"
 
@@ -226,6 +268,7 @@ PARTS = {  # marker name -> Markdown from the results (the tuned kernel's consta
     "block-size": lambda _: mib(fast_conv._BLOCK),
     "small-block": lambda _: mib(fast_conv._SMALL_BLOCK),
     "small-width": lambda _: str(fast_conv._SMALL_WIDTH),
+    "test-quality": strength,
 }
 
 

@@ -18,6 +18,7 @@ Hypothesis profiles (README, "Other commands"), chosen here before any test modu
   printed in the report header (rerun a failed run with HYPOTHESIS_SEED=<seed>), no database. It
   replaces Hypothesis's built-in "ci" profile, which derandomises: it ran the same examples every time,
   so CI never met the softmax case that failed locally in 2 of 11 runs.
+- "mutation", for `make mutation`: derandomised, so that every mutant meets the same examples.
 HYPOTHESIS_PROFILE=<name> or --hypothesis-profile=<name> picks a profile explicitly.
 
 The test process imports ProperDocs' module redirection first, as the `properdocs` command does, so
@@ -53,6 +54,7 @@ settings.register_profile("dev", deadline=None)
 settings.register_profile(
     "ci", deadline=None, derandomize=False, database=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow]
 )
+settings.register_profile("mutation", deadline=None, derandomize=True, database=None)  # make mutation: same examples per mutant
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
@@ -65,6 +67,30 @@ def _seed_hypothesis(config):
         seed = os.environ.get("HYPOTHESIS_SEED") or str(int.from_bytes(os.urandom(4), "big"))
         os.environ["HYPOTHESIS_SEED"] = seed
         config.option.hypothesis_seed = core.global_force_seed = int(seed)
+
+
+MUTATION_EXAMPLES = 5  # property tests under `make mutation`: at most this many examples each, the same every time
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under the "mutation" profile: few examples per property test, and the fastest tests first.
+
+    mutmut runs the tests that reach a mutant until one fails; its own stats (mutmut-stats.json, in
+    mutants/) give each test's duration, so a mutant that a quick test kills costs only that test.
+    """
+    if settings.get_current_profile_name() != "mutation":
+        return
+    for item in items:
+        test = getattr(item, "obj", None)
+        given = getattr(test, "_hypothesis_internal_use_settings", None)
+        if given is not None:
+            test._hypothesis_internal_use_settings = settings(given, max_examples=min(given.max_examples, MUTATION_EXAMPLES))
+    stats = Path("mutmut-stats.json")
+    if stats.is_file():
+        import json
+
+        duration = json.loads(stats.read_text()).get("duration_by_test", {})
+        items.sort(key=lambda item: duration.get(item.nodeid, 0.0))
 
 
 def pytest_report_header(config):

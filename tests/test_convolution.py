@@ -190,5 +190,25 @@ def test_convolve_continuous_refuses_an_empty_interval_a_bad_point_and_a_non_fun
         convolve_continuous(box, box, 0.0, lo=lo, hi=lo - shorter)
     with pytest.raises(TypeError, match=r"x must be a real number or an array of real numbers"):
         convolve_continuous(box, box, x)
-    with pytest.raises(TypeError, match="f and g must be functions"):
+    with pytest.raises(TypeError, match="^f and g must be functions of a NumPy array$"):
         convolve_continuous(lo, box, 0.0)
+    with pytest.raises(TypeError, match="^f and g must be functions of a NumPy array$"):
+        convolve_continuous(box, lo, 0.0)
+
+
+@settings(max_examples=20, deadline=None)
+@given(value=st.integers(12, 127), x=st.one_of(st.integers(-3, 3), st.just(np.int64(1)), st.just(np.arange(3))))
+def test_convolve_continuous_computes_in_float_whatever_the_functions_and_points_return(value, x):
+    """int8 functions would wrap (value**2 > 127) if multiplied as they come; integer points are points."""
+    f = lambda t: np.full(np.shape(t), value, dtype=np.int8)  # noqa: E731
+    out = convolve_continuous(f, f, x, lo=0.0, hi=1.0, n=4)
+    np.testing.assert_allclose(out, np.full(np.shape(x), float(value) ** 2), rtol=1e-12)
+    assert np.asarray(out).dtype == np.float64
+
+
+def test_convolve_continuous_computes_in_float_whatever_either_function_returns():
+    """Exact numbers (an object array of Fractions) from f or from g: the integral is still a float."""
+    half = lambda t: np.array([Fraction(1, 2)] * np.size(t), dtype=object).reshape(np.shape(t))  # noqa: E731
+    for f, g in ((half, np.ones_like), (np.ones_like, half)):
+        out = convolve_continuous(f, g, 0.0, lo=0.0, hi=1.0, n=4)
+        assert np.asarray(out).dtype == np.float64 and out == pytest.approx(0.5)

@@ -173,3 +173,29 @@ def test_the_lighthouse_file_covers_the_nav_it_was_measured_on():
         for summary in forms.values():
             assert len(summary["runs"]) == LIGHTHOUSE["runs_per_setting"] == 3
     assert LIGHTHOUSE["targets"]["desktop"]["performance"] == 98 and LIGHTHOUSE["targets"]["mobile"]["performance"] == 90
+
+
+def test_the_tests_strength_is_the_committed_results():
+    """Coverage and mutation score as recorded: counts that add up, a score computed from them, every gap explained."""
+    page = rendered()
+    if not (hook.COVERAGE.is_file() and hook.MUTATION.is_file()):
+        assert "Not measured yet: " in page  # says so, until both are run and committed
+        return
+    COVERAGE = json.loads(hook.COVERAGE.read_text())
+    MUTATION = json.loads(hook.MUTATION.read_text())
+    assert f"they reach {COVERAGE['branches_covered']:,} of {COVERAGE['branches']:,} branches" in page
+    assert COVERAGE["branches_covered"] <= COVERAGE["branches"] and COVERAGE["statements_covered"] <= COVERAGE["statements"]
+    for u in COVERAGE["uncovered"]:
+        assert u["reason"] and f"| `{u['file']}:{u['line']}` | `{u['code']}` | {u['reason']} |" in page
+    m = MUTATION
+    assert m["killed"] + m["timeout"] + m["survived"] + m["no_tests"] + m["suspicious"] == m["mutants"]
+    assert m["equivalent"] == len(m["equivalent_mutants"]) <= m["survived"] and not m["unexplained_survivors"]
+    assert m["score"] == round((m["killed"] + m["timeout"]) / (m["mutants"] - m["equivalent"]), 4)
+    assert f"**Score: {m['score']:.1%}**" in page
+    assert sum(sum(c.values()) for c in m["per_module"].values()) == m["mutants"]
+    assert all(e["reason"] for e in m["equivalent_mutants"])
+
+
+def test_the_tests_strength_says_what_is_not_measured_yet(tmp_path):
+    text = hook.strength({}, coverage_path=tmp_path / "c.json", mutation_path=hook.MUTATION)
+    assert text.startswith("Not measured yet: ")

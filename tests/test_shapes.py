@@ -67,7 +67,9 @@ def test_conv_transpose_output_size_refuses_a_padding_that_crops_everything(H2, 
     if H1 >= 1:
         assert conv_transpose_output_size(H2, F, S, P) == H1
     else:
-        with pytest.raises(ValueError, match=rf"= {H1}: the padding P = {P} crops away the whole output"):
+        message = (rf"^S \(H2 - 1\) \+ dilation \(F - 1\) \+ 1 - 2P \+ output_padding = {S} \({H2} - 1\) \+ 1 \({F} - 1\) "
+                   rf"\+ 1 - {2 * P} \+ 0 = {H1}: the padding P = {P} crops away the whole output$")
+        with pytest.raises(ValueError, match=message):
             conv_transpose_output_size(H2, F, S, P)
 
 
