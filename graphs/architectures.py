@@ -1,4 +1,4 @@
-"""Figures of the Architectures page (docs/architectures.md), drawn from each net's shapes and Net.summary()
+"""Figures of the Architectures page (docs/architectures/), drawn from each net's shapes and Net.summary()
 (no weights are drawn): a diagram of each of the five nets in the style of the CIFAR-10 example's, the
 receptive field layer by layer, and parameters against multiply-adds.
 """

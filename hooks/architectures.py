@@ -1,4 +1,4 @@
-"""MkDocs hook: the Architectures page's tables (docs/architectures.md), computed by cnnref at build time.
+"""MkDocs hook: the Architectures page's tables (docs/architectures/), computed by cnnref at build time.
 
 Its markers, each alone on its line, become Markdown tables from Net.summary() (no weights drawn):
 - `<!-- cnnref:arch-comparison -->`: the five nets side by side;

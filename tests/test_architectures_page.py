@@ -1,4 +1,4 @@
-"""The Architectures page (docs/architectures.md): its generated tables (hooks/architectures.py) and its claims."""
+"""The Architectures pages (docs/architectures/): their generated tables (hooks/architectures.py) and its claims."""
 
 import re
 import sys
@@ -12,7 +12,8 @@ sys.path.insert(0, str(ROOT))
 
 from hooks import architectures as hook  # noqa: E402
 
-PAGE = (ROOT / "docs" / "architectures.md").read_text()
+PAGES = {p.name: p.read_text() for p in sorted((ROOT / "docs" / "architectures").glob("*.md"))}
+PAGE = PAGES["index.md"]
 
 
 def cells(table):
@@ -49,14 +50,16 @@ def test_a_wrong_layer_name_stops_the_build(monkeypatch):
         hook.vgg_cs231n()
 
 
-def test_the_page_uses_every_marker_once_and_they_all_expand():
-    used = re.findall(r"<!-- cnnref:(arch-[^\s>]*) -->", PAGE)
+def test_the_pages_use_every_marker_once_and_they_all_expand():
+    used = [m for text in PAGES.values() for m in re.findall(r"<!-- cnnref:(arch-[^\s>]*) -->", text)]
     assert sorted(used) == sorted(hook.MARKERS)
-    out = hook.expand(PAGE, "architectures.md")
+    for slug in hook.SLUGS:  # each net's page shows its own table
+        assert f"<!-- cnnref:arch-table-{slug} -->" in PAGES[f"{slug}.md"]
+    out = "".join(hook.expand(text, name) for name, text in PAGES.items())
     assert "cnnref:arch-" not in out
     assert out.count('<div class="cnnref-summary" markdown>') == 6
-    with pytest.raises(PluginError, match=r"architectures.md: unknown marker <!-- cnnref:arch-tabel-vgg16 -->"):
-        hook.expand("<!-- cnnref:arch-tabel-vgg16 -->", "architectures.md")
+    with pytest.raises(PluginError, match=r"index.md: unknown marker <!-- cnnref:arch-tabel-vgg16 -->"):
+        hook.expand("<!-- cnnref:arch-tabel-vgg16 -->", "index.md")
 
 
 def test_the_pages_comparisons_hold():
