@@ -1,13 +1,11 @@
-"""MkDocs hook: the Architectures page's tables (docs/architectures/), computed by cnnref at build time.
-
-Its markers, each alone on its line, become Markdown tables from Net.summary() (no weights drawn):
+"""MkDocs hook (`hooks: [hooks/architectures.py]`): the Architectures pages' tables (docs/architectures/),
+computed by cnnref at build time from Net.summary() (no weights drawn). Its markers (hooks/markers.py):
 - `<!-- cnnref:arch-comparison -->`: the five nets side by side;
 - `<!-- cnnref:arch-published -->`: the computed numbers at the published precision, next to the published ones;
 - `<!-- cnnref:arch-vgg-cs231n -->`: the cs231n notes' VGG-16 walk-through, recomputed, next to its typed numbers;
 - `<!-- cnnref:arch-table-SLUG -->` (lenet5, alexnet, vgg16, resnet18, mobilenet-v1): a net's summary, every column.
 """
 
-import re
 import sys
 from functools import cache
 from pathlib import Path
@@ -21,10 +19,9 @@ from mkdocs.exceptions import PluginError  # noqa: E402
 from cnnref import NETS, volume  # noqa: E402
 from cnnref.layers import BYTES  # noqa: E402
 from cnnref.networks import ALL_COLUMNS  # noqa: E402
+from hooks.markers import expand  # noqa: E402
 
 SLUGS = {"lenet5": "LeNet-5", "alexnet": "AlexNet", "vgg16": "VGG-16", "resnet18": "ResNet-18", "mobilenet-v1": "MobileNet v1"}
-MARKERS = {"arch-comparison", "arch-published", "arch-vgg-cs231n", *(f"arch-table-{slug}" for slug in SLUGS)}
-MARKER = re.compile(r"^(?P<indent>[ \t]*)<!--\s*cnnref:(?P<name>arch-[^\s>]*)\s*-->[ \t]*$", re.MULTILINE)
 
 # Published numbers, as their sources print them (the tests hold cnnref to them too: tests/test_architectures.py).
 TORCHVISION = "torchvision's model documentation"
@@ -135,16 +132,5 @@ def render(name):
     return f'<div class="cnnref-summary" markdown>\n\n{table}\n\n</div>'
 
 
-def expand(markdown, where="page"):
-    """Replace every arch-* marker by its table (indented as the marker); an unknown arch-* name stops the build."""
-    def sub(m):
-        if m["name"] not in MARKERS:
-            raise PluginError(f"{where}: unknown marker <!-- cnnref:{m['name']} -->; known: "
-                              + ", ".join(f"<!-- cnnref:{n} -->" for n in sorted(MARKERS)))
-        return "\n".join(m["indent"] + line if line else line for line in render(m["name"]).split("\n"))
-
-    return MARKER.sub(sub, markdown)
-
-
 def on_page_markdown(markdown, page, config, files):
-    return expand(markdown, page.file.src_uri)
+    return expand(markdown, page.file.src_uri, "architectures", render)

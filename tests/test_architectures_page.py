@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hooks import architectures as hook  # noqa: E402
+from hooks import markers  # noqa: E402
 
 PAGES = {p.name: p.read_text() for p in sorted((ROOT / "docs" / "architectures").glob("*.md"))}
 PAGE = PAGES["index.md"]
@@ -50,16 +51,16 @@ def test_a_wrong_layer_name_stops_the_build(monkeypatch):
         hook.vgg_cs231n()
 
 
-def test_the_pages_use_every_marker_once_and_they_all_expand():
+def test_the_pages_use_every_marker_of_the_hook_once_and_they_all_expand():
     used = [m for text in PAGES.values() for m in re.findall(r"<!-- cnnref:(arch-[^\s>]*) -->", text)]
-    assert sorted(used) == sorted(hook.MARKERS)
+    assert sorted(used) == markers.known("architectures")
     for slug in hook.SLUGS:  # each net's page shows its own table
         assert f"<!-- cnnref:arch-table-{slug} -->" in PAGES[f"{slug}.md"]
-    out = "".join(hook.expand(text, name) for name, text in PAGES.items())
+    out = "".join(markers.expand(text, name, "architectures", hook.render) for name, text in PAGES.items())
     assert "cnnref:arch-" not in out
     assert out.count('<div class="cnnref-summary" markdown>') == 6
-    with pytest.raises(PluginError, match=r"index.md: unknown marker <!-- cnnref:arch-tabel-vgg16 -->"):
-        hook.expand("<!-- cnnref:arch-tabel-vgg16 -->", "index.md")
+    with pytest.raises(PluginError, match=r"index.md: <!-- cnnref:arch-tabel-vgg16 -->: unknown marker"):
+        markers.expand("<!-- cnnref:arch-tabel-vgg16 -->", "index.md", "architectures", hook.render)
 
 
 def test_the_pages_comparisons_hold():
