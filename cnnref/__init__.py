@@ -47,10 +47,10 @@ from cnnref.global_pool import GlobalAvgPoolLayer, global_avg_pool, global_avg_p
 from cnnref.residual import ResidualBlock, residual_add
 from cnnref.networks import Net, Summary, alexnet_like, cifar10_net
 from cnnref.sliding import crop_scores, slide
-from cnnref.architectures import NETS, alexnet, basic_block, depthwise_separable, lenet5, mobilenet_v1, resnet18, vgg16
+from cnnref.architectures import alexnet, basic_block, depthwise_separable, lenet5, mobilenet_v1, resnet18, vgg16
 
 __all__ = [
-    "BatchNormLayer", "ConvLayer", "FCLayer", "Field", "GlobalAvgPoolLayer", "Layer", "NETS", "Net", "Pmf",
+    "BatchNormLayer", "ConvLayer", "FCLayer", "Field", "GlobalAvgPoolLayer", "Layer", "Net", "Pmf",
     "PoolLayer", "ReLULayer", "ResidualBlock", "Row", "Summary",
     "alexnet", "alexnet_like", "avg_pool", "basic_block", "batch_norm_backward", "batch_norm_eval",
     "batch_norm_train", "depthwise_separable", "global_avg_pool", "global_avg_pool_backward", "lenet5",

@@ -135,4 +135,5 @@ def mobilenet_v1(seed=0, dtype=np.float32):
     return Net((224, 224, 3), layers, seed, dtype)
 
 
+# The five by name, in the order of the pages: {name: constructor}.
 NETS = {"LeNet-5": lenet5, "AlexNet": alexnet, "VGG-16": vgg16, "ResNet-18": resnet18, "MobileNet v1": mobilenet_v1}

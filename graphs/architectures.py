@@ -10,7 +10,8 @@ import numpy as np
 from matplotlib.patches import FancyArrowPatch
 from matplotlib.ticker import FuncFormatter
 
-from cnnref import NETS, BatchNormLayer, ConvLayer, FCLayer, GlobalAvgPoolLayer, PoolLayer, ReLULayer, ResidualBlock, volume
+from cnnref import BatchNormLayer, ConvLayer, FCLayer, GlobalAvgPoolLayer, PoolLayer, ReLULayer, ResidualBlock, volume
+from cnnref.architectures import NETS
 
 from ._style import BLUE, GREEN, INK, MUTED, PALETTE, PURPLE, RED, new_figure
 from .network import _cuboid

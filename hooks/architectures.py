@@ -16,7 +16,8 @@ if str(ROOT) not in sys.path:  # hooks/ is a folder of the repository, not an in
 
 from mkdocs.exceptions import PluginError  # noqa: E402
 
-from cnnref import NETS, volume  # noqa: E402
+from cnnref import volume  # noqa: E402
+from cnnref.architectures import NETS  # noqa: E402
 from cnnref.layers import BYTES  # noqa: E402
 from cnnref.networks import ALL_COLUMNS  # noqa: E402
 from hooks.markers import expand  # noqa: E402

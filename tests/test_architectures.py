@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from cnnref import (
-    NETS,
     BatchNormLayer,
     ConvLayer,
     FCLayer,
@@ -30,6 +29,7 @@ from cnnref import (
     vgg16,
     volume,
 )
+from cnnref.architectures import NETS
 
 PARAMETERS = {"LeNet-5": 61_706, "AlexNet": 61_100_840, "VGG-16": 138_357_544, "ResNet-18": 11_689_512}
 MILLIONS_OF_PARAMETERS = {"MobileNet v1": "4.2"}  # Howard et al., Table: "4.2 Million"
