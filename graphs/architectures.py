@@ -1,6 +1,7 @@
 """Figures of the Architectures page (docs/architectures/), drawn from each net's shapes and Net.summary()
 (no weights are drawn): a diagram of each of the five nets in the style of the CIFAR-10 example's, the
-receptive field layer by layer, and parameters against multiply-adds.
+receptive field layer by layer, parameters against multiply-adds, and VGG-16's memory and parameters
+layer by layer.
 """
 
 import math
@@ -31,15 +32,20 @@ def _size(value):
     return f"{value[0]}x{value[1]}" if isinstance(value, tuple) else str(value)
 
 
+def _filter(F):
+    """3 -> "3x3", (1, 7) -> "1x7"."""
+    return _size(F if isinstance(F, tuple) else (F, F))
+
+
 def short(layer):
     """(kind, a few characters) for a diagram's label; None for BN and RELU, which every diagram leaves out."""
     if isinstance(layer, (BatchNormLayer, ReLULayer)):
         return None
     if isinstance(layer, ConvLayer):
         name = "dw" if layer.groups > 1 and layer.groups == layer.K else "CONV"
-        return "CONV", f"{name} {_size(layer.F)}x{_size(layer.F)}" + (f"/{_size(layer.S)}" if layer.S != 1 else "")
+        return "CONV", f"{name} {_filter(layer.F)}" + (f"/{_size(layer.S)}" if layer.S != 1 else "")
     if isinstance(layer, PoolLayer):
-        return "POOL", ("avg " if layer.mode == "avg" else "max ") + f"{_size(layer.F)}x{_size(layer.F)}/{_size(layer.S)}"
+        return "POOL", ("avg " if layer.mode == "avg" else "max ") + f"{_filter(layer.F)}/{_size(layer.S)}"
     if isinstance(layer, GlobalAvgPoolLayer):
         return "POOL", "global avg"
     if isinstance(layer, FCLayer):
