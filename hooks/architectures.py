@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # hooks/ is a folder of the repository, not an installed package
     sys.path.append(str(ROOT))
 
-from mkdocs.exceptions import PluginError  # noqa: E402
+from properdocs.exceptions import PluginError  # noqa: E402
 
 from cnnref import volume  # noqa: E402
 from cnnref.architectures import NETS  # noqa: E402
