@@ -16,12 +16,17 @@ MODULES = (
     "loss",  # softmax cross-entropy
     "fast_conv",  # the tuned CONV kernel
     "layers",  # the Layer interface and the notes' four layers
-    "networks",  # Net and the notes' example nets
+    "batch_norm",  # batch normalisation over depth
+    "global_pool",  # global average pooling
+    "residual",  # the residual block
+    "networks",  # Net, its summary, and the notes' example nets
     "sliding",  # a converted net slid over a larger image
+    "architectures",  # LeNet-5, AlexNet, VGG-16, ResNet-18, MobileNet v1
 )
 
 from cnnref.convolution import Pmf, convolve, convolve_continuous, convolve_pmf, dice_pmf, impulse_responses, sum_of_dice
 from cnnref.shapes import (
+    Field,
     conv_output_shape,
     conv_params,
     conv_transpose_output_size,
@@ -36,13 +41,20 @@ from cnnref.fully_connected import fc, fc_backward, fc_to_conv
 from cnnref.activations import relu, relu_backward
 from cnnref.loss import softmax_loss
 from cnnref.fast_conv import conv2d_fast
-from cnnref.layers import ConvLayer, FCLayer, Layer, PoolLayer, ReLULayer
-from cnnref.networks import Net, alexnet_like, cifar10_net
+from cnnref.layers import ConvLayer, FCLayer, Layer, PoolLayer, ReLULayer, Row
+from cnnref.batch_norm import BatchNormLayer, batch_norm_backward, batch_norm_eval, batch_norm_train
+from cnnref.global_pool import GlobalAvgPoolLayer, global_avg_pool, global_avg_pool_backward
+from cnnref.residual import ResidualBlock, residual_add
+from cnnref.networks import Net, Summary, alexnet_like, cifar10_net
 from cnnref.sliding import crop_scores, slide
+from cnnref.architectures import alexnet, basic_block, depthwise_separable, lenet5, mobilenet_v1, resnet18, vgg16
 
 __all__ = [
-    "ConvLayer", "FCLayer", "Layer", "Net", "Pmf", "PoolLayer", "ReLULayer",
-    "alexnet_like", "avg_pool", "avg_pool_backward", "cifar10_net", "col2im", "conv2d", "conv2d_backward",
+    "BatchNormLayer", "ConvLayer", "FCLayer", "Field", "GlobalAvgPoolLayer", "Layer", "Net", "Pmf",
+    "PoolLayer", "ReLULayer", "ResidualBlock", "Row", "Summary",
+    "alexnet", "alexnet_like", "avg_pool", "basic_block", "batch_norm_backward", "batch_norm_eval",
+    "batch_norm_train", "depthwise_separable", "global_avg_pool", "global_avg_pool_backward", "lenet5",
+    "mobilenet_v1", "residual_add", "resnet18", "vgg16", "avg_pool_backward", "cifar10_net", "col2im", "conv2d", "conv2d_backward",
     "conv2d_fast", "conv2d_naive", "conv_output_shape", "conv_params", "conv_transpose2d",
     "conv_transpose_output_size", "convolve", "convolve_continuous", "convolve_pmf", "crop_scores", "dice_pmf",
     "fc", "fc_backward", "fc_to_conv", "im2col", "impulse_responses", "max_pool", "max_pool_backward",

@@ -7,6 +7,7 @@ Defined for the notes' section "Architecture Overview" (page: CNN notes, /dl/cnn
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -16,7 +17,36 @@ from cnnref.fast_conv import conv2d_fast
 from cnnref.fully_connected import fc, fc_backward
 from cnnref.pooling import avg_pool, avg_pool_backward, max_pool, max_pool_backward
 from cnnref.activations import relu, relu_backward
-from cnnref.shapes import conv_output_shape, pool_output_size
+from cnnref.shapes import Field, conv_output_shape, pool_output_size
+
+BYTES = 4  # bytes of one number in float32: the summaries' activation memory
+
+
+class Row(NamedTuple):
+    """One line of a Net's summary (Net.summary): a layer, its output and its cost for one image."""
+
+    name: str  # the layer's describe(), indented two spaces per level inside a block
+    output: tuple  # the output volume (H, W, D), or (n,) after an FC layer
+    params: int  # parameters (weights and biases; a batch norm's gamma and beta)
+    macs: int  # multiply-adds of its weighted sums (CONV, FC) for one image
+    activations: int  # numbers of its output a forward pass stores (0 for a layer that works in place)
+    field: tuple  # (vertical, horizontal) Field of its outputs on the net's input
+    level: int = 0  # 0 for a layer of the net, 1 inside a block, ...
+
+    @property
+    def bytes(self):
+        """The activations' memory in float32."""
+        return BYTES * self.activations
+
+    @property
+    def receptive_field(self):
+        """Input pixels one output sees: an int, or (vertical, horizontal) when they differ."""
+        return _square(tuple(f.size for f in self.field))
+
+    @property
+    def stride(self):
+        """Effective stride: input pixels between neighbouring outputs, an int or (vertical, horizontal)."""
+        return _square(tuple(f.stride for f in self.field))
 
 
 class Layer:
@@ -24,9 +54,12 @@ class Layer:
 
     Subclasses set `kind`, and override output_shape, __call__ and backward; a layer with parameters
     also overrides param_shapes (and draw, if He initialisation of "W" and zeros elsewhere don't fit).
+    For Net.summary, a layer with a weighted sum overrides macs, and one whose outputs look at windows
+    of its input overrides window (the receptive-field recurrence needs F, S, P and dilation per axis).
     """
 
     kind = "LAYER"
+    inplace = False  # True when the output may overwrite the input (RELU): no new activation memory
 
     def __init__(self, **params):
         self.params = dict(params)  # {"W": array or None, "b": ...}: None until drawn by init()
@@ -55,19 +88,29 @@ class Layer:
     def initialized(self):
         return all(value is not None for value in self.params.values())
 
-    def init(self, input_shape, rng):
-        """Draw every missing parameter for an input of input_shape from the generator rng."""
+    def init(self, input_shape, rng, dtype=np.float64):
+        """Draw every missing parameter for an input of input_shape from the generator rng, in dtype."""
+        dtype = checks.weight_dtype(dtype)
         for name, shape in self.param_shapes(input_shape).items():
             if self.params.get(name) is None:
-                self.params[name] = self.draw(name, shape, rng)
+                self.params[name] = self.draw(name, shape, rng, dtype)
         return self
 
-    def draw(self, name, shape, rng):
-        """He initialisation for weights "W" (variance 2 / fan-in, the inputs of one output), zeros otherwise."""
-        checks.allocation(f"{name} of {self.describe()}", shape, float)
-        if name == "W":
-            return rng.normal(0.0, np.sqrt(2.0 / math.prod(shape[1:])), shape)
-        return np.zeros(shape)
+    def draw(self, name, shape, rng, dtype=np.float64):
+        """He initialisation for weights "W" (variance 2 / fan-in, the inputs of one output), zeros otherwise.
+
+        float64 weights are rng.normal(0, std, shape); float32 weights are drawn in float32 directly
+        (rng.standard_normal(shape, dtype=np.float32) * std: another stream, no float64 copy).
+        """
+        checks.allocation(f"{name} of {self.describe()}", shape, dtype)
+        if name != "W":
+            return np.zeros(shape, dtype)
+        std = np.sqrt(2.0 / math.prod(shape[1:]))
+        if dtype == np.float64:
+            return rng.normal(0.0, std, shape)
+        W = rng.standard_normal(shape, dtype=dtype)
+        W *= dtype.type(std)
+        return W
 
     def output_shape(self, input_shape):
         """The shape of the output for an input of input_shape: unchanged unless overridden."""
@@ -92,6 +135,34 @@ class Layer:
     def __repr__(self):
         return f"<{self.describe()}>"
 
+    # What Net.summary asks of each layer; the defaults fit a layer that maps each position to itself.
+
+    def macs(self, input_shape):
+        """Multiply-adds of the layer's weighted sums for one image: 0 unless it has weights (CONV, FC).
+
+        This counts what torchvision's "GFLOPS" column and the MobileNet paper count: the weights'
+        multiply-adds. Batch norm (folded into the CONV before it at inference), pooling, RELU and the
+        residual addition are not counted.
+        """
+        return 0
+
+    def window(self, input_shape):
+        """How an output position reads its input, per axis: ((F, S, P, dilation) vertical, (...) horizontal)."""
+        return ((1, 1, 0, 1), (1, 1, 0, 1))
+
+    def receptive_field(self, field, input_shape):
+        """The (vertical, horizontal) Fields of the outputs, from those of the input (Field.grow per axis)."""
+        return tuple(f.grow(*w) for f, w in zip(field, self.window(input_shape)))
+
+    def summary(self, input_shape, field=(Field(), Field()), level=0):
+        """[Row] of this layer for an input of input_shape whose positions have receptive fields `field`.
+
+        One row; a block of layers (ResidualBlock) returns one per layer inside it, its output last.
+        """
+        output = tuple(self.output_shape(input_shape))
+        return [Row("  " * level + self.describe(), output, self.n_params(input_shape), self.macs(input_shape),
+                    0 if self.inplace else math.prod(output), self.receptive_field(field, input_shape), level)]
+
 
 def _square(pair):
     """(3, 3) -> 3, (1, 7) stays (1, 7): the notes' single number when both axes agree."""
@@ -100,6 +171,11 @@ def _square(pair):
 
 def _text(value):
     return f"{value[0]}x{value[1]}" if isinstance(value, tuple) else str(value)
+
+
+def _window(F, S, P, dilation):
+    """((F, S, P, dilation) vertical, (...) horizontal) from ints or pairs."""
+    return tuple(zip(checks.pair(F, "F", 1), checks.pair(S, "S", 1), checks.pair(P, "P", 0), checks.pair(dilation, "dilation", 1)))
 
 
 class ConvLayer(Layer):
@@ -139,6 +215,14 @@ class ConvLayer(Layer):
     def __call__(self, X):
         return conv2d_fast(X, self.W, self.b, self.S, self.P, self.dilation, self.groups, self.exact)
 
+    def macs(self, input_shape):
+        """H2 * W2 * K outputs, each a sum of FH * FW * (D1 / groups) products."""
+        H2, W2, K = self.output_shape(input_shape)
+        return H2 * W2 * math.prod(self.param_shapes(input_shape)["W"])
+
+    def window(self, input_shape):
+        return _window(self.F, self.S, self.P, self.dilation)
+
     def backward(self, dV):
         dX, dW, db = conv2d_backward(dV, checks.cached(self), self.W, self.S, self.P, self.dilation, self.groups, self.exact)
         self.grads = {"W": dW, "b": db} if self.bias else {"W": dW}
@@ -159,6 +243,7 @@ class ReLULayer(Layer):
     """
 
     kind = "RELU"
+    inplace = True  # relu(X) may overwrite X (PyTorch's inplace=True): summaries count no new activations
 
     def __call__(self, X):
         return relu(X)
@@ -189,6 +274,9 @@ class PoolLayer(Layer):
     def output_shape(self, input_shape):
         H1, W1, D1 = checks.shape(input_shape)
         return (*pool_output_size((H1, W1), self.F, self.S, self.P, self.dilation, self.exact), D1)
+
+    def window(self, input_shape):
+        return _window(self.F, self.S, self.P, self.dilation)
 
     def _args(self):
         return (self.F, self.S, self.P, self.dilation, self.exact) if self.mode == "max" else (self.F, self.S, self.P, self.exact)
@@ -235,6 +323,15 @@ class FCLayer(Layer):
     def output_shape(self, input_shape):
         self.check_params(input_shape)  # the input must fit given weights
         return (self.K,)
+
+    def macs(self, input_shape):
+        """K outputs, each a sum of H * W * D products."""
+        return math.prod(self.param_shapes(input_shape)["W"])
+
+    def window(self, input_shape):
+        """Each neuron sees the whole input: a filter as large as the volume (F = H, W), or 1 after a vector."""
+        shape = checks.shape(input_shape, ndims=(1, 3))
+        return ((shape[0], 1, 0, 1), (shape[1], 1, 0, 1)) if len(shape) == 3 else super().window(input_shape)
 
     def __call__(self, X):
         return fc(X, self.W, self.b)

@@ -5,32 +5,122 @@ Defined for the notes' sections "Architecture Overview" and "Converting FC Layer
 """
 
 import copy
+import math
 
 import numpy as np
 
 from cnnref import checks
 from cnnref.fully_connected import fc_to_conv
-from cnnref.layers import ConvLayer, FCLayer, Layer, PoolLayer, ReLULayer
-from cnnref.shapes import volume
+from cnnref.layers import BYTES, ConvLayer, FCLayer, Layer, PoolLayer, ReLULayer, Row
+from cnnref.shapes import Field, volume
+
+
+def _count(n):
+    return f"{n:,}"
+
+
+def _size(value):
+    return f"{value[0]}x{value[1]}" if isinstance(value, tuple) else str(value)
+
+
+# Columns of Summary.table: name -> (header, the row's value as text)
+COLUMNS = {
+    "output": ("output", lambda r: volume(r.output)),
+    "parameters": ("parameters", lambda r: _count(r.params)),
+    "multiply-adds": ("multiply-adds", lambda r: _count(r.macs)),
+    "activations": ("activations", lambda r: _count(r.activations)),
+    "bytes": ("bytes", lambda r: _count(r.bytes)),
+    "receptive field": ("receptive field", lambda r: _size(r.receptive_field)),
+    "stride": ("stride", lambda r: _size(r.stride)),
+}
+ALL_COLUMNS = tuple(COLUMNS)
+
+
+class Summary:
+    """A Net's layers with what each costs for one image, as data (rows, totals) and as a table.
+
+    rows[0] is the INPUT; then one Row per layer (a block's layers indented inside it, its output
+    last). Totals: parameters, multiply-adds, and the activations a forward pass stores, the input
+    included, with their bytes in float32 (a RELU works in place: it stores nothing new, as the
+    cs231n notes count). The receptive field and effective stride are those of the last volume.
+    """
+
+    def __init__(self, rows):
+        self.rows = list(rows)
+
+    params = property(lambda self: sum(r.params for r in self.rows), doc="Parameters of the whole net.")
+    macs = property(lambda self: sum(r.macs for r in self.rows), doc="Multiply-adds of one forward pass of one image.")
+    activations = property(lambda self: sum(r.activations for r in self.rows), doc="Numbers stored by a forward pass.")
+    bytes = property(lambda self: BYTES * self.activations, doc="The activations' bytes in float32.")
+    @property
+    def feature_row(self):
+        """The row of the last volume (H, W, D): the net's last feature map, before global pooling or FC."""
+        return next(r for r in reversed(self.rows) if len(r.output) == 3)
+
+    @property
+    def receptive_field(self):
+        """The receptive field of one position of the last volume (the layers after it see the whole input)."""
+        return self.feature_row.receptive_field
+
+    @property
+    def stride(self):
+        """The effective stride of the last volume: input pixels between neighbouring positions."""
+        return self.feature_row.stride
+
+    def _cells(self, columns):
+        unknown = [c for c in columns if c not in COLUMNS]
+        if unknown:
+            raise ValueError(f"columns: unknown {unknown}; the columns are {list(COLUMNS)}")
+        body = [[r.name] + [COLUMNS[c][1](r) for c in columns] for r in self.rows]
+        sums = {"parameters": self.params, "multiply-adds": self.macs, "activations": self.activations, "bytes": self.bytes}
+        total = ["total"] + [_count(sums[c]) if c in sums else "" for c in columns]
+        return ["layer"] + [COLUMNS[c][0] for c in columns], body, total
+
+    def table(self, columns=("output", "parameters")):
+        """The rows as text, one line each, a total last (the notes' CIFAR-10 table by default)."""
+        header, body, total = self._cells(columns)
+        lines = [header, *body, total]
+        widths = [max(len(line[0]) for line in lines)] + [
+            max(12, *(len(line[i]) for line in lines)) for i in range(1, len(header))
+        ]
+        return "\n".join(
+            "  ".join([line[0].ljust(widths[0])] + [cell.rjust(w) for cell, w in zip(line[1:], widths[1:])]).rstrip()
+            for line in lines
+        )
+
+    def markdown(self, columns=ALL_COLUMNS):
+        """The rows as a Markdown table (numbers right-aligned), for the pages."""
+        header, body, total = self._cells(columns)
+        lines = ["| " + " | ".join(header) + " |", "|---|" + "--:|" * len(columns)]
+        for row, cells in zip(self.rows, body):
+            name = "&emsp;" * row.level + cells[0].strip()
+            lines.append("| " + " | ".join([name, *cells[1:]]) + " |")
+        lines.append("| " + " | ".join(f"**{c}**" if c else "" for c in total) + " |")
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return self.table(ALL_COLUMNS)
 
 
 class Net:
     """Layers applied in order to an input volume of shape input_shape = (H, W, D).
 
-    Shapes are inferred without any weights; weights are drawn (seeded) on first use or by init().
+    Shapes are inferred without any weights; weights are drawn (seeded, in dtype: float64 or float32)
+    on first use or by init().
 
     >>> net = cifar10_net()
     >>> [volume(s) for s in net.shapes()]
     ['32x32x3', '32x32x12', '32x32x12', '16x16x12', '1x1x10']
     """
 
-    def __init__(self, input_shape, layers, seed=0):
+    def __init__(self, input_shape, layers, seed=0, dtype=np.float64):
         self.input_shape = checks.shape(input_shape)
         self.layers = list(layers)
         for i, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layers[{i}] must be a cnnref Layer (ConvLayer, PoolLayer, ...), got {layer!r}")
         self.seed = checks.hyper(seed, "seed", 0)
+        self.dtype = checks.weight_dtype(dtype)
         self.shapes()  # every layer must fit the one before it, and its given weights: fail now
 
     def shapes(self, input_shape=None):
@@ -46,10 +136,10 @@ class Net:
         return all(layer.initialized for layer in self.layers)
 
     def init(self):
-        """Draw every missing weight from a generator seeded with self.seed (He initialisation)."""
+        """Draw every missing weight from a generator seeded with self.seed (He initialisation), in self.dtype."""
         rng = np.random.default_rng(self.seed)
         for layer, shape in zip(self.layers, self.shapes()):
-            layer.init(shape, rng)
+            layer.init(shape, rng, self.dtype)
         return self
 
     def _input(self, X):
@@ -77,20 +167,33 @@ class Net:
     @property
     def total_stride(self):
         """Product of the layers' strides: how far the output moves per step of the output grid."""
-        strides = [checks.pair(getattr(layer, "S", 1), "S", 1) for layer in self.layers]
-        TH, TW = int(np.prod([s[0] for s in strides])), int(np.prod([s[1] for s in strides]))
-        return TH if TH == TW else (TH, TW)
+        return self.summary().stride
 
-    def table(self, input_shape=None):
-        """The layers with their output volumes and parameter counts, as the notes list them."""
+    def summary(self, input_shape=None):
+        """Per layer: output volume, parameters, multiply-adds, activations, receptive field (a Summary).
+
+        The receptive field follows Field.grow layer by layer (the published recurrence), over every
+        path of a block; it is counted on the padded input, so it may exceed the image. An FC layer
+        sees its whole input volume (a filter as large as the volume).
+
+        >>> s = cifar10_net().summary()
+        >>> s.params, s.macs, s.activations, s.receptive_field
+        (31066, 362496, 18442, 4)
+        """
         shapes = self.shapes(input_shape)
-        rows = [("INPUT", volume(shapes[0]), 0)]
-        rows += [(layer.describe(), volume(after), layer.n_params(before)) for layer, before, after in zip(self.layers, shapes, shapes[1:])]
-        rows.append(("total", "", sum(r[2] for r in rows)))
-        width = max(len(r[0]) for r in rows)
-        lines = [f"{'layer':<{width}}  {'output':>12}  {'parameters':>12}"]
-        lines += [f"{name:<{width}}  {out:>12}  {params:>12,}" for name, out, params in rows]
-        return "\n".join(lines)
+        field = (Field(), Field())
+        rows = [Row("INPUT", shapes[0], 0, 0, math.prod(shapes[0]), field)]
+        for layer, shape in zip(self.layers, shapes):
+            rows += layer.summary(shape, rows[-1].field)
+        return Summary(rows)
+
+    def table(self, input_shape=None, columns=("output", "parameters")):
+        """The layers with their output volumes and parameter counts, as the notes list them.
+
+        columns picks others among Summary's: output, parameters, multiply-adds, activations, bytes,
+        receptive field, stride.
+        """
+        return self.summary(input_shape).table(columns)
 
     def __repr__(self):
         return self.table()
@@ -116,7 +219,7 @@ class Net:
                 layers.append(ConvLayer(K=layer.K, F=F, W=W, b=b))
             else:
                 layers.append(copy.deepcopy(layer))  # parameters copied too
-        return Net(self.input_shape, layers, self.seed)
+        return Net(self.input_shape, layers, self.seed, self.dtype)
 
     # Training (beyond the notes): forward keeps what backward needs; backward fills every layer's grads.
 

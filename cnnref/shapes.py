@@ -6,6 +6,7 @@ a pair (vertical, horizontal); with a pair anywhere, the answer is a pair (H2, W
 """
 
 from fractions import Fraction
+from typing import NamedTuple
 
 from cnnref import checks
 
@@ -143,3 +144,65 @@ def volume(shape):
         return f"1x1x{dims[0]}"
     H, W, D = dims
     return f"{W}x{H}x{D}"
+
+
+class Field(NamedTuple):
+    """The receptive field of a layer's outputs along one axis, in input pixels (Araujo, Norris & Sim,
+    "Computing Receptive Fields of Convolutional Neural Networks", Distill 2019).
+
+    Output i of the layer sees the input pixels start + i*stride ... start + i*stride + size - 1 (a
+    negative index lies in the zero padding). Field() is the input itself: each pixel sees itself.
+
+    - size r: how many input pixels one output sees along this axis;
+    - stride j: how far apart, in input pixels, neighbouring outputs look (the effective stride: the
+      product of every stride so far);
+    - start: where output 0 starts looking (minus the padding of every layer, in input pixels).
+    """
+
+    size: int = 1
+    stride: int = 1
+    start: int = 0
+
+    def grow(self, F, S=1, P=0, dilation=1):
+        """The field after one more layer with filter F, stride S, padding P: the published recurrence.
+
+        r grows by (F - 1) taps times the effective stride so far (times the dilation: the taps are
+        dilation inputs apart); the effective stride is multiplied by S; the start moves back by P inputs.
+
+        >>> Field().grow(11, S=4, P=2)   # AlexNet's first CONV layer: 11 pixels, 4 apart
+        Field(size=11, stride=4, start=-2)
+        >>> Field().grow(11, S=4, P=2).grow(3, S=2)   # then its first max pool: 11 + (3 - 1) * 4 = 19
+        Field(size=19, stride=8, start=-2)
+        >>> Field().grow(3, dilation=2).grow(3)   # a dilated 3x3 sees 5 pixels; a 3x3 after it, 7
+        Field(size=7, stride=1, start=0)
+        """
+        F, S = checks.hyper(F, "F", 1), checks.hyper(S, "S", 1)
+        P, dilation = checks.hyper(P, "P", 0), checks.hyper(dilation, "dilation", 1)
+        return Field(self.size + dilation * (F - 1) * self.stride, self.stride * S, self.start - P * self.stride)
+
+    def union(self, other):
+        """The smallest field holding both (paths that are added, as in a residual block); same strides only.
+
+        >>> Field(7, 2, -3).union(Field(1, 2, 0))   # a 1x1 shortcut inside a 3x3 path's field
+        Field(size=7, stride=2, start=-3)
+        """
+        if self.stride != other.stride:
+            raise ValueError(
+                f"paths with effective strides {self.stride} and {other.stride} cannot be added: their outputs "
+                "do not look at the same input positions"
+            )
+        start = min(self.start, other.start)
+        end = max(self.start + self.size, other.start + other.size)
+        return Field(end - start, self.stride, start)
+
+    def window(self, i, W1=None):
+        """(first, last) input index seen by output i; clipped to an input of W1 pixels when given.
+
+        >>> Field(size=19, stride=8, start=-2).window(0, W1=224)   # the padding is not in the image
+        (0, 16)
+        """
+        i = checks.hyper(i, "i", 0)
+        first, last = self.start + i * self.stride, self.start + i * self.stride + self.size - 1
+        if W1 is not None:
+            first, last = max(first, 0), min(last, checks.hyper(W1, "W1", 1) - 1)
+        return first, last

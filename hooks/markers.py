@@ -33,6 +33,14 @@ MARKERS = {  # name -> the hook (hooks/<hook>.py) that expands it
     "small-block": "performance",
     "small-width": "performance",
     "test-quality": "performance",  # the tests' strength: benchmarks/property-coverage.json and mutation.json
+    "arch-comparison": "architectures",  # docs/architectures/index.md: the five nets side by side
+    "arch-published": "architectures",  # the computed numbers next to the published ones
+    "arch-vgg-cs231n": "architectures",  # the cs231n notes' VGG-16 walk-through, recomputed
+    "arch-table-lenet5": "architectures",  # docs/architectures/<net>.md: every layer of the net
+    "arch-table-alexnet": "architectures",
+    "arch-table-vgg16": "architectures",
+    "arch-table-resnet18": "architectures",
+    "arch-table-mobilenet-v1": "architectures",
 }
 INLINE = {"block-size", "small-block", "small-width"}  # values inside a sentence, not blocks
 

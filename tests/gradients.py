@@ -15,3 +15,8 @@ def numerical_gradient(f, A, G, h=1e-6):
         A[idx] = old
         grad[idx] = (plus - minus) / (2 * h)
     return grad
+
+
+def rel_error(a, n):
+    """|a - n| / (|a| + |n|) over whole arrays: the relative error of a gradient a against a numerical n."""
+    return np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), 1e-300)

@@ -17,7 +17,7 @@ from cnnref import ReLULayer
 SIGNATURES = {
     "ConvLayer": "(K, F, S=1, P=0, dilation=1, groups=1, exact=True, bias=True, W=None, b=None)",
     "FCLayer": "(K, W=None, b=None)",
-    "Net": "(input_shape, layers, seed=0)",
+    "Net": "(input_shape, layers, seed=0, dtype=<class 'numpy.float64'>)",
     "PoolLayer": "(F=2, S=2, mode='max', P=0, dilation=1, exact=True)",
     "alexnet_like": "(input_size=224, depths=(64, 128, 256, 512, 512), fc_sizes=(4096, 4096), classes=1000, seed=0)",
     "avg_pool": "(X, F=2, S=2, P=0, exact=True)",

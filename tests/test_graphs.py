@@ -23,7 +23,9 @@ from hooks.figures import check_figure_links, figures, insert_demo, replace_mark
 ROOT = Path(__file__).resolve().parents[1]
 # The figure names the notes page links (COMMON.md's agreed layout).
 NAMES = {"cnn_dice", "conv-continuous", "conv-impulse-sum", "conv-stride", "conv-padding", "cnn-architecture",
-         "cnn-activations", "maxpool", "im2col", "fc-to-conv"}
+         "cnn-activations", "maxpool", "im2col", "fc-to-conv",
+         "arch-lenet5", "arch-alexnet", "arch-vgg16", "arch-resnet18", "arch-mobilenet-v1", "arch-receptive-fields",
+         "arch-params-macs", "arch-vgg16-memory"}
 PLACEHOLDER_ALTS = {"", "image title", "image", "figure", "alt", "alt text", "todo", "tbd", "placeholder"}
 
 

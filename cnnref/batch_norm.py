@@ -1,0 +1,170 @@
+"""Batch normalisation over depth: each depth slice scaled to mean 0 and variance 1, then by gamma and beta.
+
+Beyond the notes (Ioffe & Szegedy 2015), as ResNet and MobileNet use it after every CONV layer, with
+PyTorch's conventions (momentum 0.1, eps 1e-5). Page: Architectures, /architectures/#batch-normalisation.
+"""
+
+import numpy as np
+
+from cnnref import checks
+from cnnref.layers import Layer
+
+
+def _axes(X):
+    """Every axis but the last (depth): the positions and images a depth slice's statistics run over."""
+    return tuple(range(X.ndim - 1))
+
+
+def _inputs(X, eps, **vectors):
+    """X (..., D), eps > 0 and the named (D,) vectors, checked, in the one compute dtype."""
+    X = checks.as_volume(X, ndims=(1, 2, 3, 4))
+    D = X.shape[-1]
+    for name, v in vectors.items():
+        v = checks.as_volume(v, name, ndims=(1,))
+        if v.shape != (D,):
+            raise ValueError(f"{name} must have one number per depth slice, shape ({D},), got shape {v.shape}")
+        vectors[name] = v
+    eps = checks.real(eps, "eps")
+    if eps <= 0:
+        raise ValueError(f"eps must be positive (it keeps 1/sqrt(var + eps) finite), got eps = {eps}")
+    dtype = checks.float_type(X, *vectors.values())
+    return X.astype(dtype, copy=False), eps, *(v.astype(dtype, copy=False) for v in vectors.values())
+
+
+def batch_norm_eval(X, gamma, beta, mean, var, eps=1e-5):
+    """Inference: Y = gamma * (X - mean) / sqrt(var + eps) + beta per depth slice, with given statistics.
+
+    X (..., D): a volume (H, W, D), a batch (N, H, W, D) or vectors (N, D); gamma, beta, mean, var (D,).
+    An affine map per depth slice (the running statistics of training are constants here).
+
+    >>> X = np.array([[1.0, 10.0], [3.0, 30.0]])        # two vectors of depth 2
+    >>> batch_norm_eval(X, gamma=np.array([2.0, 1.0]), beta=np.zeros(2), mean=np.array([2.0, 20.0]),
+    ...                 var=np.array([1.0, 100.0]), eps=0.0001).round(3)
+    array([[-2., -1.],
+           [ 2.,  1.]])
+    """
+    X, eps, gamma, beta, mean, var = _inputs(X, eps, gamma=gamma, beta=beta, mean=mean, var=var)
+    if np.any(var < 0):
+        raise ValueError("var must be non-negative (a variance)")
+    scale = gamma / np.sqrt(var + eps)  # (D,)
+    return X * scale + (beta - mean * scale)
+
+
+def batch_norm_train(X, gamma, beta, eps=1e-5):
+    """Training: normalise with the statistics of this batch. Returns (Y, mean, var), var the biased one.
+
+    mean = X.mean over every axis but depth, var = ((X - mean)**2).mean (divided by m, the numbers per
+    depth slice); Y = gamma * (X - mean) / sqrt(var + eps) + beta.
+
+    >>> X = np.array([[1.0], [3.0]])                     # two numbers in one depth slice
+    >>> Y, mean, var = batch_norm_train(X, gamma=np.ones(1), beta=np.zeros(1))
+    >>> Y[:, 0].round(4), mean, var                       # (1 - 2)/sqrt(1 + eps) and (3 - 2)/sqrt(1 + eps)
+    (array([-1.,  1.]), array([2.]), array([1.]))
+    """
+    X, eps, gamma, beta = _inputs(X, eps, gamma=gamma, beta=beta)
+    axes = _axes(X)
+    m = X.size // X.shape[-1]
+    if m < 2:
+        raise ValueError(f"X of shape {X.shape} has {m} number per depth slice: batch statistics need at least 2 "
+                         "(more than one image, or more than one position)")
+    mean = X.mean(axis=axes)
+    var = X.var(axis=axes)
+    X_hat = (X - mean) / np.sqrt(var + eps)
+    return gamma * X_hat + beta, mean, var
+
+
+def batch_norm_backward(dY, X, gamma, eps=1e-5):
+    """Gradients of training mode's batch_norm_train for dL/dY: (dX, dgamma, dbeta).
+
+    With X_hat = (X - mean)/sqrt(var + eps) and m numbers per depth slice (sums over those m):
+    dbeta = sum(dY), dgamma = sum(dY * X_hat), and, since mean and var depend on X too,
+    dX = gamma / sqrt(var + eps) * (dY - (dbeta + X_hat * dgamma) / m).
+
+    >>> X, dY = np.array([[1.0], [3.0]]), np.array([[1.0], [1.0]])
+    >>> batch_norm_backward(dY, X, gamma=np.ones(1))[0][:, 0]   # L = sum(Y) = 2 beta: X does not matter
+    array([0., 0.])
+    """
+    X, eps, gamma = _inputs(X, eps, gamma=gamma)
+    dY = checks.as_volume(dY, "dY", ndims=(1, 2, 3, 4))
+    if dY.shape != X.shape:
+        raise ValueError(f"dY must have the shape of X {X.shape} (batch norm keeps the shape), got {dY.shape}")
+    axes, m = _axes(X), X.size // X.shape[-1]
+    mean, var = X.mean(axis=axes), X.var(axis=axes)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    X_hat = (X - mean) * inv_std
+    dbeta = dY.sum(axis=axes)
+    dgamma = (dY * X_hat).sum(axis=axes)
+    dX = gamma * inv_std * (dY - (dbeta + X_hat * dgamma) / m)
+    return dX, dgamma, dbeta
+
+
+class BatchNormLayer(Layer):
+    """BN: batch normalisation over depth, with learnt scale gamma and shift beta (2 D parameters).
+
+    forward(X), the training pass, normalises with the batch's statistics and updates the running
+    ones: running = (1 - momentum) * running + momentum * batch, the variance unbiased (m / (m - 1)),
+    as PyTorch does. layer(X), inference, uses the running statistics. gamma is drawn as ones and
+    beta as zeros; the running mean and variance start at zeros and ones (they are not parameters:
+    no gradient, not in Net.params()).
+
+    >>> BatchNormLayer().n_params((56, 56, 64))   # gamma and beta: one each per depth slice
+    128
+    """
+
+    kind = "BN"
+
+    def __init__(self, momentum=0.1, eps=1e-5, gamma=None, beta=None, running_mean=None, running_var=None):
+        self.momentum, self.eps = checks.real(momentum, "momentum"), checks.real(eps, "eps")
+        if not 0 <= self.momentum <= 1:
+            raise ValueError(f"momentum must be between 0 and 1, got momentum = {self.momentum}")
+        if self.eps <= 0:
+            raise ValueError(f"eps must be positive (it keeps 1/sqrt(var + eps) finite), got eps = {self.eps}")
+        super().__init__(gamma=gamma, beta=beta)
+        for name, value in (("gamma", gamma), ("beta", beta), ("running_mean", running_mean), ("running_var", running_var)):
+            if value is not None:
+                checks.as_volume(value, name, ndims=(1,))
+        self.running_mean, self.running_var = running_mean, running_var
+
+    def param_shapes(self, input_shape):
+        D = checks.shape(input_shape, ndims=(1, 3))[-1]
+        return {"gamma": (D,), "beta": (D,)}
+
+    def draw(self, name, shape, rng, dtype=np.float64):
+        return np.ones(shape, dtype) if name == "gamma" else np.zeros(shape, dtype)
+
+    def init(self, input_shape, rng, dtype=np.float64):
+        super().init(input_shape, rng, dtype)
+        D = self.param_shapes(input_shape)["gamma"][0]
+        if self.running_mean is None:
+            self.running_mean = np.zeros(D, self.params["gamma"].dtype)
+        if self.running_var is None:
+            self.running_var = np.ones(D, self.params["gamma"].dtype)
+        return self
+
+    def __call__(self, X):
+        if self.running_mean is None or self.running_var is None:
+            raise RuntimeError("BN has no running statistics yet: init() it (a Net does) or give running_mean, running_var")
+        return batch_norm_eval(X, self.params["gamma"], self.params["beta"], self.running_mean, self.running_var, self.eps)
+
+    def forward(self, X):
+        """Training: batch statistics, and the running statistics updated in place."""
+        Y, mean, var = batch_norm_train(X, self.params["gamma"], self.params["beta"], self.eps)
+        if self.running_mean is None or self.running_var is None:
+            self.init((X.shape[-1],), None, Y.dtype)  # no drawing: gamma and beta are given
+        m = np.size(X) // np.shape(X)[-1]
+        self.running_mean *= 1 - self.momentum
+        self.running_mean += self.momentum * mean
+        self.running_var *= 1 - self.momentum
+        self.running_var += self.momentum * var * (m / (m - 1))
+        self.X = X
+        return Y
+
+    def backward(self, dV):
+        dX, dgamma, dbeta = batch_norm_backward(dV, checks.cached(self), self.params["gamma"], self.eps)
+        self.grads = {"gamma": dgamma, "beta": dbeta}
+        return dX
+
+    def describe(self):
+        extra = [f"momentum={self.momentum:g}"] if self.momentum != 0.1 else []
+        extra += [f"eps={self.eps:g}"] if self.eps != 1e-5 else []
+        return " ".join(["BN", *extra])

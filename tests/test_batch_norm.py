@@ -1,0 +1,155 @@
+"""Batch normalisation over depth: eval mode is an affine map of the running statistics, train mode
+normalises each depth slice and updates them as PyTorch does, backward matches numerical gradients."""
+
+import numpy as np
+import pytest
+
+from gradients import numerical_gradient, rel_error
+
+from cnnref import (
+    BatchNormLayer,
+    ConvLayer,
+    FCLayer,
+    Net,
+    ReLULayer,
+    batch_norm_backward,
+    batch_norm_eval,
+    batch_norm_train,
+    softmax_loss,
+)
+
+TOL = 1e-6
+
+
+def trained_layer(rng, D=3, steps=3):
+    """A BN layer with drawn gamma, beta, after a few training passes (running statistics moved)."""
+    layer = BatchNormLayer(gamma=rng.uniform(0.5, 2.0, D), beta=rng.standard_normal(D))
+    layer.init((4, 4, D), rng)
+    for _ in range(steps):
+        layer.forward(rng.normal(3.0, 2.0, (5, 4, 4, D)))
+    return layer
+
+
+def test_eval_mode_is_the_affine_map_of_the_running_statistics():
+    rng = np.random.default_rng(0)
+    layer = trained_layer(rng)
+    X = rng.standard_normal((2, 4, 4, 3))
+    Y = layer(X)
+    for d in range(3):  # per depth slice: gamma (x - mean) / sqrt(var + eps) + beta, written out
+        a = layer.params["gamma"][d] / np.sqrt(layer.running_var[d] + layer.eps)
+        expected = a * (X[..., d] - layer.running_mean[d]) + layer.params["beta"][d]
+        np.testing.assert_allclose(Y[..., d], expected, rtol=1e-12)
+    # affine: f(s X1 + t X2) = s f(X1) + t f(X2) + (1 - s - t) f(0), and each image on its own
+    X2 = rng.standard_normal(X.shape)
+    np.testing.assert_allclose(layer(2 * X - 3 * X2), 2 * Y - 3 * layer(X2) + 2 * layer(np.zeros_like(X)), atol=1e-10)
+    np.testing.assert_allclose(layer(X[1]), Y[1], rtol=1e-12)
+    before = layer.running_mean.copy()
+    layer(X)
+    np.testing.assert_array_equal(layer.running_mean, before)  # inference changes nothing
+
+
+def test_train_mode_normalises_each_depth_slice_with_the_batch():
+    rng = np.random.default_rng(1)
+    X = rng.normal(5.0, 3.0, (4, 6, 6, 3)) * np.array([1.0, 10.0, 0.1])
+    gamma, beta = np.array([1.0, 2.0, 0.5]), np.array([0.0, -1.0, 3.0])
+    Y, mean, var = batch_norm_train(X, gamma, beta)
+    np.testing.assert_allclose(mean, X.reshape(-1, 3).mean(axis=0))
+    np.testing.assert_allclose(var, X.reshape(-1, 3).var(axis=0))
+    np.testing.assert_allclose(Y.reshape(-1, 3).mean(axis=0), beta, atol=1e-12)
+    np.testing.assert_allclose(Y.reshape(-1, 3).std(axis=0), gamma, rtol=1e-4)  # eps shrinks it a little
+
+
+def test_running_statistics_follow_pytorch():
+    """running = 0.9 running + 0.1 batch, the batch variance unbiased (m - 1), from zeros and ones."""
+    rng = np.random.default_rng(2)
+    layer = BatchNormLayer()
+    layer.init((3, 3, 2), rng)
+    np.testing.assert_array_equal(layer.params["gamma"], np.ones(2))
+    np.testing.assert_array_equal(layer.params["beta"], np.zeros(2))
+    mean, var = np.zeros(2), np.ones(2)
+    for _ in range(3):
+        X = rng.normal(4.0, 2.0, (2, 3, 3, 2))
+        layer.forward(X)
+        flat = X.reshape(-1, 2)
+        mean = 0.9 * mean + 0.1 * flat.mean(axis=0)
+        var = 0.9 * var + 0.1 * flat.var(axis=0, ddof=1)
+    np.testing.assert_allclose(layer.running_mean, mean, rtol=1e-12)
+    np.testing.assert_allclose(layer.running_var, var, rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(3, 2, 2, 3), (4, 3, 2), (5, 3)])
+def test_train_mode_backward_matches_numerical_gradients(shape):
+    rng = np.random.default_rng(3)
+    X, G = rng.standard_normal(shape), rng.standard_normal(shape)
+    gamma, beta = rng.uniform(0.5, 2.0, shape[-1]), rng.standard_normal(shape[-1])
+
+    def f():
+        return batch_norm_train(X, gamma, beta)[0]
+
+    dX, dgamma, dbeta = batch_norm_backward(G, X, gamma)
+    assert rel_error(dX, numerical_gradient(f, X, G)) < TOL
+    assert rel_error(dgamma, numerical_gradient(f, gamma, G)) < TOL
+    assert rel_error(dbeta, numerical_gradient(f, beta, G)) < TOL
+    assert np.abs(dX).max() > 1e-3  # not vacuous
+
+
+def test_a_net_with_batch_norm_trains_in_train_mode_and_infers_in_eval_mode():
+    rng = np.random.default_rng(4)
+    layers = [ConvLayer(K=3, F=3, P=1, bias=False), BatchNormLayer(), ReLULayer(), FCLayer(K=4)]
+    net = Net((5, 5, 2), layers, seed=1).init()
+    X, y = rng.standard_normal((3, 5, 5, 2)), np.array([0, 3, 1])
+    assert [p.shape for p in net.params()] == [(3, 3, 3, 2), (3,), (3,), (4, 75), (4,)]
+
+    def loss():
+        return np.array(softmax_loss(net.forward(X), y)[0])  # train mode: the batch's statistics
+
+    _, dscores = softmax_loss(net.forward(X), y)
+    dX = net.backward(dscores)
+    errors = [rel_error(g, numerical_gradient(loss, p, 1.0)) for p, g in zip(net.params(), net.grads())]
+    errors.append(rel_error(dX, numerical_gradient(loss, X, 1.0)))
+    assert len(errors) == 6 and max(errors) < TOL
+    assert not np.allclose(net(X), net.forward(X))  # eval (running statistics) differs from train
+    before = [p.copy() for p in net.params()]
+    net.sgd_step(lr=0.1)
+    assert all(not np.array_equal(p, q) for p, q in zip(net.params(), before))
+
+
+def test_float32_stays_float32():
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((2, 3, 3, 4)).astype(np.float32)
+    layer = BatchNormLayer().init((3, 3, 4), rng, np.float32)
+    assert layer.params["gamma"].dtype == layer.running_var.dtype == np.float32
+    assert layer(X).dtype == layer.forward(X).dtype == layer.backward(np.ones_like(X)).dtype == np.float32
+    assert all(g.dtype == np.float32 for g in layer.grads.values())
+
+
+def test_bad_input_is_refused_with_the_argument_named():
+    X, ones, zeros = np.ones((2, 2, 2, 3)), np.ones(3), np.zeros(3)
+    with pytest.raises(ValueError, match=r"gamma must have one number per depth slice, shape \(3,\), got shape \(2,\)"):
+        batch_norm_train(X, np.ones(2), zeros)
+    with pytest.raises(ValueError, match="var must have one number per depth slice"):
+        batch_norm_eval(X, ones, zeros, zeros, np.ones(4))
+    with pytest.raises(ValueError, match="var must be non-negative"):
+        batch_norm_eval(X, ones, zeros, zeros, -ones)
+    with pytest.raises(ValueError, match="eps must be positive"):
+        batch_norm_train(X, ones, zeros, eps=0)
+    with pytest.raises(TypeError, match="beta must be an array of real numbers"):
+        batch_norm_train(X, ones, None)
+    with pytest.raises(TypeError, match="X must hold real numbers"):
+        batch_norm_train(np.array([["a"]]), ones, zeros)
+    with pytest.raises(ValueError, match="1 number per depth slice: batch statistics need at least 2"):
+        batch_norm_train(np.ones((1, 3)), ones, zeros)
+    with pytest.raises(ValueError, match=r"dY must have the shape of X \(2, 2, 2, 3\)"):
+        batch_norm_backward(np.ones((2, 2, 3)), X, ones)
+    with pytest.raises(ValueError, match="momentum must be between 0 and 1"):
+        BatchNormLayer(momentum=1.5)
+    with pytest.raises(ValueError, match="eps must be positive"):
+        BatchNormLayer(eps=-1e-5)
+    with pytest.raises(TypeError, match="momentum must be a real number"):
+        BatchNormLayer(momentum="0.1")
+    with pytest.raises(RuntimeError, match="no running statistics yet"):
+        BatchNormLayer(gamma=ones, beta=zeros)(X)
+    with pytest.raises(RuntimeError, match="needs the input of a forward"):
+        BatchNormLayer().init((2, 2, 3), None).backward(X)
+    with pytest.raises(ValueError, match=r"gamma has shape \(3,\), but an input of shape \(4, 4, 5\) needs gamma of shape \(5,\)"):
+        Net((4, 4, 5), [BatchNormLayer(gamma=ones)])

@@ -1,0 +1,155 @@
+"""Receptive fields by brute force: the input pixels whose change changes one output are the computed field.
+
+Every weight is drawn in [0.5, 1.5] and every input in [0, 1], so every activation is positive: no
+RELU cuts a path, and a pixel raised by 10^4 becomes the max of every pooling window it reaches.
+Each pixel of the input is raised in turn (one batch, one image per pixel); the pixels that change
+output (i, j) of the last volume must fill exactly the rectangle Field.window gives (clipped to the
+image), for strides, padding, dilation, pooling and residual blocks.
+"""
+
+import numpy as np
+import pytest
+
+from cnnref import (
+    BatchNormLayer,
+    ConvLayer,
+    Field,
+    GlobalAvgPoolLayer,
+    Net,
+    PoolLayer,
+    ReLULayer,
+    ResidualBlock,
+    basic_block,
+    lenet5,
+)
+
+
+def positive(net, seed=0):
+    """The net with every parameter drawn in [0.5, 1.5] (float64)."""
+    rng = np.random.default_rng(seed)
+    net.init()
+    for p in net.params():
+        p[...] = rng.uniform(0.5, 1.5, p.shape)
+    return net
+
+
+def changes(net, seed=1):
+    """(H, W, H2, W2) booleans: does raising input pixel (h, w) change output (i, j) of the last volume?"""
+    H, W, D = net.input_shape
+    X0 = np.random.default_rng(seed).uniform(0, 1, (H, W, D))
+    batch = np.repeat(X0[None], H * W + 1, axis=0)  # the last image stays unchanged: the baseline
+    rows, cols = np.divmod(np.arange(H * W), W)
+    batch[np.arange(H * W), rows, cols, :] += 1e4
+    out = net(batch)  # (H*W + 1, H2, W2, K)
+    base = out[-1]
+    changed = (np.abs(out[:-1] - base) > 1e-9 * np.abs(base).max()).any(axis=-1)  # (H*W, H2, W2)
+    return changed.reshape(H, W, *changed.shape[1:])
+
+
+def influence(net, i, j):
+    """(H, W) booleans: the input pixels whose change changes output (i, j)."""
+    return changes(net)[:, :, i, j]
+
+
+def computed(net, i, j):
+    """The same (H, W) booleans from the summary's Fields: the window of output (i, j), clipped to the image."""
+    H, W, _ = net.input_shape
+    vertical, horizontal = net.summary().rows[-1].field
+    (top, bottom), (left, right) = vertical.window(i, H), horizontal.window(j, W)
+    mask = np.zeros((H, W), bool)
+    mask[top : bottom + 1, left : right + 1] = True
+    return mask
+
+
+NETS = {
+    "strides and padding": lambda: Net((23, 23, 2), [
+        ConvLayer(K=2, F=3, S=2, P=1), ReLULayer(), ConvLayer(K=3, F=3, P=1), PoolLayer(F=2, S=2),
+        ConvLayer(K=2, F=3, P=0)]),
+    "overlapping pools, large stride": lambda: Net((40, 40, 1), [
+        ConvLayer(K=2, F=7, S=3, P=2, exact=False), PoolLayer(F=3, S=2, exact=False), ReLULayer(),
+        ConvLayer(K=2, F=3, S=1, P=1), PoolLayer(F=3, S=2, P=1, exact=False)]),
+    "rectangular filters and strides": lambda: Net((20, 18, 1), [
+        ConvLayer(K=2, F=(3, 5), S=(1, 2), P=(1, 0), exact=False), ConvLayer(K=2, F=(5, 3), S=(2, 1), P=(2, 1), exact=False)]),
+    "dilation": lambda: Net((30, 30, 1), [
+        ConvLayer(K=2, F=3, dilation=2, P=2), ConvLayer(K=2, F=3, P=1), ReLULayer(),
+        ConvLayer(K=2, F=3, S=2, dilation=(2, 1), P=1, exact=False), ConvLayer(K=2, F=2)]),
+    "average pooling and batch norm": lambda: Net((16, 16, 2), [
+        ConvLayer(K=2, F=3, P=1, bias=False), BatchNormLayer(), ReLULayer(), PoolLayer(F=3, S=2, mode="avg", exact=False),
+        ConvLayer(K=2, F=3)]),
+    "identity residual block": lambda: Net((20, 20, 2), [
+        ConvLayer(K=2, F=3, S=2, P=1, exact=False),
+        ResidualBlock([ConvLayer(K=2, F=3, P=1), ReLULayer(), ConvLayer(K=2, F=5, P=2)]), ReLULayer()]),
+    "projection blocks (ResNet's)": lambda: Net((24, 24, 1), [
+        ConvLayer(K=2, F=3, P=1, bias=False), *basic_block(2, 2), *basic_block(2, 3, S=2), *basic_block(3, 2, S=2)]),
+}
+
+
+@pytest.mark.parametrize("name", NETS)
+def test_the_pixels_that_change_an_output_are_its_computed_receptive_field(name):
+    net = positive(NETS[name]())
+    H2, W2, _ = net.shapes()[-1]
+    found = changes(net)
+    read = found.any(axis=(2, 3))  # the pixels some output reads: all but those the floor rule drops
+    for i, j in {(0, 0), (H2 // 2, W2 // 2), (H2 - 1, W2 - 1), (0, W2 - 1)}:
+        expected = computed(net, i, j) & read
+        assert found[:, :, i, j].any() and not found[:, :, i, j].all() or expected.all()
+        np.testing.assert_array_equal(found[:, :, i, j], expected, err_msg=f"{name}: output ({i}, {j})")
+    if name != "rectangular filters and strides":
+        assert read.all()
+
+
+def test_the_recurrence_counts_padding_where_the_floor_dropped_pixels():
+    """(18 - 5)/2 + 1 = 7.5 floors to 7: no window reads column 17, yet the next layer's padding puts it
+    inside the recurrence's window of the last column: the field (its size) counts padding, not pixels."""
+    net = positive(NETS["rectangular filters and strides"]())
+    found = changes(net)
+    assert not found[:, 17].any() and found[:, :17].any(axis=(0, 2, 3)).all()
+    assert computed(net, 0, net.shapes()[-1][1] - 1)[:, 17].any()
+
+
+def test_lenet5_by_brute_force():
+    """LeNet-5's last volume (5x5x16): each position sees 16x16 pixels, 4 apart."""
+    net = lenet5(dtype=np.float64)
+    net.layers = net.layers[:6]  # up to its last POOL: the FC layers see everything
+    positive(net)
+    assert net.summary().receptive_field == 16 and net.summary().stride == 4
+    for i, j in ((0, 0), (2, 3), (4, 4)):
+        np.testing.assert_array_equal(influence(net, i, j), computed(net, i, j))
+
+
+def test_a_residual_block_takes_the_larger_path():
+    """Main path 5x5 and a shortcut 1x1: the block's field is the main path's (the union of both)."""
+    block = ResidualBlock([ConvLayer(K=1, F=5, P=2)], [ConvLayer(K=1, F=1)])
+    assert Net((9, 9, 1), [block]).summary().receptive_field == 5
+    net = positive(Net((9, 9, 1), [ResidualBlock([ConvLayer(K=1, F=1)], [ConvLayer(K=1, F=5, P=2)])]))
+    assert net.summary().receptive_field == 5  # whichever path is larger
+    np.testing.assert_array_equal(influence(net, 4, 4), computed(net, 4, 4))
+
+
+def test_dilation_leaves_gaps_inside_the_field():
+    """A dilated filter alone skips pixels: the changed pixels span the field, with gaps between them."""
+    net = positive(Net((11, 11, 1), [ConvLayer(K=1, F=3, dilation=3)]))
+    found = influence(net, 2, 2)
+    rows, cols = np.nonzero(found)
+    assert net.summary().receptive_field == 7
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (2, 8, 2, 8)  # the window of Field.window
+    assert found.sum() == 9 and computed(net, 2, 2).sum() == 49
+
+
+def test_the_recurrence():
+    assert Field().grow(3).grow(3).grow(3) == Field(7, 1, 0)  # three 3x3: one 7x7 (the notes' VGG remark)
+    assert Field().grow(11, 4, 2).grow(3, 2).grow(5, 1, 2) == Field(51, 8, -18)
+    assert Field().grow(3, dilation=4) == Field(9, 1, 0)
+    assert Field(5, 2, -1).window(3) == (5, 9) and Field(5, 2, -1).window(0, W1=3) == (0, 2)
+    assert Net((7, 5, 2), [GlobalAvgPoolLayer()]).summary().rows[-1].receptive_field == (7, 5)
+
+
+def test_bad_fields():
+    with pytest.raises(ValueError, match="effective strides 2 and 1 cannot be added"):
+        Field(3, 2, 0).union(Field(1, 1, 0))
+    with pytest.raises(ValueError, match="F must be at least 1"):
+        Field().grow(0)
+    with pytest.raises(TypeError, match="S must be an integer"):
+        Field().grow(3, S=1.5)
+    with pytest.raises(ValueError, match="i must be non-negative"):
+        Field().window(-1)
