@@ -384,9 +384,18 @@ def test_strict_build_serves_every_figure_and_the_demo(tmp_path):
     assert '<img alt="maxpool figure"' in html  # a page's own alt text is kept
     assert f'<img alt="{figures()["maxpool"][1]}"' in html  # an empty one is filled in
     # each figure links to its own SVG, which the site serves (the link is named by the image's alt text)
-    links = re.findall(r'<a class="cnnref-figure-link" href="([^"]+)"><img alt="([^"]+)" src="([^"]+)"', html)
+    links = re.findall(r'<a class="cnnref-figure-link" href="([^"]+)">(?:<picture class="cnnref-animation">'
+                       r'<source [^>]*srcset="([^"]+)"[^>]*>)?<img alt="([^"]+)" src="([^"]+)"', html)
     assert len(links) == len(NAMES) + 1
-    assert all(href == src and (site / href).is_file() and alt for href, alt, src in links)
+    assert all(href == src and (site / href).is_file() and alt for href, _strip, alt, src in links)
+    # an animation shows its frame strip under reduced motion (served too), and has a Pause button
+    strips = {src.rsplit("/", 1)[1][: -len(".svg")]: strip for _href, strip, _alt, src in links if strip}
+    assert {name: strip.rsplit("/", 1)[1] for name, strip in strips.items()} == {
+        name: f"{strip}.svg" for name, strip in arithmetic.STRIPS.items()}
+    assert all((site / strip).is_file() for strip in strips.values())
+    assert html.count('</picture></a><button type="button" class="cnnref-animation-toggle" aria-pressed="false">'
+                      "Pause</button>") == len(arithmetic.STRIPS)
+    assert (site / "assets/cnnref/animations.js").is_file() and "assets/cnnref/animations.js" in html
     for asset in ("assets/cnnref/conv-demo.js", "assets/cnnref/conv-demo.css"):
         assert (site / asset).is_file() and asset in html
 
@@ -569,3 +578,19 @@ def test_animation_text_is_legible_on_a_phone(name):
     svg = _svg(name)
     sizes = [float(v) for v in re.findall(r"font-size: ([\d.]+)px", svg)]
     assert min(sizes) * 300 / _viewbox_width(svg) >= 9
+
+
+def test_an_animation_becomes_a_picture_with_its_frames_under_reduced_motion_and_a_pause_button():
+    name, strip = "arith-dilation", arithmetic.STRIPS["arith-dilation"]
+    sizes = {name: svg_size(_svg(name)), strip: svg_size(_svg(strip))}
+    html = size_images(f'<figure><img alt="" src="../graphs/dl/cnn/{name}.svg" width="300" /></figure>', sizes)
+    (w, h), (sw, sh) = sizes[name], sizes[strip]
+    assert html == (
+        f'<figure><a class="cnnref-figure-link" href="../graphs/dl/cnn/{name}.svg"><picture class="cnnref-animation">'
+        f'<source media="(prefers-reduced-motion: reduce)" data-media="(prefers-reduced-motion: reduce)" '
+        f'srcset="../graphs/dl/cnn/{strip}.svg" width="300" height="{round(300 * sh / sw)}">'
+        f'<img alt="{figures()[name][1]}" src="../graphs/dl/cnn/{name}.svg" width="300" height="{round(300 * h / w)}" '
+        f'decoding="async" /></picture></a>'
+        f'<button type="button" class="cnnref-animation-toggle" aria-pressed="false">Pause</button></figure>')
+    assert svg_size(_svg(name))[0] == arithmetic.WIDTH  # written in pt, shown in px
+
