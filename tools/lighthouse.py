@@ -4,8 +4,8 @@
     .venv/bin/python tools/lighthouse.py              # build (mkdocs build --strict), 3 runs each
     .venv/bin/python tools/lighthouse.py --site site  # measure an existing build
 
-For the home page and every page of the CNN notes (/dl/cnn/ and its parts, in mkdocs.yml's nav
-order), desktop and mobile, it runs `npx --yes
+For the home page, every page of the CNN notes (/dl/cnn/ and its parts, in mkdocs.yml's nav order)
+and of Convolution arithmetic (/arithmetic/ and its parts), desktop and mobile, it runs `npx --yes
 lighthouse@12.2.3` (npx fetches it into npm's cache: not a project dependency) against Debian's
 chromium (CHROME_PATH), 3 runs each; prints the median score per category with the audits that
 cost points, and writes everything to benchmarks/lighthouse-results.json. The targets (issue 7, for
@@ -47,10 +47,11 @@ TARGETS = {
 }
 
 
-def notes_pages() -> list[str]:
-    """URL paths of the CNN notes' pages in mkdocs.yml's nav order: /dl/cnn/, /dl/cnn/convolutions/, ..."""
-    entries = re.findall(r"^\s+- (?:[^:\n]+: )?dl/cnn/([\w-]+)\.md\s*$", (ROOT / "mkdocs.yml").read_text(), re.MULTILINE)
-    return ["/dl/cnn/" if name == "index" else f"/dl/cnn/{name}/" for name in entries]
+def notes_pages(section: str = "dl/cnn") -> list[str]:
+    """URL paths of a section's pages in mkdocs.yml's nav order: /dl/cnn/, /dl/cnn/convolutions/, ..."""
+    entries = re.findall(rf"^\s+- (?:[^:\n]+: )?{section}/([\w-]+)\.md\s*$", (ROOT / "mkdocs.yml").read_text(),
+                         re.MULTILINE)
+    return [f"/{section}/" if name == "index" else f"/{section}/{name}/" for name in entries]
 
 
 def free_port() -> int:
@@ -140,7 +141,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--site", type=Path, help="an existing built site (default: build one)")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--pages", nargs="+", default=["/", *notes_pages()])
+    parser.add_argument("--pages", nargs="+", default=["/", *notes_pages(), *notes_pages("arithmetic")])
     parser.add_argument("--forms", nargs="+", default=["desktop", "mobile"], choices=["desktop", "mobile"])
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "lighthouse-results.json")
     parser.add_argument("--check", action="store_true", help="exit 1 when a median misses its target")
