@@ -108,10 +108,6 @@ class Geometry:
     plane: str  # what the plane is, in words
 
 
-def _num(v):
-    return str(v).replace("-", "−")
-
-
 @cache
 def geometry(case: Case) -> Geometry:
     F, S, P, d, a = case.F, case.S, case.P, case.dilation, case.output_padding
@@ -142,7 +138,7 @@ def geometry(case: Case) -> Geometry:
         inside = slice(pad, pad + stretched)
         kinds[inside, inside] = "zero"
         kinds[pad : pad + stretched : S, pad : pad + stretched : S] = "input"
-        formula = f"W1 = {S}·({case.n} − 1) + {F} − {2 * P}" + (f" + {a}" if a else "") + f" = {out}"
+        formula = f"W1 = {S}·({case.n} − 1) + {span} − {2 * P}" + (f" + {a}" if a else "") + f" = {out}"
         plane = f"{case.n} × {case.n} input" + (f", stretched to {stretched} × {stretched}" if S > 1 else "")
         plane += f", padded by {pad}" if pad else ""
         plane += f", plus {a} at the bottom and right" if a else ""

@@ -523,6 +523,14 @@ def test_animation_frames_are_the_layers_windows(case):
     assert f"= {out}" in svg and f"{out} by {out} output" in figures()[case.name][1]
 
 
+def test_the_pooling_page_prints_the_animations_numbers():
+    """docs/arithmetic/convolution.md says its max_pool snippet uses the animation's numbers: the same seed."""
+    page = (ROOT / "docs/arithmetic/convolution.md").read_text()
+    assert page.count(f"np.random.default_rng({arithmetic.POOL_SEED}).integers(0, 10, size=(5, 5, 1))") == 1
+    X, V = arithmetic.pool_numbers(arithmetic.BY_NAME["arith-pooling"])
+    assert ", ".join(f"{v:.0f}." for v in V[0]) in page  # its first row, as NumPy prints it
+
+
 def test_only_the_floored_case_leaves_cells_unread():
     unread = {case.name: int((_expected(case)[2] == "drop").sum()) for case in arithmetic.CASES}
     assert {name for name, n in unread.items() if n} == {"arith-padding-strides-odd"}
