@@ -362,7 +362,7 @@ def frames_svg(case: Case) -> str:
 def _alt(case: Case) -> str:
     g = geometry(case)
     F, o = case.F, g.out
-    what = "A 3 by 3 max-pooling window" if case.pool else f"A {F} by {F} filter"
+    what = f"A {F} by {F} max-pooling window" if case.pool else f"A {F} by {F} filter"
     if case.dilation > 1:
         what += f" with dilation {case.dilation} (its taps {case.dilation} cells apart)"
     dropped = g.kinds == "drop"
@@ -371,11 +371,13 @@ def _alt(case: Case) -> str:
                 f"{what} slides over it at stride 1 and stops at {o} by {o} positions, one per cell of the "
                 f"{o} by {o} output: {g.formula}.")
     else:
-        text = (f"Animation: {what} slides over a {g.plane}, stride {case.S}, and stops at {o} by {o} positions, "
+        text = (f"Animation: {what[0].lower() + what[1:]} slides over a {g.plane}, stride {case.S}, and stops at "
+                f"{o} by {o} positions, "
                 f"one per cell of the {o} by {o} output: {g.formula}.")
     if case.pool:
         X, V = pool_numbers(case)
-        text += f" Each output cell is the largest input number under the window, e.g. {V[0, 0]:.0f} at the top left."
+        rows = "; ".join(", ".join(f"{v:.0f}" for v in row) for row in V)
+        text += f" Each output cell is the largest input number under the window: the output rows are {rows}."
     if dropped.any():
         rows, columns = (", ".join(str(k) for k in np.flatnonzero(dropped.all(axis=axis))) for axis in (1, 0))
         text += (f" No window reads row {rows} and column {columns} of the padded input (counted from 0): the floor "
