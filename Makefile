@@ -1,14 +1,14 @@
 # Two commands do all set-up on a fresh machine:
 #   make serve   build the site (figures and notebooks included) and serve it on http://127.0.0.1:8000
 #   make test    run every test: units, properties, page snippets, docstrings, notebooks, strict build, browser
-# Both create the virtual environment in .venv themselves.
+# Both create the virtual environment in .venv themselves. The site is built by ProperDocs (the
+# continuation of MkDocs 1.x) from properdocs.yml.
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve build test browser-deps clean
+.PHONY: serve build test browser-deps lock clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -28,13 +28,29 @@ browser-deps:
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 build: $(BIN)/.installed node_modules/.installed
-	$(BIN)/mkdocs build --strict
+	$(BIN)/properdocs build --strict
 
+# Live reload: the open page reloads after each rebuild (a change in docs/, properdocs.yml or a watched folder).
 serve: $(BIN)/.installed node_modules/.installed
-	SITE_URL=http://127.0.0.1:8000/ $(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
+	SITE_URL=http://127.0.0.1:8000/ $(BIN)/properdocs serve --strict --livereload --dev-addr 127.0.0.1:8000
 
+# One xdist worker per core; the site is built once, in the background, for all of them (tests/conftest.py).
 test: $(BIN)/.installed node_modules/.installed browser-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
+
+# Refresh the locks to the newest releases: requirements.lock from a fresh environment holding the newest
+# versions of everything pyproject.toml asks for (on this Python), package.json's exact pins and
+# package-lock.json from the npm registry. Then `make test` (it reinstalls .venv from the new lock) and commit.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet -e '.[docs,test]'
+	{ grep '^#' requirements.lock; .lock-venv/bin/python -m pip freeze --all --exclude-editable | grep -v '^pip=='; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+	rm -rf .lock-venv
+	npm install --save-exact --no-audit --no-fund $$(node -p "Object.keys(require('./package.json').devDependencies).map(n => n + '@latest').join(' ')")
+	rm -f $(BIN)/.installed node_modules/.installed
 
 clean:
 	rm -rf site .pytest_cache .hypothesis

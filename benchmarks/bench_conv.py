@@ -3,7 +3,8 @@
     python benchmarks/bench_conv.py            # conv2d vs torch (and conv2d_naive on a small case)
     python benchmarks/bench_conv.py --site     # also: the full site build from clean (target < 30 s)
     python benchmarks/bench_conv.py --tests    # also: the README's test command (target < 3 min)
-    python benchmarks/bench_conv.py --skip-conv --site --tests   # only those two, conv2d results kept
+    python benchmarks/bench_conv.py --ci       # also: CI from a fresh clone, `CI=true bash .ci/run` (target < 5 min)
+    python benchmarks/bench_conv.py --skip-conv --site --tests --ci   # only those, conv2d results kept
 
 torch is the baseline only (pip install torch==2.13.0): never a dependency of cnnref or of its tests.
 Without it the script still times cnnref, but asserts nothing.
@@ -54,7 +55,7 @@ CASES = [
 ]
 FLOAT64_TARGET = 1.2
 NAIVE_CASE = ("CIFAR image", 1, 32, 3, 12, 3, 1, 1, None)  # conv2d_naive: small shapes only
-MEMORY_TARGET, SITE_TARGET, TESTS_TARGET = 1.5, 30.0, 180.0
+MEMORY_TARGET, SITE_TARGET, TESTS_TARGET, CI_TARGET = 1.5, 30.0, 180.0, 300.0
 ROUNDS, ONE_CORE_ROUNDS = 7, 3  # turns of each library per case, all threads / one thread each
 TURN, SETTLE = 0.3, 0.25  # seconds of timed calls per turn; pause before each turn
 
@@ -297,10 +298,10 @@ def peak_memory():
     }
 
 
-def timed_command(cmd, target, env=None):
-    """Wall time of a shell command run from the repository root, against a target in seconds."""
+def timed_command(cmd, target, env=None, cwd=ROOT):
+    """Wall time of a shell command run from the repository root (or cwd), against a target in seconds."""
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")
@@ -315,15 +316,27 @@ def timed_command(cmd, target, env=None):
 
 def site_build():
     """The full site build (figures and notebooks included) into a fresh temporary directory."""
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     with tempfile.TemporaryDirectory() as site_dir:
-        mkdocs = str(Path(sys.executable).parent / "mkdocs")
-        return timed_command([mkdocs, "build", "--strict", "--site-dir", site_dir], SITE_TARGET, env)
+        properdocs = str(Path(sys.executable).parent / "properdocs")
+        return timed_command([properdocs, "build", "--strict", "--site-dir", site_dir], SITE_TARGET)
 
 
 def test_suite():
     """The README's test command: `make test` (every test, browser ones included)."""
     return timed_command(["make", "test"] if shutil.which("make") else [sys.executable, "-m", "pytest"], TESTS_TARGET)
+
+
+def fresh_clone_ci():
+    """CI as it runs: a fresh clone of this repository's HEAD, then `CI=true bash .ci/run` (its own .venv and
+    node_modules from the registries, every test)."""
+    with tempfile.TemporaryDirectory(prefix="cnnref-ci-") as tmp:
+        clone = Path(tmp) / "clone"
+        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+        result = timed_command(["bash", ".ci/run"], CI_TARGET, env=dict(os.environ, CI="true"), cwd=clone)
+        result["commit"] = subprocess.run(["git", "-C", str(clone), "rev-parse", "--short", "HEAD"],
+                                          capture_output=True, text=True).stdout.strip()
+        result["command"] = "git clone && CI=true bash .ci/run"
+        return result
 
 
 def machine(workers):
@@ -361,6 +374,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--site", action="store_true", help="also time the full site build from clean")
     parser.add_argument("--tests", action="store_true", help="also time the README's test command")
+    parser.add_argument("--ci", action="store_true", help="also time CI from a fresh clone (CI=true bash .ci/run)")
     parser.add_argument("--skip-conv", action="store_true", help="keep the recorded conv2d results (with --site/--tests)")
     parser.add_argument("--worker", choices=["cnnref", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -397,10 +411,13 @@ def main(argv=None):
     if args.tests:
         results["tests"] = test_suite()
         print(f"tests: {results['tests']['seconds']} s (target < {TESTS_TARGET} s)")
+    if args.ci:
+        results["ci"] = fresh_clone_ci()
+        print(f"fresh-clone CI: {results['ci']['seconds']} s (target < {CI_TARGET} s)")
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
 
     failed = [f"{r['case']} N={r['N']} {r['dtype']}: {r['ratio']} > {r['target']}" for r in rows if r.get("ok") is False]
-    measured += ["site"] * args.site + ["tests"] * args.tests  # entries not measured now stay as they were
+    measured += ["site"] * args.site + ["tests"] * args.tests + ["ci"] * args.ci  # entries not measured now stay as they were
     failed += [f"{k}: {results[k]}" for k in measured if not results[k]["ok"]]
     if rows and not torch_version():
         print("torch is not installed: times recorded, ratios not asserted")

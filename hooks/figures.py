@@ -40,8 +40,8 @@ def _repository_on_path():
 
 _repository_on_path()
 
-from mkdocs.exceptions import PluginError  # noqa: E402
-from mkdocs.structure.files import File  # noqa: E402
+from properdocs.exceptions import PluginError  # noqa: E402
+from properdocs.structure.files import File  # noqa: E402
 
 import graphs  # noqa: E402
 from graphs._style import render  # noqa: E402

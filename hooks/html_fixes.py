@@ -10,7 +10,10 @@
   that Material's search leaves them out of section titles.
 - API reference: the "Source code in cnnref/..." listings stay on the page (a reader sees
   conv2d_naive's loops next to its docstring) but are kept out of search: whole listings made API
-  entries rank above the notes for any word of their code, and filled the results with source.
+  entries rank above the notes for any word of their code, and filled the results with source. Each
+  listing waits in a <template> inside its closed box until the box is opened
+  (docs/javascripts/source-listings.js puts it in place): the listings were two thirds of the page's
+  elements, whose style and layout blocked the main thread for about a second on a phone (Lighthouse).
 - Notebook pages, size: nbconvert inlines JupyterLab's whole theme (about 590 KB of <style> per page,
   three quarters of the page). Those <style> blocks are dropped; docs/stylesheets/extra.css has the
   few rules the rendered cells need, in Material's colours (light and dark), and code cells get
@@ -33,13 +36,16 @@ PROMPT = re.compile(r'<div class="(jp-(?:Input|Output)Prompt[^"]*)"')
 COPY_BUTTON = '<div class="zeroclipboard-container">'
 COPY_TEXT = '<div class="clipboard-copy-txt"'
 ANCHOR_LINK = '<a class="anchor-link" href="#'
-SOURCE = '<details class="mkdocstrings-source">'
+SOURCE_BOX = re.compile(r'<details class="mkdocstrings-source">(\s*<summary>.*?</summary>)(.*?)(\s*</details>)', re.DOTALL)
 SEARCH_DIALOG = '<div class="md-search" data-md-component="search" role="dialog"'
 
 
 def on_page_content(content: str, page, config, files) -> str:
     if not page.file.src_uri.endswith(".ipynb"):
-        return content.replace(SOURCE, '<details class="mkdocstrings-source" data-search-exclude>')
+        return SOURCE_BOX.sub(
+            r'<details class="mkdocstrings-source" data-search-exclude>\1<template class="cnnref-source">\2</template>\3',
+            content,
+        )
     content = MATHJAX_CONFIG.sub("", content)
     content = STYLE.sub("", content)
     content = PROMPT.sub(r'<div class="\1" data-search-exclude', content)

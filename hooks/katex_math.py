@@ -22,7 +22,7 @@ import subprocess
 from pathlib import Path
 
 from bs4 import BeautifulSoup, NavigableString
-from mkdocs.exceptions import PluginError
+from properdocs.exceptions import PluginError
 
 log = logging.getLogger("mkdocs.hooks.katex_math")
 

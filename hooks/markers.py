@@ -9,7 +9,8 @@ at a time"): its hook renders a few words, never a block.
 
 MARKERS below lists every name and the hook that expands it. A hook calls `expand` with its own name;
 a marker of another hook is left for that hook, an unknown or misplaced marker stops the build with
-mkdocs' PluginError naming the page and the marker.
+ProperDocs' PluginError (mkdocs.exceptions.PluginError to the plugins, through ProperDocs' module
+redirection) naming the page and the marker.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from mkdocs.exceptions import PluginError
+from properdocs.exceptions import PluginError
 
 MARKERS = {  # name -> the hook (hooks/<hook>.py) that expands it
     "api-modules": "api",  # docs/api.md: a ::: cnnref.<module> block per module of cnnref.MODULES
@@ -26,7 +27,8 @@ MARKERS = {  # name -> the hook (hooks/<hook>.py) that expands it
     "case-table": "performance",  # the layer shapes of the benchmark's cases
     "conv-table": "performance",  # one row per case and dtype of benchmarks/bench_conv.py
     "verdict": "performance",  # how many targets were met; each miss with its floor
-    "build-table": "performance",  # site build and test-suite times against their targets
+    "build-table": "performance",  # site build, test-suite and fresh-clone CI times against their targets
+    "lighthouse": "performance",  # every nav page's Lighthouse medians, from benchmarks/lighthouse-results.json
     "block-size": "performance",  # the tuned conv2d's constants, from cnnref.fast_conv
     "small-block": "performance",
     "small-width": "performance",

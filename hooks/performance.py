@@ -5,7 +5,10 @@ Nothing on docs/performance.md is typed by hand: at build time its markers (hook
 - `<!-- cnnref:case-table -->`: the layer shapes of the benchmark's cases;
 - `<!-- cnnref:conv-table -->`: one row per case of benchmarks/bench_conv.py and dtype;
 - `<!-- cnnref:verdict -->`: how many targets were met, and the missed ones with their floor;
-- `<!-- cnnref:build-table -->`: the site build and test-suite times with their targets;
+- `<!-- cnnref:build-table -->`: the site build, test-suite and fresh-clone CI times with their targets;
+- `<!-- cnnref:lighthouse -->`: the Lighthouse medians of every page of the nav, from
+  benchmarks/lighthouse-results.json (tools/lighthouse.py), with the machine's load; a page of the nav
+  that the file does not cover is listed as not measured;
 - `<!-- cnnref:block-size -->`, `small-block`, `small-width`: the tuned conv2d's constants, read from
   its module (the most X_col bytes multiplied at once; a block of the threaded path; its K (F F D1 + 1));
 and the chart graphs/performance/conv-vs-torch.svg is drawn (File.generated: nothing lands in docs/).
@@ -20,14 +23,16 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # hooks/ is a folder of the repository, not an installed package
     sys.path.append(str(ROOT))
 
-from mkdocs.exceptions import PluginError  # noqa: E402
-from mkdocs.structure.files import File  # noqa: E402
+from properdocs.exceptions import PluginError  # noqa: E402
+from properdocs.structure.files import File  # noqa: E402
 
 from hooks.markers import expand, marker  # noqa: E402
 
 from cnnref import fast_conv  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results.json"
+LIGHTHOUSE = ROOT / "benchmarks" / "lighthouse-results.json"
+_NAV = []  # (URL path, source file) of every page in the nav, in order: filled by on_nav
 CHART = "graphs/performance/conv-vs-torch.svg"
 
 
@@ -92,6 +97,12 @@ def verdict(results):
     return "\n".join(lines)
 
 
+def _load(entry):
+    """" (load 2.1 at the start)": how busy the machine was when the measure started (1-minute load average)."""
+    load = entry.get("load_average")
+    return f" (load {load[0]:g} at the start)" if load else ""
+
+
 def build_table(results):
     """Peak memory, site build and test-suite times against their targets, as a Markdown table."""
     lines = ["| measure | value | target | met |", "|---|--:|--:|---|"]
@@ -101,12 +112,14 @@ def build_table(results):
             f"| peak memory of conv2d, {m['case']} | {m['peak_bytes'] / 2**20:.1f} MiB = {m['ratio']:.2f} x X_col "
             f"({m['X_col_bytes'] / 2**20:.1f} MiB) | <= {m['target']} x X_col | {'yes' if m['ok'] else '**no**'} |"
         )
-    for key, what in (("site", "full site build from clean"), ("tests", "every test (the README's command)")):
+    for key, what in (("site", "full site build from clean"), ("tests", "every test (the README's command)"),
+                      ("ci", "CI from a fresh clone, set-up included")):
         if key in results:
             r = results[key]
+            command = r["command"] if key == "ci" else f"{Path(r['command'].split()[0]).name} {' '.join(r['command'].split()[1:3])}"
             lines.append(
-                f"| {what}: `{Path(r['command'].split()[0]).name} {' '.join(r['command'].split()[1:3])}` "
-                f"| {r['seconds']:.1f} s | < {r['target']:g} s | {'yes' if r['ok'] else '**no**'} |"
+                f"| {what}: `{command}` "
+                f"| {r['seconds']:.1f} s{_load(r)} | < {r['target']:g} s | {'yes' if r['ok'] else '**no**'} |"
             )
     return "\n".join(lines)
 
@@ -169,9 +182,47 @@ def mib(n_bytes):
     return f"{n_bytes / 2**20:g} MiB"
 
 
+def lighthouse(lh, nav):
+    """The Lighthouse medians of each page of the nav (desktop / mobile), against the targets, as Markdown."""
+    cats = [("performance", "performance"), ("accessibility", "accessibility"),
+            ("best-practices", "best practices"), ("seo", "SEO")]
+    targets = lh["targets"]
+    want = ", ".join(f"{what} {targets['desktop'][c]:g} / {targets['mobile'][c]:g}" for c, what in cats)
+    load = lh.get("load_average")
+    busy = (f"; load average {load['start'][0]:g} at the start, {load['end'][0]:g} at the end" if load
+            else "; load not recorded")
+    lines = [
+        f"Measured on {lh['date'][:10]} with {lh['tool']} and {lh['chromium']}, median of "
+        f"{lh['runs_per_setting']} runs per page and form factor, the site served gzipped from this machine "
+        f"({lh.get('cores', '?')} cores{busy}: a busy machine lowers performance). Targets (desktop / mobile): {want}. "
+        + (f"**Missed: {len(lh['missed'])}.**" if lh["missed"] else "**Every target met.**"),
+        "",
+        "| page | " + " | ".join(what for _, what in cats) + " | load before (desktop / mobile) |",
+        "|---|" + "--:|" * (len(cats) + 1),
+    ]
+    for path, src in nav:
+        forms = lh["results"].get(path)
+        link = f"[{path}]({src})"
+        if not forms or not {"desktop", "mobile"} <= set(forms):
+            lines.append(f"| {link} | " + " | ".join("not measured" for _ in cats) + " | - |")
+            continue
+
+        def cell(cat):
+            scores = [forms[f]["median"][cat] for f in ("desktop", "mobile")]
+            text = " / ".join(f"{v:g}" for v in scores)
+            met = all(v >= targets[f][cat] for v, f in zip(scores, ("desktop", "mobile")))
+            return text if met else f"**{text}**"
+
+        load = " / ".join(f"{forms[f]['load_average']['before'][0]:g}" if "load_average" in forms[f] else "-"
+                          for f in ("desktop", "mobile"))
+        lines.append(f"| {link} | " + " | ".join(cell(c) for c, _ in cats) + f" | {load} |")
+    return "\n".join(lines)
+
+
 PARTS = {  # marker name -> Markdown from the results (the tuned kernel's constants from its module)
     "machine": machine, "case-table": case_table, "conv-table": conv_table, "verdict": verdict,
     "build-table": build_table,
+    "lighthouse": lambda results: lighthouse(results["lighthouse"], _NAV),
     "block-size": lambda _: mib(fast_conv._BLOCK),
     "small-block": lambda _: mib(fast_conv._SMALL_BLOCK),
     "small-width": lambda _: str(fast_conv._SMALL_WIDTH),
@@ -182,6 +233,11 @@ def render_page(markdown, results, where="performance.md"):
     """The page with every marker of this hook replaced by Markdown from `results`; an unknown or misplaced
     marker is a PluginError."""
     return expand(markdown, where, "performance", lambda name: PARTS[name](results))
+
+
+def on_nav(nav, config, files):
+    _NAV[:] = [("/" + page.url, page.file.src_uri) for page in nav.pages]
+    return nav
 
 
 def on_files(files, config):
@@ -195,10 +251,12 @@ def on_page_markdown(markdown, page, config, files):
 
     def render(name):  # results.json is read only by a page that has a marker of this hook
         if not results:
-            try:
-                results.update(load())
-            except (OSError, ValueError) as err:
-                raise PluginError(f"{where}: {marker(name)}: cannot read {RESULTS.relative_to(ROOT)}: {err}") from err
+            for key, path in (("", RESULTS), ("lighthouse", LIGHTHOUSE)):
+                try:
+                    data = load(path)
+                except (OSError, ValueError) as err:
+                    raise PluginError(f"{where}: {marker(name)}: cannot read {path.relative_to(ROOT)}: {err}") from err
+                results.update({key: data} if key else data)
         return PARTS[name](results)
 
     return expand(markdown, where, "performance", render)

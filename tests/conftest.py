@@ -1,8 +1,15 @@
 """Fixtures shared by the site tests (tests/test_site_*.py) and the browser tests (tests/browser/).
 
-- ``site_build``: runs ``mkdocs build --strict`` once per test session into a temporary directory and
-  returns a ``SiteBuild`` (path, returncode, stdout, stderr), whatever the outcome.
-- ``built_site``: the Path of that built site; fails the requesting test, with MkDocs' output, when
+The whole site is built once per test run, whatever the number of xdist workers (`make test` runs two,
+one per core): the first process that collects a test needing the site starts
+`properdocs build --strict` in the background, into a folder every worker shares (the main process
+makes it and names it in CNNREF_SHARED_SITE), under a file lock so that no other process starts a second
+build. Test files that need the site are moved to the end of the run, so the other tests keep both cores
+busy while it builds.
+
+- ``site_build``: waits for that build and returns a ``SiteBuild`` (path, returncode, stdout, stderr),
+  whatever the outcome.
+- ``built_site``: the Path of that built site; fails the requesting test, with ProperDocs' output, when
   the build failed. Use this one to test the site (serve it, read its HTML).
 
 Hypothesis profiles (README, "Other commands"), chosen here before any test module is imported:
@@ -12,20 +19,34 @@ Hypothesis profiles (README, "Other commands"), chosen here before any test modu
   replaces Hypothesis's built-in "ci" profile, which derandomises: it ran the same examples every time,
   so CI never met the softmax case that failed locally in 2 of 11 runs.
 HYPOTHESIS_PROFILE=<name> or --hypothesis-profile=<name> picks a profile explicitly.
+
+The test process imports ProperDocs' module redirection first, as the `properdocs` command does, so
+that the plugins' `mkdocs.*` imports (Material, mkdocstrings, mkdocs-jupyter) and the hooks' share
+ProperDocs' classes when a test loads the configuration or a hook in-process.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 from typing import NamedTuple
 
+import properdocs.replacement  # noqa: F401  (mkdocs.* -> properdocs.*, as under the properdocs command)
 import pytest
 from hypothesis import HealthCheck, core, settings
 
 ROOT = Path(__file__).resolve().parent.parent
+SHARED = "CNNREF_SHARED_SITE"  # the folder of the one build, made by the main process
+NEEDS_SITE = {"site_build", "built_site", "site_dir"}
+BUILD_TIMEOUT = 1200  # seconds
 
 
 settings.register_profile("dev", deadline=None)
@@ -35,10 +56,14 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
-def pytest_configure(config):
-    """Under "ci", seed every property test from HYPOTHESIS_SEED or a fresh random seed (unless --hypothesis-seed)."""
+def _seed_hypothesis(config):
+    """Under "ci", seed every property test from HYPOTHESIS_SEED or a fresh random seed (unless --hypothesis-seed).
+
+    The main process draws the seed and puts it in the environment, so xdist's workers use the same one.
+    """
     if settings.get_current_profile_name() == "ci" and config.getoption("hypothesis_seed") is None:
         seed = os.environ.get("HYPOTHESIS_SEED") or str(int.from_bytes(os.urandom(4), "big"))
+        os.environ["HYPOTHESIS_SEED"] = seed
         config.option.hypothesis_seed = core.global_force_seed = int(seed)
 
 
@@ -55,20 +80,84 @@ class SiteBuild(NamedTuple):
     stderr: str
 
 
+def pytest_configure(config):
+    _seed_hypothesis(config)
+    _share_site(config)
+
+
+def _share_site(config):
+    """The main process (or the only one, without xdist) makes the folder of the one site build."""
+    if not hasattr(config, "workerinput") and not os.environ.get(SHARED):  # the main process (or no xdist)
+        folder = tempfile.mkdtemp(prefix="cnnref-site-")
+        os.environ[SHARED] = folder  # xdist's workers inherit it
+        config._cnnref_shared_site = folder
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "_cnnref_shared_site", None)
+    if folder:
+        started, done = Path(folder) / "started", Path(folder) / "returncode"
+        if started.is_file() and not done.exists():  # the run stopped early: stop the build it started
+            with contextlib.suppress(ValueError, ProcessLookupError, PermissionError):
+                os.killpg(int(started.read_text()), signal.SIGTERM)
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop(SHARED, None)
+
+
+def _needs_site(item) -> bool:
+    names = set(getattr(item, "fixturenames", ()))
+    if os.environ.get("CNNREF_SITE_DIR"):  # the browser tests were given a built site
+        names.discard("site_dir")
+    return bool(names & NEEDS_SITE)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Files with a test that needs the site run last (with `--dist loadfile` a file is one unit of work);
+    the build starts now, in the background."""
+    later = {item.path for item in items if _needs_site(item)}
+    if not later:
+        return
+    items.sort(key=lambda item: item.path in later)  # stable: collection order otherwise
+    start_build()
+
+
+def _folder() -> Path:
+    return Path(os.environ[SHARED])
+
+
+def start_build() -> None:
+    """Start the one build unless a process already did (the lock file records it)."""
+    folder = _folder()
+    with open(folder / "lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if (folder / "started").exists():
+                return
+            # A shell writes the exit status once the build is over; any process can wait for that file.
+            command = (
+                f"{sys.executable} -m properdocs build --strict --site-dir {folder / 'site'} "
+                f"> {folder / 'stdout'} 2> {folder / 'stderr'}; echo $? > {folder / 'returncode.tmp'}; "
+                f"mv {folder / 'returncode.tmp'} {folder / 'returncode'}"
+            )
+            shell = subprocess.Popen(["sh", "-c", command], cwd=ROOT, stdin=subprocess.DEVNULL, start_new_session=True)
+            (folder / "started").write_text(str(shell.pid))  # its process group, stopped if the run ends first
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
-def site_build(tmp_path_factory) -> SiteBuild:
-    """`mkdocs build --strict` of the whole site (figures, notebooks, math), once per session."""
-    site_dir = tmp_path_factory.mktemp("site")
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    return SiteBuild(site_dir, proc.returncode, proc.stdout, proc.stderr)
+def site_build() -> SiteBuild:
+    """`properdocs build --strict` of the whole site (figures, notebooks, math), once per test run."""
+    folder = _folder()
+    start_build()  # a no-op unless this test was not collected with the others (e.g. a plugin reordered)
+    deadline = time.monotonic() + BUILD_TIMEOUT
+    while not (folder / "returncode").exists():
+        if time.monotonic() > deadline:
+            pytest.fail(f"the site build did not finish within {BUILD_TIMEOUT} s", pytrace=False)
+        time.sleep(0.2)
+    returncode = int((folder / "returncode").read_text().strip() or 1)
+    read = lambda name: (folder / name).read_text(encoding="utf-8", errors="replace")
+    return SiteBuild(folder / "site", returncode, read("stdout"), read("stderr"))
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +165,7 @@ def built_site(site_build: SiteBuild) -> Path:
     """The directory of the site built by `site_build` (index.html at its top)."""
     if site_build.returncode != 0:
         pytest.fail(
-            f"mkdocs build --strict failed with code {site_build.returncode}:\n{site_build.stderr[-5000:]}",
+            f"properdocs build --strict failed with code {site_build.returncode}:\n{site_build.stderr[-5000:]}",
             pytrace=False,
         )
     return site_build.path

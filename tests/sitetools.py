@@ -10,6 +10,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
+CONFIG = ROOT / "properdocs.yml"  # the site's configuration (ProperDocs' own file name)
+
+
+def load_config():
+    """properdocs.yml as ProperDocs validates it, plugins loaded (tests/conftest.py set up its mkdocs.* redirection)."""
+    from properdocs.config import load_config as load
+
+    return load(str(CONFIG))
 
 
 def load_module(name: str, path: Path):
@@ -104,13 +112,13 @@ def html_pages(site: Path) -> list[Path]:
 
 # The CNN notes' pages ------------------------------------------------------------------------------
 
-# The CNN notes' pages, in mkdocs.yml's nav order: `- dl/cnn/index.md` or `- Title: dl/cnn/<page>.md`.
+# The CNN notes' pages, in properdocs.yml's nav order: `- dl/cnn/index.md` or `- Title: dl/cnn/<page>.md`.
 NOTES_NAV_ENTRY = re.compile(r"^\s+- (?:[^:\n]+: )?dl/cnn/([\w-]+)\.md\s*$", re.MULTILINE)
 
 
 def notes_pages() -> list[str]:
     """The notes' page names ("index", "conv-layer", ...) in nav order."""
-    pages = NOTES_NAV_ENTRY.findall((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    pages = NOTES_NAV_ENTRY.findall(CONFIG.read_text(encoding="utf-8"))
     assert len(pages) > 1 and pages[0] == "index", pages
     return pages
 

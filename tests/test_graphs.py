@@ -3,7 +3,6 @@ and the MkDocs hook refuses references it cannot serve."""
 
 import hashlib
 import json
-import os
 import re
 import subprocess
 import sys
@@ -15,7 +14,7 @@ import markdown
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
-from mkdocs.exceptions import PluginError
+from properdocs.exceptions import PluginError
 
 from cnnref import conv2d_naive, output_size, zero_pad
 from graphs import arithmetic
@@ -359,14 +358,13 @@ def test_hook_refuses_a_marker_that_is_not_a_paragraph_of_its_own():
 def _build(tmp_path, page):
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "index.md").write_text(page)
-    (tmp_path / "mkdocs.yml").write_text(textwrap.dedent(f"""\
+    (tmp_path / "properdocs.yml").write_text(textwrap.dedent(f"""\
         site_name: figures test
-        theme: {{name: mkdocs}}
+        theme: {{name: material, font: false}}
         hooks: [{ROOT / "hooks" / "figures.py"}]
         markdown_extensions: [admonition]
         """))
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q"], cwd=tmp_path, env=env,
+    return subprocess.run([sys.executable, "-m", "properdocs", "build", "--strict", "-q"], cwd=tmp_path,
                           capture_output=True, text=True)
 
 

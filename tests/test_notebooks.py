@@ -2,7 +2,7 @@
 
 The notebooks are executed once per test session, by the strict site build that tests/conftest.py's
 `built_site` fixture runs (mkdocs-jupyter with execute: true and allow_errors: false, which
-tests/test_site_build.py checks in mkdocs.yml). A cell that raises, a failed assert in a notebook included,
+tests/test_site_build.py checks in properdocs.yml). A cell that raises, a failed assert in a notebook included,
 fails that build, and `built_site` then fails these tests with MkDocs' output. Executing the notebooks a
 second time here with nbclient would add their whole run time (~10-25 s on the 2-core machine) to the
 test command for no extra guarantee; instead these tests read the built pages and check that every
@@ -38,7 +38,7 @@ def test_notebook_is_committed_without_outputs(path):
 @pytest.mark.parametrize("path", PATHS, ids=IDS)
 def test_notebook_page_shows_its_outputs(path, built_site):
     page = built_site / "notebooks" / path.stem / "index.html"
-    assert page.is_file(), f"{path.name} has no page in the built site: is it in mkdocs.yml's nav?"
+    assert page.is_file(), f"{path.name} has no page in the built site: is it in properdocs.yml's nav?"
     html = page.read_text(encoding="utf-8")
     source = "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code")
 

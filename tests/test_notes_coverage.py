@@ -1,7 +1,7 @@
 """The content spec: every admonition and worked number of the author's notes is in the CNN notes.
 
 The notes are a few pages under docs/dl/cnn/, one per section of the notes (the page's title is the
-section); they are read in the order mkdocs.yml's nav lists them, as one text.
+section); they are read in the order properdocs.yml's nav lists them, as one text.
 
 NOTES lists the notes' admonitions in their order (kind, title), titles with the notes' typos fixed
 ("Impact Sum" -> "Impulse Sums"; the dice example's "Not a Good Example" -> "a Toy Example").
@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # The nav's entries under "CNN notes", in order: `- dl/cnn/index.md` or `- Title: dl/cnn/<page>.md`.
 NAV_ENTRY = re.compile(r"^\s+- (?:[^:\n]+: )?(dl/cnn/[\w-]+\.md)\s*$", re.MULTILINE)
-PAGES = [ROOT / "docs" / path for path in NAV_ENTRY.findall((ROOT / "mkdocs.yml").read_text())]
+PAGES = [ROOT / "docs" / path for path in NAV_ENTRY.findall((ROOT / "properdocs.yml").read_text())]
 
 NOTES = [
     ("Convolutions", "df", "Definition", "Convolutions"),
@@ -58,7 +58,7 @@ def notes_text() -> str:
 
 def test_the_notes_pages_are_in_the_nav():
     names = [page.name for page in PAGES]
-    assert names[0] == "index.md" and len(names) > 1, f"the CNN notes' pages in mkdocs.yml's nav: {names}"
+    assert names[0] == "index.md" and len(names) > 1, f"the CNN notes' pages in properdocs.yml's nav: {names}"
     on_disk = sorted(p.name for p in (ROOT / "docs" / "dl" / "cnn").glob("*.md"))
     assert sorted(names) == on_disk, f"nav lists {names}, docs/dl/cnn/ has {on_disk}"
 

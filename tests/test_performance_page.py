@@ -6,7 +6,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from mkdocs.exceptions import PluginError
+from properdocs.exceptions import PluginError
 
 from hooks import markers
 from hooks import performance as hook
@@ -14,6 +14,7 @@ from hooks import performance as hook
 ROOT = Path(__file__).resolve().parent.parent
 
 RESULTS = json.loads((ROOT / "benchmarks" / "results.json").read_text())
+LIGHTHOUSE = json.loads((ROOT / "benchmarks" / "lighthouse-results.json").read_text())
 PAGE = (ROOT / "docs" / "performance.md").read_text()
 
 
@@ -35,7 +36,7 @@ def table_rows(markdown, header_start):
 
 
 def test_every_marker_of_the_page_is_replaced():
-    assert len(markers.INLINE_MARKER.findall(PAGE)) == 8  # 5 blocks and 3 values in sentences
+    assert len(markers.INLINE_MARKER.findall(PAGE)) == 9  # 6 blocks and 3 values in sentences
     assert "<!--" not in rendered()
 
 
@@ -101,7 +102,7 @@ def test_the_committed_results_are_computed_not_typed():
         assert targets[(case, N, "float64")] == 1.2
     memory = RESULTS["memory"]
     assert memory["ok"] == (memory["peak_bytes"] <= memory["target"] * memory["X_col_bytes"])
-    for key, target in (("site", 30), ("tests", 180)):
+    for key, target in (("site", 30), ("tests", 180), ("ci", 300)):
         if key in RESULTS:
             entry = RESULTS[key]
             assert entry["target"] == target
@@ -142,3 +143,33 @@ def test_the_verdict_counts_the_targets_and_names_each_miss():
     assert "(above the target before any copy)" in hook.verdict(fake)
     fake["conv"][0]["matmul_ratio"] = 1.0
     assert "(leaving 0.50 x for building `X_col`)" in hook.verdict(fake)
+
+
+def test_the_lighthouse_table_is_the_results_file_page_by_page():
+    """Every page of the nav gets a row, in nav order: the file's medians (desktop / mobile), or "not measured"."""
+    nav = [(path, f"src{n}.md") for n, path in enumerate(LIGHTHOUSE["results"])] + [("/new-page/", "new-page.md")]
+    table = hook.lighthouse(LIGHTHOUSE, nav)
+    rows = table_rows(table, "| page |")
+    assert [cells[0] for cells in rows] == [f"[{path}]({src})" for path, src in nav]
+    for cells, (path, _) in zip(rows, nav[:-1]):
+        forms = LIGHTHOUSE["results"][path]
+        for cell, cat in zip(cells[1:5], ("performance", "accessibility", "best-practices", "seo")):
+            values = [forms[f]["median"][cat] for f in ("desktop", "mobile")]
+            met = all(v >= LIGHTHOUSE["targets"][f][cat] for v, f in zip(values, ("desktop", "mobile")))
+            text = " / ".join(f"{v:g}" for v in values)
+            assert cell == (text if met else f"**{text}**"), (path, cat)
+    assert rows[-1][1:5] == ["not measured"] * 4
+    load = LIGHTHOUSE.get("load_average")
+    assert (f"{LIGHTHOUSE['cores']} cores; load average {load['start'][0]:g} at the start" if load
+            else "; load not recorded") in table
+    assert ("**Every target met.**" in table) == (not LIGHTHOUSE["missed"])
+
+
+def test_the_lighthouse_file_covers_the_nav_it_was_measured_on():
+    """The file names the pages it measured (the nav when it ran), and has both form factors for each."""
+    assert LIGHTHOUSE["pages"] == list(LIGHTHOUSE["results"]) and LIGHTHOUSE["pages"]
+    for forms in LIGHTHOUSE["results"].values():
+        assert set(forms) == {"desktop", "mobile"}
+        for summary in forms.values():
+            assert len(summary["runs"]) == LIGHTHOUSE["runs_per_setting"] == 3
+    assert LIGHTHOUSE["targets"]["desktop"]["performance"] == 98 and LIGHTHOUSE["targets"]["mobile"]["performance"] == 90

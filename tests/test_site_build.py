@@ -7,9 +7,8 @@ from __future__ import annotations
 import re
 
 import yaml
-from mkdocs.config import load_config
 
-from sitetools import CSS_URL, ROOT, html_pages, scan
+from sitetools import CONFIG, CSS_URL, ROOT, html_pages, load_config, scan
 
 
 # Not MkDocs warnings: ipykernel 7 logs this for every notebook it runs (local kernel over TCP).
@@ -25,6 +24,20 @@ def test_strict_build_passes_without_warnings(site_build):
     ]
     assert not warnings, "\n".join(warnings)
     assert (site_build.path / "index.html").is_file()
+    # Built by ProperDocs: neither Material's nor ProperDocs' notice about "MkDocs 2" (both are printed only
+    # when the mkdocs command runs them, each naming the variable that hides it).
+    assert "MKDOCS_2_WARNING" not in site_build.stderr + site_build.stdout
+
+
+def test_no_mkdocs_2_warning_variable_is_set_anywhere():
+    """The project runs ProperDocs; nothing hides the MkDocs 2 notice (it would hide a real regression)."""
+    import subprocess
+
+    name = "NO_MKDOCS_" + "2_WARNING"
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert tracked
+    holding = [f for f in tracked if (ROOT / f).is_file() and name in (ROOT / f).read_text(errors="replace")]
+    assert not holding, holding
 
 
 EXTERNAL = re.compile(r"^\s*(?:https?:)?//", re.IGNORECASE)
@@ -43,7 +56,7 @@ def test_built_site_fetches_nothing_from_another_host(built_site):
 
 
 def test_mkdocs_config_keeps_the_site_offline_and_strict():
-    config = load_config(str(ROOT / "mkdocs.yml"))  # as MkDocs validates it, plugins loaded
+    config = load_config()  # as ProperDocs validates it, plugins loaded
     assert config.theme["font"] is False  # Material fetches Google Fonts otherwise
     assert not config.repo_url  # Material would call the GitHub API for the repository's stars
     jupyter = config.plugins["mkdocs-jupyter"].config
@@ -60,14 +73,15 @@ def test_ci_runs_the_readme_commands():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert {"test", "serve"} <= documented
     assert runs == ["make test", "make build"]
-    assert re.search(r"^serve: .*\n\t.*\$\(BIN\)/mkdocs serve --strict\b", makefile, re.MULTILINE)  # as strict as `make build`
-    assert re.search(r"^build: .*\n\t\$\(BIN\)/mkdocs build --strict$", makefile, re.MULTILINE)
+    assert re.search(r"^serve: .*\n\t.*\$\(BIN\)/properdocs serve --strict --livereload\b", makefile, re.MULTILINE)  # as strict as `make build`
+    assert re.search(r"^build: .*\n\t\$\(BIN\)/properdocs build --strict$", makefile, re.MULTILINE)
+    assert CONFIG.name == "properdocs.yml" and not (ROOT / "mkdocs.yml").exists()  # ProperDocs' own file name
 
 
 def test_404_page_and_sitemap_use_site_url_and_pages_stay_relative(built_site):
     from urllib.parse import urlsplit
 
-    site_url = load_config(str(ROOT / "mkdocs.yml")).site_url
+    site_url = load_config().site_url
     assert site_url and site_url.endswith("/")
     base = urlsplit(site_url).path  # "/cnnref/" on a GitHub Pages project site
     missing = (built_site / "404.html").read_text(encoding="utf-8")
@@ -81,3 +95,18 @@ def test_404_page_and_sitemap_use_site_url_and_pages_stay_relative(built_site):
     for page in pages_:  # any other page works from any server root or folder (offline site/)
         html = page.read_text(encoding="utf-8")
         assert not re.search(rf'(?:href|src)="{re.escape(base)}', html), page
+
+
+def test_lighthouse_measures_every_page_of_the_built_site(built_site):
+    """tools/lighthouse.py's default pages (the nav, read from properdocs.yml) are every page the build wrote."""
+    import sys
+
+    if str(ROOT / "tests" / "browser") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tests" / "browser"))
+    from sitecheck import nav_pages  # the tool's own function
+
+    pages = nav_pages()
+    built = ["/" + (p.parent.relative_to(built_site).as_posix() + "/").removeprefix("./") for p in built_site.rglob("index.html")]
+    assert sorted(pages) == sorted(built) and len(set(pages)) == len(pages)
+    tool = (ROOT / "tools" / "lighthouse.py").read_text(encoding="utf-8")
+    assert "pages = args.pages or nav_pages()" in tool

@@ -41,7 +41,7 @@ def pytest_generate_tests(metafunc):
     if "page_path" in metafunc.fixturenames:
         pages = site_pages()
         if not pages:  # keeps the failure visible instead of "no tests collected"
-            pages = [pytest.param("", marks=pytest.mark.skipif(not in_ci(), reason="no mkdocs.yml, no site"))]
+            pages = [pytest.param("", marks=pytest.mark.skipif(not in_ci(), reason="no properdocs.yml, no site"))]
         metafunc.parametrize("page_path", pages, ids=[p if isinstance(p, str) else "no-site" for p in pages])
 
 
@@ -58,14 +58,14 @@ def site_dir(request, tmp_path_factory) -> Path:
         if built is not None:
             path = Path(getattr(built, "site_dir", built))
         else:
-            if not (ROOT / "mkdocs.yml").is_file():
-                unavailable("no mkdocs.yml: there is no site to test")
+            if not (ROOT / "properdocs.yml").is_file():
+                unavailable("no properdocs.yml: there is no site to test")
             path = tmp_path_factory.mktemp("site")
             build = subprocess.run(
-                [sys.executable, "-m", "mkdocs", "build", "--quiet", "--site-dir", str(path)],
-                cwd=ROOT, capture_output=True, text=True, check=False, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+                [sys.executable, "-m", "properdocs", "build", "--quiet", "--site-dir", str(path)],
+                cwd=ROOT, capture_output=True, text=True, check=False,
             )
-            assert build.returncode == 0, f"mkdocs build failed:\n{build.stdout}\n{build.stderr}"
+            assert build.returncode == 0, f"properdocs build failed:\n{build.stdout}\n{build.stderr}"
     assert (path / "index.html").is_file(), f"{path} holds no built site (no index.html)"
     return path
 

@@ -66,19 +66,44 @@ def site_pages() -> list[str]:
     """URL paths of the site's pages, for parametrize (collection happens before any build)."""
     if os.environ.get("CNNREF_SITE_DIR"):
         return discover_pages(Path(os.environ["CNNREF_SITE_DIR"]))
-    config = ROOT / "mkdocs.yml"
+    config = ROOT / "properdocs.yml"
     return predict_pages(config) if config.is_file() else []
 
 
+def load_site_config(config_file: Path = ROOT / "properdocs.yml"):
+    """The site's configuration as ProperDocs validates it (plugins loaded), in this process."""
+    import properdocs.replacement  # noqa: F401  (the plugins' mkdocs.* imports -> properdocs.*, as the command does)
+    from properdocs.config import load_config
+
+    return load_config(str(config_file))
+
+
+def nav_pages(config_file: Path = ROOT / "properdocs.yml") -> list[str]:
+    """URL paths of every page in the nav, in nav order ("/", "/dl/cnn/", ..., "/api/", "/performance/")."""
+    config = load_site_config(config_file)
+    found = []
+
+    def walk(entries):
+        for entry in entries:
+            values = list(entry.values()) if isinstance(entry, dict) else [entry]
+            for value in values:
+                if isinstance(value, list):
+                    walk(value)
+                elif isinstance(value, str) and "://" not in value:
+                    found.append("/" + page_url(value, config.use_directory_urls))
+
+    walk(config.nav or [])
+    return found
+
+
 def predict_pages(config_file: Path) -> list[str]:
-    """The pages a build of this mkdocs.yml writes (tests are collected before the site is built).
+    """The pages a build of this properdocs.yml writes (tests are collected before the site is built).
 
     test_every_built_page_is_tested checks the prediction against the built site.
     """
-    from mkdocs.config import load_config
-    from mkdocs.structure.files import get_files
+    from properdocs.structure.files import get_files
 
-    config = load_config(str(config_file))
+    config = load_site_config(config_file)
     files = get_files(config)
     sources = [f.src_uri for f in files.documentation_pages()]
     if "mkdocs-jupyter" in config.plugins:  # notebooks become pages too
