@@ -53,9 +53,14 @@ def new_figure(width, height):
 
 
 def render(draw):
-    """Call draw() and return its Figure as SVG text, byte-identical from run to run."""
+    """Call draw() and return its Figure as SVG text, byte-identical from run to run.
+
+    A draw function may also return the SVG text itself (the animations of graphs/arithmetic.py).
+    """
     with matplotlib.rc_context(RC):
         fig = draw()
+        if isinstance(fig, str):
+            return fig
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None}, facecolor=CARD)
     return buf.getvalue()

@@ -11,7 +11,9 @@ is a folder of the repository, imported from here, not an installed package.
 - on_page_content: the placeholder becomes the demo's HTML with its numbers embedded as JSON, and each
   <img> of a figure gets its width and height (no layout shift); an empty alt
   (`![](../../graphs/dl/cnn/maxpool.svg)`) is filled with the figure's ALT text, so it cannot go stale, and
-  each figure becomes a link to its SVG (to open it full size on a small screen).
+  each figure becomes a link to its SVG (to open it full size on a small screen). An animation (a STRIPS
+  entry of graphs/) becomes a <picture> that shows its frame strip under prefers-reduced-motion, followed
+  by a Pause button (graphs/animations.js) that shows the strip too.
 - `make serve`: mkdocs.yml watches cnnref/ and graphs/; before each rebuild the hook forgets the imported
   graphs and cnnref modules, so an edited figure or function is drawn anew.
 
@@ -47,31 +49,50 @@ from hooks.markers import expand, marker  # noqa: E402
 
 SITE_DIR = "graphs/dl/cnn"  # the notes link their figures as ../../graphs/dl/cnn/<name>.svg
 GRAPHS = ROOT / "graphs"
-ASSETS = {  # site path -> source file of the demo
+ASSETS = {  # site path -> source file of the demo, and of the animations' Pause buttons
     "assets/cnnref/conv-demo.css": GRAPHS / "conv_demo.css",
     "assets/cnnref/conv-demo.js": GRAPHS / "conv_demo.js",
+    "assets/cnnref/animations.js": GRAPHS / "animations.js",
 }
+REDUCED_MOTION = "(prefers-reduced-motion: reduce)"
 FIGURE_REF = re.compile(re.escape(SITE_DIR) + r"/(?P<name>[^)\s\"'?#]*)")
 PLACEHOLDER = "CNNREFCONVDEMOPLACEHOLDER"
 IMG = re.compile(r"<img\b[^>]*>")
 _SIZES = {}  # figure name -> (width, height) in CSS px, filled by on_files
 
 
+def _modules():
+    """(name, module) of every graphs/<concept>.py, by name."""
+    for info in sorted(pkgutil.iter_modules(graphs.__path__), key=lambda m: m.name):
+        if not info.name.startswith("_"):
+            yield info.name, importlib.import_module(f"graphs.{info.name}")
+
+
 @cache
 def figures():
     """{name: (draw, alt)} over every graphs/<concept>.py module; a duplicate name or missing alt is an error."""
     found = {}
-    for info in sorted(pkgutil.iter_modules(graphs.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"graphs.{info.name}")
+    for module_name, module in _modules():
         alts = getattr(module, "ALT", {})
         for name, draw in getattr(module, "FIGURES", {}).items():
             if name in found:
-                raise PluginError(f"graphs/{info.name}.py: figure {name!r} is defined twice")
+                raise PluginError(f"graphs/{module_name}.py: figure {name!r} is defined twice")
             if not str(alts.get(name, "")).strip():
-                raise PluginError(f"graphs/{info.name}.py: figure {name!r} has no alt text in its ALT dict")
+                raise PluginError(f"graphs/{module_name}.py: figure {name!r} has no alt text in its ALT dict")
             found[name] = (draw, alts[name])
+    return found
+
+
+@cache
+def animations():
+    """{animation: its frame strip}, from the STRIPS dicts of graphs/ (both names are figures): the page shows
+    the strip instead of the animation under prefers-reduced-motion, and while its Pause button is pressed."""
+    found = {}
+    for module_name, module in _modules():
+        for name, strip in getattr(module, "STRIPS", {}).items():
+            if name not in figures() or strip not in figures():
+                raise PluginError(f"graphs/{module_name}.py: STRIPS names {name!r} -> {strip!r}, not two figures")
+            found[name] = strip
     return found
 
 
@@ -89,6 +110,7 @@ def on_config(config):
         for name in [n for n in sys.modules if n.split(".")[0] in ("graphs", "cnnref")]:
             del sys.modules[name]
         figures.cache_clear()
+        animations.cache_clear()
         global graphs, render
         graphs = importlib.import_module("graphs")
         render = importlib.import_module("graphs._style").render
@@ -180,11 +202,22 @@ def size_images(html, sizes):
         if "decoding=" not in tag:
             extra += ' decoding="async"'
         tag = tag[:-2].rstrip() + extra + " />" if tag.endswith("/>") else tag[:-1] + extra + ">"
+        src = re.search(r'\ssrc="([^"]+)"', tag)[1]
+        shown = tag
+        strip = animations().get(name[1])
+        if strip:  # the frame strip in the same place, at the same width, under reduced motion
+            width = int(re.search(r'\swidth="(\d+)"', tag)[1])
+            sw, sh = sizes[strip]
+            strip_src = src[: -len(f"{name[1]}.svg")] + f"{strip}.svg"
+            shown = (f'<picture class="cnnref-animation"><source media="{REDUCED_MOTION}" data-media="{REDUCED_MOTION}" '
+                     f'srcset="{strip_src}" width="{width}" height="{round(width * sh / sw)}">{tag}</picture>')
         before = html[: m.start()]
         if before.rfind("<a ") > before.rfind("</a>") or before.rfind("<a>") > before.rfind("</a>"):
-            return tag  # the page already made it a link
-        src = re.search(r'\ssrc="([^"]+)"', tag)[1]
-        return f'<a class="cnnref-figure-link" href="{src}">{tag}</a>'
+            return shown  # the page already made it a link (and an animation's button cannot go inside it)
+        linked = f'<a class="cnnref-figure-link" href="{src}">{shown}</a>'
+        if strip:  # WCAG 2.2.2: an animation that loops can be paused (graphs/animations.js)
+            linked += '<button type="button" class="cnnref-animation-toggle" aria-pressed="false">Pause</button>'
+        return linked
 
     return IMG.sub(sub, html)
 

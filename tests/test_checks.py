@@ -115,7 +115,7 @@ def not_a_volume(ranks=(3, 4)):
 ARRAYS = [  # (name, call, the ranks it takes)
     ("X", lambda v: conv2d(v, W3), (3, 4)),
     ("X", lambda v: max_pool(v), (3, 4)),
-    ("X", lambda v: im2col(v, 3), (3, 4)),
+    ("X", lambda v: im2col(v, 3), (3, 4)),  # a batch (N, H, W, D) is an input too
     ("W", lambda v: conv2d(X3, v), (4,)),
     ("b", lambda v: conv2d(X3, W3, b=v), (1,)),
     ("dV", lambda v: conv2d_backward(v, X3, W3), (3,)),

@@ -17,15 +17,19 @@ from matplotlib.figure import Figure
 from properdocs.exceptions import PluginError
 
 from cnnref import conv2d_naive, output_size, zero_pad
+from graphs import arithmetic
 from graphs._style import render
 from hooks.figures import check_figure_links, figures, insert_demo, replace_markers, size_images, svg_size
 
 ROOT = Path(__file__).resolve().parents[1]
 # The figure names the notes page links (COMMON.md's agreed layout).
-NAMES = {"cnn_dice", "conv-continuous", "conv-impulse-sum", "conv-stride", "conv-padding", "cnn-architecture",
+DRAWN = {"cnn_dice", "conv-continuous", "conv-impulse-sum", "conv-stride", "conv-padding", "cnn-architecture",
          "cnn-activations", "maxpool", "im2col", "fc-to-conv",
          "arch-lenet5", "arch-alexnet", "arch-vgg16", "arch-resnet18", "arch-mobilenet-v1", "arch-receptive-fields",
-         "arch-params-macs", "arch-vgg16-memory"}
+         "arch-params-macs", "arch-vgg16-memory"}  # matplotlib figures
+# The arithmetic pages' animations and their frame strips (graphs/arithmetic.py writes their SVG text itself).
+ANIMATED = {case.name for case in arithmetic.CASES} | {f"{case.name}-frames" for case in arithmetic.CASES}
+NAMES = DRAWN | ANIMATED
 PLACEHOLDER_ALTS = {"", "image title", "image", "figure", "alt", "alt text", "todo", "tbd", "placeholder"}
 
 
@@ -36,7 +40,7 @@ def test_every_agreed_figure_exists_once():
 @pytest.mark.parametrize("name", sorted(NAMES))
 def test_figure_renders_to_the_same_svg_twice(name):
     draw, _alt = figures()[name]
-    assert isinstance(draw(), Figure)
+    assert isinstance(draw(), Figure if name in DRAWN else str)
     first, second = render(draw), render(draw)
     assert first.startswith("<?xml") and "<svg" in first and first.rstrip().endswith("</svg>")
     assert first == second
@@ -87,19 +91,28 @@ def test_pages_alt_text_is_the_figures_own():
 
 
 def _page_widths():
-    """{figure name: the width in CSS px the notes display it at} (their `{ width="N" }`, else 600)."""
+    """{figure name: the width in CSS px the notes display it at} (their `{ width="N" }`, else 600).
+
+    An animation's frame strip is shown in its place (reduced motion), at the same width."""
     widths = {}
     for page in (ROOT / "docs").rglob("*.md"):
         for name, width in re.findall(r"graphs/dl/cnn/([^)\s]+)\.svg\)(?:\{\s*width=\"(\d+)\"\s*\})?", page.read_text()):
             widths[name] = min(widths.get(name, 10_000), int(width or 600))
+    for name, strip in arithmetic.STRIPS.items():
+        if name in widths:
+            widths[strip] = widths[name]
     return widths
+
+
+def _viewbox_width(svg):
+    return float(re.search(r'<svg[^>]*\bviewBox="[\d.]+ [\d.]+ ([\d.]+) [\d.]+"', svg)[1])
 
 
 @pytest.mark.parametrize("name", sorted(NAMES))
 def test_figure_text_is_at_least_9px_where_the_page_shows_it(name):
     """The SVG's font sizes are in its viewBox units; at the page's display width each must be >= 9 CSS px."""
     svg = render(figures()[name][0])
-    width = float(re.search(r'<svg[^>]*\bwidth="([\d.]+)pt"', svg)[1])
+    width = _viewbox_width(svg)
     sizes = [float(v) for v in re.findall(r"font-size: ([\d.]+)px", svg)]
     assert sizes, "matplotlib wrote no text as text (svg.fonttype none)"
     shown = _page_widths().get(name, 600)
@@ -128,7 +141,7 @@ def _drawn_texts(fig):
     return [(t.get_text(), t.get_window_extent(renderer)) for t in drawn]
 
 
-@pytest.mark.parametrize("name", sorted(NAMES))
+@pytest.mark.parametrize("name", sorted(DRAWN))
 def test_figure_texts_neither_overlap_nor_leave_the_card(name):
     import matplotlib
 
@@ -371,9 +384,18 @@ def test_strict_build_serves_every_figure_and_the_demo(tmp_path):
     assert '<img alt="maxpool figure"' in html  # a page's own alt text is kept
     assert f'<img alt="{figures()["maxpool"][1]}"' in html  # an empty one is filled in
     # each figure links to its own SVG, which the site serves (the link is named by the image's alt text)
-    links = re.findall(r'<a class="cnnref-figure-link" href="([^"]+)"><img alt="([^"]+)" src="([^"]+)"', html)
+    links = re.findall(r'<a class="cnnref-figure-link" href="([^"]+)">(?:<picture class="cnnref-animation">'
+                       r'<source [^>]*srcset="([^"]+)"[^>]*>)?<img alt="([^"]+)" src="([^"]+)"', html)
     assert len(links) == len(NAMES) + 1
-    assert all(href == src and (site / href).is_file() and alt for href, alt, src in links)
+    assert all(href == src and (site / href).is_file() and alt for href, _strip, alt, src in links)
+    # an animation shows its frame strip under reduced motion (served too), and has a Pause button
+    strips = {src.rsplit("/", 1)[1][: -len(".svg")]: strip for _href, strip, _alt, src in links if strip}
+    assert {name: strip.rsplit("/", 1)[1] for name, strip in strips.items()} == {
+        name: f"{strip}.svg" for name, strip in arithmetic.STRIPS.items()}
+    assert all((site / strip).is_file() for strip in strips.values())
+    assert html.count('</picture></a><button type="button" class="cnnref-animation-toggle" aria-pressed="false">'
+                      "Pause</button>") == len(arithmetic.STRIPS)
+    assert (site / "assets/cnnref/animations.js").is_file() and "assets/cnnref/animations.js" in html
     for asset in ("assets/cnnref/conv-demo.js", "assets/cnnref/conv-demo.css"):
         assert (site / asset).is_file() and asset in html
 
@@ -406,3 +428,177 @@ def test_figure_images_get_their_size():
     w, h = svg_size(render(draw))
     fig = draw()
     assert (w, h) == (round(fig.get_figwidth() * 96), round(fig.get_figheight() * 96))
+
+
+# The arithmetic pages' animations ------------------------------------------------------------------------
+# Each is checked against cnnref computed here, independently of graphs/arithmetic.py's own geometry: the
+# frames are the layers' windows, the transposed ones slide over the guide's stretched and padded input.
+
+from cnnref import conv_transpose_output_size, pool_output_size, window_positions  # noqa: E402
+
+CASES = sorted(arithmetic.CASES, key=lambda case: case.name)
+KEYFRAME = re.compile(r"([\d.]+)% \{ transform: translate\((-?[\d.]+)px, (-?[\d.]+)px\); \}")
+RECT = re.compile(r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="[\d.]+" fill="([^"]+)" stroke="[^"]+"'
+                  r'(?: stroke-dasharray="([^"]+)")?/>')
+
+
+def _svg(name):
+    return render(figures()[name][0])
+
+
+def _plane(svg):
+    """The plane the filter slides over, as drawn: (origin x, origin y, cell size, kinds (m, m) by fill/dash)."""
+    group = re.search(r'<g class="c">(.*?)</g>', svg)[1]
+    cells = RECT.findall(group)
+    m = int(round(len(cells) ** 0.5))
+    assert m * m == len(cells)
+    fills = {fill + (dash or ""): kind for kind, (fill, _stroke, dash) in arithmetic.COLOURS.items()}
+    kinds = np.array([fills[fill + (dash or "")] for _x, _y, _w, fill, dash in cells], dtype=object).reshape(m, m)
+    x0, y0, c = float(cells[0][0]), float(cells[0][1]), float(cells[0][2])
+    return x0, y0, c, kinds
+
+
+def _expected(case):
+    """(output size, windows (H2, W2, F, F, 2) on the drawn plane, kinds of the plane's cells): from cnnref and the
+    guide's construction, written out again here."""
+    n, F, S, P, d, a = case.n, case.F, case.S, case.P, case.dilation, case.output_padding
+    if case.transposed:
+        out = conv_transpose_output_size(n, F, S=S, P=P, output_padding=a, dilation=d)
+        Y = np.ones((n, n))
+        stretched = np.zeros((S * (n - 1) + 1 + a,) * 2)
+        stretched[: S * (n - 1) + 1 : S, : S * (n - 1) + 1 : S] = Y  # S - 1 zeros between the inputs, a more after
+        pad = d * (F - 1) - P
+        plane = np.pad(stretched, pad, constant_values=-1)  # -1: padding; 0: inserted zero; 1: input
+        plane[pad + S * (n - 1) + 1 :, :][plane[pad + S * (n - 1) + 1 :, :] == 0] = -1  # the a rows: padding
+        plane[:, pad + S * (n - 1) + 1 :][plane[:, pad + S * (n - 1) + 1 :] == 0] = -1  # and columns
+        taps = window_positions(stretched.shape[0], F, S=1, P=pad, dilation=d)
+        kinds = np.where(plane == 1, "input", np.where(plane == 0, "zero", "pad")).astype(object)
+    else:
+        exact = (n + 2 * P - d * (F - 1) - 1) % S == 0
+        out = (pool_output_size if case.pool else output_size)(n, F, S=S, P=P, dilation=d, exact=exact)
+        taps = window_positions(n, F, S=S, P=P, dilation=d, exact=exact)
+        kinds = np.full((n + 2 * P,) * 2, "pad", dtype=object)
+        kinds[P : P + n, P : P + n] = "input"
+    read = np.zeros(kinds.shape, dtype=bool)
+    for start_row in range(0, kinds.shape[0] - d * (F - 1), S if not case.transposed else 1):  # counted, no view
+        for start_col in range(0, kinds.shape[1] - d * (F - 1), S if not case.transposed else 1):
+            read[start_row : start_row + d * (F - 1) + 1 : d, start_col : start_col + d * (F - 1) + 1 : d] = True
+    kinds[~read] = "drop"
+    return out, taps, kinds
+
+
+def test_the_animations_cover_every_relationship_of_the_guide():
+    names = {case.name for case in arithmetic.CASES}
+    assert len(names) == len(arithmetic.CASES) and set(arithmetic.STRIPS) == names
+    transposed = {case.name for case in arithmetic.CASES if case.transposed}
+    assert len(transposed) >= 4 and any(case.dilation == 2 for case in arithmetic.CASES)
+    settings = {(case.transposed, case.S > 1, case.P > 0, case.dilation > 1, case.pool) for case in arithmetic.CASES}
+    assert {(False, False, False, False, False), (False, False, True, False, False), (False, True, False, False, False),
+            (False, True, True, False, False), (False, False, False, True, False), (False, False, False, False, True),
+            (True, True, False, False, False), (True, True, True, False, False)} <= settings
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_animation_frames_are_the_layers_windows(case):
+    """One frame per output number, in row-major order; frame k moves the first window onto window k."""
+    svg = _svg(case.name)
+    out, taps, kinds = _expected(case)
+    x0, y0, c, drawn = _plane(svg)
+    np.testing.assert_array_equal(drawn, kinds)
+    window = re.search(r'@keyframes window \{(.*?)\}\s*\n', svg)[1]
+    frames = KEYFRAME.findall(window)[:-1]  # the last keyframe, 100%, holds the last frame
+    assert len(frames) == out * out
+    for k, (percent, dx, dy) in enumerate(frames):
+        i, j = divmod(k, out)
+        assert float(percent) == pytest.approx(100 * k / out**2, abs=0.01)
+        shift = taps[i, j, 0, 0] - taps[0, 0, 0, 0]
+        assert (round(float(dy) / c, 6), round(float(dx) / c, 6)) == (shift[0], shift[1])
+    moving = re.search(r'<g class="w">(.*?)</g>', svg)[1]
+    first = sorted((round((float(y) - 1 - y0) / c), round((float(x) - 1 - x0) / c))
+                   for x, y in re.findall(r'<rect class="tap" x="([\d.]+)" y="([\d.]+)"', moving))
+    assert first == sorted(map(tuple, taps[0, 0].reshape(-1, 2).tolist()))  # dilated taps included
+    output = KEYFRAME.findall(re.search(r'@keyframes output \{(.*?)\}\s*\n', svg)[1])[:-1]
+    assert [(round(float(dy) / c), round(float(dx) / c)) for _p, dx, dy in output] == [
+        divmod(k, out) for k in range(out * out)]
+    assert f"= {out}" in svg and f"{out} by {out} output" in figures()[case.name][1]
+
+
+def test_the_pooling_page_prints_the_animations_numbers():
+    """docs/arithmetic/convolution.md says its max_pool snippet uses the animation's numbers: the same seed."""
+    page = (ROOT / "docs/arithmetic/convolution.md").read_text()
+    assert page.count(f"np.random.default_rng({arithmetic.POOL_SEED}).integers(0, 10, size=(5, 5, 1))") == 1
+    X, V = arithmetic.pool_numbers(arithmetic.BY_NAME["arith-pooling"])
+    assert ", ".join(f"{v:.0f}." for v in V[0]) in page  # its first row, as NumPy prints it
+
+
+def test_only_the_floored_case_leaves_cells_unread():
+    unread = {case.name: int((_expected(case)[2] == "drop").sum()) for case in arithmetic.CASES}
+    assert {name for name, n in unread.items() if n} == {"arith-padding-strides-odd"}
+    assert "row 7 and column 7" in figures()["arith-padding-strides-odd"][1]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_reduced_motion_stills_the_animation_and_the_strip_never_moves(case):
+    svg, strip = _svg(case.name), _svg(f"{case.name}-frames")
+    assert re.search(r"\.w \{ animation: window [\d.]+s step-end infinite; \}", svg)
+    assert "@media (prefers-reduced-motion: reduce) { .w, .o { animation: none; } }" in svg
+    assert "animation" not in strip and "@keyframes" not in strip
+    out = _expected(case)[0]
+    frames = arithmetic.shown_frames(out)
+    assert frames[0] == (0, 0) and frames[-1] == (out - 1, out - 1) and len(frames) == 4
+    assert strip.count('class="tap"') == len(frames) * case.F**2 and strip.count('class="cur"') == len(frames)
+    for i, j in frames:
+        assert f"output ({i}, {j})" in strip
+
+
+def _texts(svg):
+    """(text, x0, y0, x1, y1) of every <text>, its box estimated (DejaVu Sans: under 0.62 em a character)."""
+    default = float(re.search(r"text \{[^}]*font-size: ([\d.]+)px", svg)[1])
+    boxes = []
+    for attrs, text in re.findall(r"<text([^>]*)>([^<]*)</text>", svg):
+        x, y = float(re.search(r'x="([\d.]+)"', attrs)[1]), float(re.search(r'y="([\d.]+)"', attrs)[1])
+        size = float(m[1]) if (m := re.search(r"font-size: ([\d.]+)px", attrs)) else default
+        size += 1 if 'class="t"' in attrs else 0
+        w = 0.62 * size * len(text.replace("&amp;", "&"))
+        if 'class="v"' in attrs:  # centred on (x, y)
+            boxes.append((text, x - w / 2, y - size / 2, x + w / 2, y + size / 2))
+        else:  # from x, on the baseline y
+            boxes.append((text, x, y - 0.8 * size, x + w, y + 0.25 * size))
+    return boxes
+
+
+@pytest.mark.parametrize("name", sorted(ANIMATED))
+def test_animation_texts_neither_overlap_nor_leave_the_card(name):
+    svg = _svg(name)
+    W, H = (float(v) for v in re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg).groups())
+    boxes = _texts(svg)
+    assert boxes
+    for n, (text, x0, y0, x1, y1) in enumerate(boxes):
+        assert x0 >= 0 and y0 >= 0 and x1 <= W and y1 <= H, f"{name}: {text!r} leaves the card"
+        for other, a0, b0, a1, b1 in boxes[n + 1:]:
+            assert not (x0 < a1 and a0 < x1 and y0 < b1 and b0 < y1), f"{name}: {text!r} overlaps {other!r}"
+
+
+@pytest.mark.parametrize("name", sorted(ANIMATED))
+def test_animation_text_is_legible_on_a_phone(name):
+    """At 375 px, Material's content inside a box is about 317 px wide: 300 px leaves a margin (the browser
+    test measures the real width). Every text must be at least 9 CSS px there."""
+    svg = _svg(name)
+    sizes = [float(v) for v in re.findall(r"font-size: ([\d.]+)px", svg)]
+    assert min(sizes) * 300 / _viewbox_width(svg) >= 9
+
+
+def test_an_animation_becomes_a_picture_with_its_frames_under_reduced_motion_and_a_pause_button():
+    name, strip = "arith-dilation", arithmetic.STRIPS["arith-dilation"]
+    sizes = {name: svg_size(_svg(name)), strip: svg_size(_svg(strip))}
+    html = size_images(f'<figure><img alt="" src="../graphs/dl/cnn/{name}.svg" width="300" /></figure>', sizes)
+    (w, h), (sw, sh) = sizes[name], sizes[strip]
+    assert html == (
+        f'<figure><a class="cnnref-figure-link" href="../graphs/dl/cnn/{name}.svg"><picture class="cnnref-animation">'
+        f'<source media="(prefers-reduced-motion: reduce)" data-media="(prefers-reduced-motion: reduce)" '
+        f'srcset="../graphs/dl/cnn/{strip}.svg" width="300" height="{round(300 * sh / sw)}">'
+        f'<img alt="{figures()[name][1]}" src="../graphs/dl/cnn/{name}.svg" width="300" height="{round(300 * h / w)}" '
+        f'decoding="async" /></picture></a>'
+        f'<button type="button" class="cnnref-animation-toggle" aria-pressed="false">Pause</button></figure>')
+    assert svg_size(_svg(name))[0] == arithmetic.WIDTH  # written in pt, shown in px
+
