@@ -1,11 +1,12 @@
 """MkDocs hook (`hooks: [graphs/hook.py]`): every figure and the convolution demo, generated at build time.
 
 - on_files: each draw function of a `graphs/<concept>.py` FIGURES dict becomes the site file
-  graphs/dl/cnn/<name>.svg (File.generated: nothing is written into docs/), plus the demo's script
-  and stylesheet under assets/cnnref/.
+  graphs/dl/cnn/<name>.svg (File.generated: nothing is written into docs/), plus the demo's scripts
+  and stylesheet under assets/cnnref/ (the stylesheet joins extra_css; the scripts follow the demo).
 - on_page_markdown: a link to graphs/dl/cnn/<name>.svg with an unknown name, or a `<!-- cnnref:... -->`
   marker other than `<!-- cnnref:conv-demo -->`, stops the build; the demo marker becomes a placeholder.
-- on_page_content: the placeholder becomes the demo's HTML with its numbers embedded as JSON, and each
+- on_page_content: the placeholder becomes the demo's HTML with its numbers embedded as JSON and its two
+  scripts right after it (drawn before the rest of the page is laid out: nothing moves), and each
   <img> of a figure gets its width and height (no layout shift); an empty alt
   (`![](../../graphs/dl/cnn/maxpool.svg)`) is filled with the figure's ALT text, so it cannot go stale, and
   each figure becomes a link to its SVG (to open it full size on a small screen).
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
+from mkdocs.utils import get_relative_url
 
 import graphs
 from graphs._style import render
@@ -29,6 +31,7 @@ HERE = Path(__file__).parent
 ASSETS = {  # site path -> source file of the demo
     "assets/cnnref/conv-demo.css": HERE / "conv_demo.css",
     "assets/cnnref/conv-demo.js": HERE / "conv_demo.js",
+    "assets/cnnref/conv-demo-port.js": HERE / "conv_demo_port.js",
 }
 MARKERS = {"conv-demo"}
 MARKER = re.compile(r"^(?P<indent>[ \t]*)<!--\s*cnnref:(?P<name>[^\s>]*)\s*-->[ \t]*$", re.MULTILINE)
@@ -61,8 +64,6 @@ def on_config(config):
     for path in ASSETS:
         if path.endswith(".css") and path not in config.extra_css:
             config.extra_css.append(path)
-        if path.endswith(".js") and path not in [str(s) for s in config.extra_javascript]:
-            config.extra_javascript.append(path)
     return config
 
 
@@ -108,13 +109,14 @@ def on_page_markdown(markdown, page, config, files):
     return replace_markers(markdown, where)
 
 
-def insert_demo(html, where="page"):
-    """Replace the placeholder paragraph(s) left by replace_markers with the demo's markup."""
+def insert_demo(html, where="page", assets="assets/cnnref"):
+    """Replace the placeholder paragraph(s) left by replace_markers with the demo's markup and its scripts
+    (`assets`: the folder of the demo's files, relative to the page)."""
     if PLACEHOLDER not in html:
         return html
     from graphs.conv_demo import demo_html
 
-    out, n = re.subn(rf"<p>\s*{PLACEHOLDER}\s*</p>", lambda m: demo_html(), html)
+    out, n = re.subn(rf"<p>\s*{PLACEHOLDER}\s*</p>", lambda m: demo_html(assets), html)
     if PLACEHOLDER in out:  # e.g. the marker ended up inside a code block or a paragraph with other text
         raise PluginError(f"{where}: the <!-- cnnref:conv-demo --> marker must be a paragraph of its own")
     return out
@@ -165,7 +167,8 @@ def size_images(html, sizes):
 
 
 def on_page_content(html, page, config, files):
-    return size_images(insert_demo(html, page.file.src_uri), _SIZES)
+    assets = get_relative_url("assets/cnnref", page.url)
+    return size_images(insert_demo(html, page.file.src_uri, assets), _SIZES)
 
 
 if __name__ == "__main__":  # python -m graphs.hook DIR: write every figure to DIR (to look at them without a build)
