@@ -183,7 +183,7 @@
     function drawOutput() {
       if (!r.V) return "";
       const V = r.V, H = V.length, Wd = V[0].length, K = V[0][0].length;
-      const title = `Output V: ${dims(H, Wd, K)}` + (r.floor ? " (exact=False: PyTorch's floor rule)" : "");
+      const title = `Output V: ${dims(H, Wd, K)}` + (r.floor ? " (floored)" : "");
       const slices = Array.from({ length: K }, (_, k) => slice(`V[:, :, ${k}]`, `V[:, :, ${k}]`, H, Wd, (i, j) =>
         `<td><button type="button" class="cnnref-out" data-testid="demo-out-cell" tabindex="-1" data-nav="out,${k},${i},${j}" ` +
         `data-i="${i}" data-j="${j}" data-k="${k}" aria-label="V[${i}, ${j}, ${k}] = ${V[i][j][k]}">${V[i][j][k]}</button></td>`,
@@ -218,13 +218,12 @@
         if (!r.refusal) return `Output size: ${rule} = ${r.size}, an output of ${dims(r.size, r.size, t.D_out)}.`;
         if (!r.floor) return `Refused: ${r.refusal}. PyTorch refuses it too.`;
         const dropped = t.n + 2 * t.P - ((r.size - 1) * t.S + span);
-        return `Refused: ${r.refusal}. PyTorch's floor rule (exact=False) takes floor(${t.n - span + 2 * t.P}/${t.S}) + 1 = ` +
-          `${r.size} instead: the last ${dropped} row${dropped > 1 ? "s" : ""} and column${dropped > 1 ? "s" : ""} of X_pad ` +
-          "are never used (hatched), and the output below is what it computes.";
+        return `Refused: ${r.refusal}. Below is what exact=False computes: the last ${dropped} row` +
+          `${dropped > 1 ? "s" : ""} and column${dropped > 1 ? "s" : ""} of X_pad are never used (hatched).`;
       }
       if (r.refusal) return `Refused: ${r.refusal}.`;
-      const rule = `S(H2 - 1) + dilation(F - 1) + 1 - 2P + output_padding = ${t.S}(${t.n} - 1) + ${t.dilation}(${t.F} - 1) + 1 - ` +
-        `${2 * t.P} + ${t.output_padding}`;
+      const rule = `S (H2 - 1) + dilation (F - 1) + 1 - 2P + output_padding = ${t.S} (${t.n} - 1) + ${t.dilation} (${t.F} - 1) ` +
+        `+ 1 - ${2 * t.P} + ${t.output_padding}`;
       return `Output size: ${rule} = ${r.size}, an output of ${dims(r.size, r.size, t.D_out)}.`;
     }
 
@@ -237,7 +236,7 @@
       }
       sizeLine.textContent = text;
       sizeLine.dataset.accepted = r.refusal ? "false" : "true";
-      sizeLine.classList.toggle("is-refused", !!r.refusal);
+      sizeLine.classList.toggle("is-refused", !!r.refusal || r.tooWide);
       vols.innerHTML = drawInputs() + drawOutput() + drawFilters();
       for (const g of ["in", "W", "out"]) {
         const cells = $$(`[data-nav^="${g},"]`);

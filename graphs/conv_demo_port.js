@@ -9,29 +9,36 @@
   "use strict";
 
   // output_size(W1, F, S, P, dilation, exact): the notes' W2 = (W1 - F + 2P)/S + 1, where a filter
-  // with dilation spans dilation*(F - 1) + 1 input cells. exact = true refuses a stride that does not
+  // with dilation spans dilation (F - 1) + 1 input cells. exact = true refuses a stride that does not
   // tile the padded input (cnnref's ValueError, same words); exact = false floors, as PyTorch does.
   function outputSize(W1, F, S = 1, P = 0, dilation = 1, exact = true, name = "W1") {
-    const span = dilation * (F - 1) + 1;
+    const span = dilation * (F - 1) + 1;  // the filter's extent on the input, gaps included
+    const filter = dilation === 1 ? `filter F = ${F}` : `dilated filter dilation (F - 1) + 1 = ${dilation} (${F} - 1) + 1 = ${span}`;
+    const formula = dilation === 1
+      ? `(${name} - F + 2P)/S + 1 = (${W1} - ${F} + ${2 * P})/${S} + 1`
+      : `(${name} - dilation (F - 1) - 1 + 2P)/S + 1 = (${W1} - ${dilation} (${F} - 1) - 1 + ${2 * P})/${S} + 1`;
     if (span > W1 + 2 * P) {
-      throw new Error(`filter F = ${F} is larger than the padded input ${name} + 2P = ${W1} + ${2 * P} = ${W1 + 2 * P}`);
+      throw new Error(`${filter} is larger than the padded input ${name} + 2P = ${W1} + ${2 * P} = ${W1 + 2 * P}`);
     }
-    const W2 = (W1 - span + 2 * P) / S + 1;
-    if (Number.isInteger(W2)) return W2;
-    if (!exact) return Math.floor(W2);  // the windows that would run off the edge are dropped
-    throw new Error(`(${name} - F + 2P)/S + 1 = (${W1} - ${F} + ${2 * P})/${S} + 1 = ${g(W2)} is not a whole ` +
-      `number: stride S = ${S} does not tile the padded input; change F, S or P`);
+    const W2 = (W1 + 2 * P - span) / S + 1;
+    if (!Number.isInteger(W2) && exact) {
+      throw new Error(`${formula} = ${g(W2)} is not a whole number: stride S = ${S} does not tile the padded input; ` +
+        `change F, S or P (exact=False floors it to ${Math.floor(W2)}, as PyTorch does)`);
+    }
+    return Math.floor(W2);  // floors: the last rows and columns that no whole window reaches are dropped
   }
 
-  // The transposed convolution's output size: H1 = S(H2 - 1) + dilation*(F - 1) + 1 - 2P + output_padding.
+  // conv_transpose_output_size: H1 = S (H2 - 1) + dilation (F - 1) + 1 - 2P + output_padding, the input
+  // size whose convolution gives H2 (output_padding picks one of the sizes a stride maps to H2).
   function transposeOutputSize(H2, F, S = 1, P = 0, outputPadding = 0, dilation = 1, name = "H2") {
     if (outputPadding >= Math.max(S, dilation)) {
-      throw new Error(`output_padding = ${outputPadding} must be smaller than max(S, dilation) = ${Math.max(S, dilation)}`);
+      throw new Error(`output_padding = ${outputPadding} must be smaller than the stride S = ${S} or the dilation = ` +
+        `${dilation}, as in PyTorch`);
     }
     const H1 = S * (H2 - 1) + dilation * (F - 1) + 1 - 2 * P + outputPadding;
     if (H1 < 1) {
-      throw new Error(`S(${name} - 1) + dilation(F - 1) + 1 - 2P + output_padding = ${S}(${H2} - 1) + ` +
-        `${dilation}(${F} - 1) + 1 - ${2 * P} + ${outputPadding} = ${H1}: the output would be empty`);
+      throw new Error(`S (${name} - 1) + dilation (F - 1) + 1 - 2P + output_padding = ${S} (${H2} - 1) + ${dilation} ` +
+        `(${F} - 1) + 1 - ${2 * P} + ${outputPadding} = ${H1}: the padding P = ${P} crops away the whole output`);
     }
     return H1;
   }
@@ -53,8 +60,9 @@
     return X_pad;
   }
 
-  // The products that make one output activation V[i, j, k], depth slice by depth slice:
-  // X_pad[i*S + a*dilation, j*S + c*dilation, d] * W[k, a, c, d] for every a, c (filter rows, columns) and d.
+  // The products that make one output activation V[i, j, k], as the demo writes them out, depth slice by
+  // depth slice: X_pad[i*S + a*dilation, j*S + c*dilation, d] * W[k, a, c, d] for every a, c (filter rows,
+  // columns) and d.
   function products(X_pad, W, i, j, k, S = 1, dilation = 1) {
     const F = W[k].length, D = W[k][0][0].length, out = [];
     for (let d = 0; d < D; d++) {
@@ -71,7 +79,7 @@
   // conv2d_naive(X, W, b, S, P, dilation, exact): V[i, j, k] = sum(X_pad window * W[k]) + b[k].
   // X (H1, W1, D1), W (K, F, F, D1), b (K,) -> V (H2, W2, K). Cross-correlation: the filter is not flipped.
   function conv2dNaive(X, W, b, S = 1, P = 0, dilation = 1, exact = true) {
-    const K = W.length, F = W[0].length;
+    const K = W.length, F = W[0].length, D = W[0][0][0].length;
     const H2 = outputSize(X.length, F, S, P, dilation, exact, "H1");
     const W2 = outputSize(X[0].length, F, S, P, dilation, exact, "W1");
     const X_pad = zeroPad(X, P);
@@ -79,8 +87,13 @@
     for (let i = 0; i < H2; i++) {
       for (let j = 0; j < W2; j++) {
         for (let k = 0; k < K; k++) {
-          const terms = products(X_pad, W, i, j, k, S, dilation);
-          V[i][j][k] = terms.reduce((sum, t) => sum + t.x_value * t.w_value, 0) + b[k];
+          let sum = 0;  // the window times filter k, elementwise, summed
+          for (let a = 0; a < F; a++) {
+            for (let c = 0; c < F; c++) {
+              for (let d = 0; d < D; d++) sum += X_pad[i * S + a * dilation][j * S + c * dilation][d] * W[k][a][c][d];
+            }
+          }
+          V[i][j][k] = sum + b[k];
         }
       }
     }
