@@ -147,7 +147,7 @@
       const title = s.mode === "conv"
         ? `Input X: ${dims(n, n, D)}, zero-padded (P = ${s.P}) to X_pad: ${dims(N, N, D)}`
         : `Z: Y stretched (S - 1 = ${s.S - 1} zeros between entries), ` +
-          (r.pad >= 0 ? `padded by dilation(F - 1) - P = ${r.pad}` : `cropped by P - dilation(F - 1) = ${-r.pad}`) +
+          (r.pad >= 0 ? `padded by dilation (F - 1) - P = ${r.pad}` : `cropped by P - dilation (F - 1) = ${-r.pad}`) +
           (s.output_padding ? ` and output_padding = ${s.output_padding} at the bottom and right` : "") + `: ${dims(N, N, D)}`;
       html += vol("cnnref-vol--input", title, Array.from({ length: D }, (_, d) => slice(
         `${r.name}[:, :, ${d}]`, `${r.name}[:, :, ${d}]`, N, N, (y, x) => {
@@ -213,8 +213,9 @@
     function sizeText() {
       const t = s;
       if (t.mode === "conv") {
-        const span = t.dilation * (t.F - 1) + 1, F = t.dilation > 1 ? `${t.dilation}(F - 1) + 1` : "F";
-        const rule = `(W1 - ${F} + 2P)/S + 1 = (${t.n} - ${span} + ${2 * t.P})/${t.S} + 1`;
+        const span = t.dilation * (t.F - 1) + 1;  // output_size's formula, in its words
+        const rule = t.dilation === 1 ? `(W1 - F + 2P)/S + 1 = (${t.n} - ${t.F} + ${2 * t.P})/${t.S} + 1`
+          : `(W1 - dilation (F - 1) - 1 + 2P)/S + 1 = (${t.n} - ${t.dilation} (${t.F} - 1) - 1 + ${2 * t.P})/${t.S} + 1`;
         if (!r.refusal) return `Output size: ${rule} = ${r.size}, an output of ${dims(r.size, r.size, t.D_out)}.`;
         if (!r.floor) return `Refused: ${r.refusal}. PyTorch refuses it too.`;
         const dropped = t.n + 2 * t.P - ((r.size - 1) * t.S + span);

@@ -131,6 +131,10 @@ PRODUCT = re.compile(r"^(-?\d+)×\(?(-?\d+)\)?$")
 INDEX = re.compile(r"^(\w)\[([\d, ]+)\]$")
 
 
+def dims(shape) -> str:
+    return "×".join(map(str, shape))
+
+
 def num(value) -> str:
     """How the page writes a whole number."""
     assert float(value).is_integer(), f"the demo's numbers are whole, got {value}"
@@ -195,8 +199,10 @@ def check_demo(shown, setting, where):
             assert hatched == {(i, j) for i in range(N) for j in range(N) if max(i, j) >= N - dropped}, (
                 f"{name}: hatched cells of X_pad {sorted(hatched)}, the floor drops the last {dropped}")
         else:
-            assert shown["accepted"] == "true" and f" = {H2}, an output of {H2}×{H2}×{t['D_out']}." in shown["size"], (
-                f"{name}: shows {shown['size']!r}; output_size gives {H2}")
+            n, F, S, P, d = t["n"], t["F"], t["S"], t["P"], t["dilation"]
+            rule = (f"({n} - {F} + {2 * P})/{S} + 1" if d == 1 else f"({n} - {d} ({F} - 1) - 1 + {2 * P})/{S} + 1")
+            assert shown["accepted"] == "true" and f"{rule} = {H2}, an output of {H2}×{H2}×{t['D_out']}." in shown["size"], (
+                f"{name}: shows {shown['size']!r}; output_size gives {rule} = {H2}")
         V = conv2d_naive(X, W, b, S=t["S"], P=t["P"], dilation=t["dilation"], exact=exact)
         A, filters, stride = zero_pad(X, t["P"]), W, t["S"]
         drawn = shown["X_pad"]
@@ -215,7 +221,9 @@ def check_demo(shown, setting, where):
             assert f"Z would be {A.shape[0]} cells wide" in shown["size"] and not shown["outputs"] and not drawn, (
                 f"{name}: Z is {A.shape[0]} wide, more than the demo draws ({MAX_CELLS}): {shown['size']!r}")
             return compared
-        assert shown["accepted"] == "true" and f" = {V.shape[0]}, an output of {V.shape[0]}×{V.shape[1]}×{V.shape[2]}." in shown["size"]
+        rule = f"{t['S']} ({t['n']} - 1) + {t['dilation']} ({t['F']} - 1) + 1 - {2 * t['P']} + {t['output_padding']}"
+        assert shown["accepted"] == "true" and f"{rule} = {V.shape[0]}, an output of {dims(V.shape)}." in shown["size"], (
+            f"{name}: shows {shown['size']!r}; conv_transpose2d gives {V.shape}")
     assert V.shape[0] == V.shape[1] and V.shape[0] <= MAX_CELLS
 
     # the drawn input and filters, cell by cell
