@@ -37,6 +37,11 @@ _SMALL_GEMM = 3 << 18  # multiply-adds per block of the threaded path
 _SMALL_BLOCK = 1 << 20  # bytes of X_cols per block of the threaded path: stays in a core's cache
 _SMALL_WIDTH = 1024  # K * (F*F*D1 + 1) at most this: at least _SMALL_GEMM / _SMALL_WIDTH = 768 positions a block
 _MAX_THREADS = 4
+# The refinements, in the order the Performance page adds them to the notes' conv2d. The benchmark
+# switches them off to measure each one's gain (tests/test_conv2d_fast.py: every combination equals
+# the loops); nothing else changes this set.
+STEPS = ("blocks", "long runs", "bias in the multiply", "threads")
+_steps = set(STEPS)
 
 
 def _cores():
@@ -175,13 +180,13 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
         return conv2d(c.X if c.batched else c.X[0], c.W, c.b, c.S, c.P, c.dilation, c.groups, exact)
     (N, H1, W1, D1), (K, FH, FW, _), (H2, W2) = c.X.shape, c.W.shape, c.out
     one = c.S == (1, 1) and c.dilation == (1, 1)
-    if one and FH * FW > 1 and K * (FH * FW * D1 + 1) <= _SMALL_WIDTH:  # skinny multiplies: on cnnref's threads
+    if "threads" in _steps and one and FH * FW > 1 and K * (FH * FW * D1 + 1) <= _SMALL_WIDTH:  # on cnnref's threads
         V = _conv2d_small(c.X, c.W, c.b, c.P, H2, W2)
         return V if c.batched else V[0]
     W_row = c.W.reshape(K, -1)  # (K, FH*FW*D1)
     # X_cols is copied from the windows in runs of FW*D1 numbers (one window row); when an output row is
     # longer, store X depth-first and copy X_col (FH*FW*D1, positions) in runs of W2 numbers instead.
-    depth_first = c.S[1] == 1 and FH * FW > 1 and FW * D1 < W2
+    depth_first = "long runs" in _steps and c.S[1] == 1 and FH * FW > 1 and FW * D1 < W2
     if depth_first:  # X_pad (N, H, W, D1) stored as (N, D1, H, W): padded and transposed in one copy
         (PH, PW), dtype = c.P, c.X.dtype
         X_pad = np.zeros((N, D1, H1 + 2 * PH, W1 + 2 * PW), dtype).transpose(0, 2, 3, 1)
@@ -189,21 +194,22 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
     else:  # no copy at all when P = 0
         X_pad = zero_pad(c.X, c.P)
     # Window copies get a last column of ones, so that the multiply by [W_row | b] adds the biases.
-    ones = not depth_first and not (FH * FW == 1 and one)
+    ones = "bias in the multiply" in _steps and not depth_first and not (FH * FW == 1 and one)
     W_mul = np.concatenate([W_row, c.b[:, None]], axis=1) if ones else W_row
     cols = windows(X_pad, (FH, FW), c.S, c.dilation)  # (N, H2, W2, FH, FW, D1) view
     V = np.empty((N, H2, W2, K), c.X.dtype)
-    for n, i in _blocks(N, H2, rows=max(1, _BLOCK // (W2 * W_mul[0].nbytes))):  # W_mul[0]: one row of X_cols
+    rows = max(1, _BLOCK // (W2 * W_mul[0].nbytes)) if "blocks" in _steps else N * H2  # W_mul[0]: a row of X_cols
+    for n, i in _blocks(N, H2, rows):
         block = cols[n, i]  # (images, rows, W2, FH, FW, D1)
         if depth_first:
             X_cols = block.transpose(3, 4, 5, 0, 1, 2).reshape(FH * FW * D1, -1).T  # one copy
-        elif ones:  # one copy
-            X_cols = np.empty(block.shape[:3] + (FH * FW * D1 + 1,), c.X.dtype)  # (images, rows, W2, FH*FW*D1 + 1)
-            X_cols[..., -1] = 1
-            np.copyto(_into(X_cols[..., :-1], block.shape), block)
-            X_cols = X_cols.reshape(-1, FH * FW * D1 + 1)
-        else:
+        elif FH * FW == 1 and one:
             X_cols = block.reshape(-1, D1)  # 1x1 filters at stride 1: no copy, X itself
+        else:  # one copy, with a last column of ones when the multiply adds the biases
+            X_cols = np.empty(block.shape[:3] + (FH * FW * D1 + ones,), c.X.dtype)  # (images, rows, W2, F*F*D1 [+ 1])
+            X_cols[..., FH * FW * D1 :] = 1
+            np.copyto(_into(X_cols[..., : FH * FW * D1], block.shape), block)
+            X_cols = X_cols.reshape(-1, FH * FW * D1 + ones)
         np.matmul(X_cols, W_mul.T, out=_into(V[n, i], (-1, K)))  # (positions, K): one matrix multiply
         del X_cols  # free this block before the next one is built
     if not ones:

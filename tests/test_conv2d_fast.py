@@ -267,3 +267,16 @@ def test_cnnref_threads_1_runs_everything_on_the_calling_thread(monkeypatch):
     X, W, b = small_case((16, 32, 32, 3), 12, 3, 1)
     np.testing.assert_allclose(conv2d_fast(X, W, b, S=1, P=1), conv2d_naive(X, W, b, S=1, P=1), **TOL[np.float64])
     assert seen == {threading.get_ident()}
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=conv_cases(), steps=st.sets(st.sampled_from(module.STEPS)))
+def test_every_combination_of_the_refinements_equals_the_loops(case, steps):
+    """The Performance page's walk from the notes' conv2d to the tuned one: each stop computes the same."""
+    X, W, b, S, P, dilation, exact = case
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "_steps", steps)
+        patch.setattr(module, "_BLOCK", 200)  # several blocks even on small cases
+        V = conv2d_fast(X, W, b, S, P, dilation, exact=exact)
+    np.testing.assert_allclose(V, conv2d_naive(X, W, b, S, P, dilation, exact=exact), **TOL[X.dtype.type])
+
