@@ -668,7 +668,10 @@ SIZES_JS = r"""
   return {cell: Math.min(...input.map(td => Math.min(box(td).width, box(td).height))), digits: Math.min(...input.map(px)),
           target: Math.min(...outs.map(b => Math.min(box(b).width, box(b).height))), gap,
           filtersBordered: [...root.querySelectorAll('.cnnref-filter')].every(f => parseFloat(getComputedStyle(f).borderTopWidth) >= 2),
-          scrollWidth: document.scrollingElement.scrollWidth, width: window.innerWidth};
+          scrollWidth: document.scrollingElement.scrollWidth, width: window.innerWidth,
+          // the volumes clip what overflows them (content-visibility: auto): nothing may reach past their edge
+          right: Math.max(...[...root.querySelectorAll('.cnnref-vols table, .cnnref-calc')].map(el => box(el).right)),
+          edge: Math.min(box(root.querySelector('.cnnref-vols')).right, window.innerWidth)};
 }
 """
 
@@ -686,6 +689,7 @@ def test_on_a_phone_cells_are_large_and_nothing_runs_off_the_screen(phone, setti
     page.locator(f'{DEMO} [data-testid="demo-random"]').click()
     m = page.evaluate(SIZES_JS, page.locator(DEMO).element_handle())
     assert m["scrollWidth"] <= m["width"], f"{PAGE} demo {setting}: the page is {m['scrollWidth']} px wide at 375 px"
+    assert m["right"] <= m["edge"] + 0.5, f"{PAGE} demo {setting}: a grid reaches {m['right']} px, past {m['edge']} px"
     assert m["cell"] >= 20 and m["digits"] >= 11.5, f"{PAGE} demo {setting}: number cells {m['cell']} px, digits {m['digits']} px"
     assert m["target"] >= 24, f"{PAGE} demo {setting}: output cells are {m['target']} px: a target is at least 24 px"
     assert m["filtersBordered"] and m["gap"] >= 6, f"{PAGE} demo {setting}: filter slices {m['gap']} px apart"
