@@ -166,13 +166,6 @@ def stretched(Y, S, pad, output_padding):
     return Z[big : Z.shape[0] - big, big : Z.shape[1] - big]
 
 
-class Compared:
-    """Counts what the tests compared with cnnref (reported by the tests' messages and asserted)."""
-
-    settings = 0
-    numbers = 0
-
-
 def check_demo(shown, setting, where):
     """Every number of one setting of the demo against cnnref; returns how many numbers were compared."""
     t, name = setting, f"{PAGE} demo, {where} {setting}"
@@ -460,8 +453,6 @@ def test_demo_opens_on_the_notes_setting_and_numbers(demo):
     X0, W0, b0 = notes_numbers()
     assert np.array_equal(X, X0) and np.array_equal(W, W0) and np.array_equal(b, b0), f"{PAGE} demo: not the notes' numbers"
     check_demo(shown, setting, "at the notes' setting")
-    V = {(i, j, k): int(v) for i, j, k, v in shown["outputs"]}
-    assert [V[0, j, 0] for j in range(3)] == [4, 8, 8], f"{PAGE} demo: the first row of V[:, :, 0] the notes print"
 
 
 # --- Stepping, playing, the live region -----------------------------------------------------------------
