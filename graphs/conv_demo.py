@@ -32,12 +32,13 @@ B = (1, 0)  # biases b0 = 1, b1 = 0, as in the notes' demo
 NOTES = {"mode": "conv", "n": W1, "D_in": D1, "D_out": K, "F": F, "S": S, "P": P, "dilation": 1, "output_padding": 0}
 
 # What the reader may choose, and why these bounds:
-# - the input the window slides over is drawn at most MAX_CELLS cells a side: 13 cells of 22 px fit the
-#   300 px a note leaves on a 375 px phone. In convolution mode n + 2P <= 7 + 2*3 = 13 always holds; in
-#   transposed mode the stretched input S(n - 1) + 1 + 2(dilation(F - 1) - P) + output_padding can be wider,
-#   and the demo says so instead of drawing it;
-# - F <= 5 with dilation <= 3 covers every case of the convolution arithmetic guide (half and full padding,
-#   strides, dilation 2) and still leaves a valid output on the largest input;
+# - the input the window slides over is drawn at most MAX_CELLS cells a side: 13 cells of 22 px (286 px)
+#   fit the width a note leaves the demo on a 375 px phone (about 330 px), and so do 13 output cells of
+#   24 px. In convolution mode n + 2P <= 7 + 2*3 = 13 always holds; in transposed mode the stretched input
+#   S (n - 1) + 1 + 2 (dilation (F - 1) - P) + output_padding can be wider, and the demo says so instead;
+# - F <= 5, S <= 3, P <= 3 and dilation <= 3 cover the cases of the convolution arithmetic guide (no, half
+#   and full padding (full up to F = 4), strides, dilation 2, and their transposes), and the largest
+#   dilated filter (13 cells) still fits the largest padded input;
 # - depths and K <= 3: each output is F*F*D_in products (75 at most), written out next to the output cell;
 # - numbers are small integers, so the port's results compare exactly with cnnref's.
 OPTIONS = {
