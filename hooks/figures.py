@@ -4,16 +4,17 @@ The figure code lives in graphs/ (one module per concept, each with a FIGURES an
 is a folder of the repository, imported from here, not an installed package.
 
 - on_files: each draw function of a `graphs/<concept>.py` FIGURES dict becomes the site file
-  graphs/dl/cnn/<name>.svg (File.generated: nothing is written into docs/), plus the demo's script
-  and stylesheet under assets/cnnref/.
+  graphs/dl/cnn/<name>.svg (File.generated: nothing is written into docs/), plus the demo's scripts
+  and stylesheet under assets/cnnref/ (the stylesheet joins extra_css; the scripts follow the demo).
 - on_page_markdown: a link to graphs/dl/cnn/<name>.svg with an unknown name stops the build; the
   `<!-- cnnref:conv-demo -->` marker (hooks/markers.py: the one marker syntax) becomes a placeholder.
-- on_page_content: the placeholder becomes the demo's HTML with its numbers embedded as JSON, and each
+- on_page_content: the placeholder becomes the demo's HTML with the notes' numbers embedded as JSON and its
+  two scripts right after it (drawn before the rest of the page is laid out: nothing moves), and each
   <img> of a figure gets its width and height (no layout shift); an empty alt
   (`![](../../graphs/dl/cnn/maxpool.svg)`) is filled with the figure's ALT text, so it cannot go stale, and
   each figure becomes a link to its SVG (to open it full size on a small screen). An animation (a STRIPS
   entry of graphs/) becomes a <picture> that shows its frame strip under prefers-reduced-motion, followed
-  by a Pause button (graphs/animations.js) that shows the strip too.
+  by a Pause button that shows the strip too (graphs/animations.js, after the page's content).
 - `make serve`: mkdocs.yml watches cnnref/ and graphs/; before each rebuild the hook forgets the imported
   graphs and cnnref modules, so an edited figure or function is drawn anew.
 
@@ -42,6 +43,7 @@ _repository_on_path()
 
 from properdocs.exceptions import PluginError  # noqa: E402
 from properdocs.structure.files import File  # noqa: E402
+from properdocs.utils import get_relative_url  # noqa: E402
 
 import graphs  # noqa: E402
 from graphs._style import render  # noqa: E402
@@ -53,6 +55,7 @@ ASSETS = {  # site path -> source file of the demo, and of the animations' Pause
     "assets/cnnref/conv-demo.css": GRAPHS / "conv_demo.css",
     "assets/cnnref/conv-demo.js": GRAPHS / "conv_demo.js",
     "assets/cnnref/animations.js": GRAPHS / "animations.js",
+    "assets/cnnref/conv-demo-port.js": GRAPHS / "conv_demo_port.js",
 }
 REDUCED_MOTION = "(prefers-reduced-motion: reduce)"
 FIGURE_REF = re.compile(re.escape(SITE_DIR) + r"/(?P<name>[^)\s\"'?#]*)")
@@ -117,8 +120,6 @@ def on_config(config):
     for path in ASSETS:
         if path.endswith(".css") and path not in config.extra_css:
             config.extra_css.append(path)
-        if path.endswith(".js") and path not in [str(s) for s in config.extra_javascript]:
-            config.extra_javascript.append(path)
     return config
 
 
@@ -155,13 +156,14 @@ def on_page_markdown(markdown, page, config, files):
     return replace_markers(markdown, where)
 
 
-def insert_demo(html, where="page"):
-    """Replace the placeholder paragraph(s) left by replace_markers with the demo's markup."""
+def insert_demo(html, where="page", assets="assets/cnnref"):
+    """Replace the placeholder paragraph(s) left by replace_markers with the demo's markup and its scripts
+    (`assets`: the folder of the demo's files, relative to the page)."""
     if PLACEHOLDER not in html:
         return html
     from graphs.conv_demo import demo_html
 
-    out, n = re.subn(rf"<p>\s*{PLACEHOLDER}\s*</p>", lambda m: demo_html(), html)
+    out, n = re.subn(rf"<p>\s*{PLACEHOLDER}\s*</p>", lambda m: demo_html(assets), html)
     if PLACEHOLDER in out:  # e.g. the marker ended up inside a code block or a paragraph with other text
         raise PluginError(f"{where}: {marker('conv-demo')}: the marker must be a paragraph of its own")
     return out
@@ -223,7 +225,11 @@ def size_images(html, sizes):
 
 
 def on_page_content(html, page, config, files):
-    return size_images(insert_demo(html, page.file.src_uri), _SIZES)
+    assets = get_relative_url("assets/cnnref", page.url)
+    html = size_images(insert_demo(html, page.file.src_uri, assets), _SIZES)
+    if "cnnref-animation-toggle" in html:  # the Pause buttons' script, on the pages that have them only
+        html += f'<script src="{assets}/animations.js"></script>'
+    return html
 
 
 if __name__ == "__main__":  # python hooks/figures.py DIR: write every figure to DIR (to look at them without a build)

@@ -1,6 +1,7 @@
 """The figures and the convolution demo: they render, deterministically, with alt text, from cnnref's numbers,
 and the MkDocs hook refuses references it cannot serve."""
 
+import doctest
 import hashlib
 import json
 import re
@@ -19,6 +20,7 @@ from properdocs.exceptions import PluginError
 from cnnref import conv2d_naive, output_size, zero_pad
 from graphs import arithmetic
 from graphs._style import render
+from graphs.conv_demo import MAX_CELLS, NOTES, OPTIONS, P, S, notes_numbers
 from hooks.figures import check_figure_links, figures, insert_demo, replace_markers, size_images, svg_size
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -237,93 +239,65 @@ def test_demo_is_placed_inside_the_admonition(demo_page):
     assert "cnnref:" not in html and "PLACEHOLDER" not in html
 
 
-def test_demo_is_the_notes_setting(demo_page):
+def test_demo_embeds_the_notes_setting_and_numbers_but_no_result(demo_page):
+    """The page carries the notes' inputs; every output is the browser's to compute (and the browser tests'
+    to compare with cnnref)."""
     _, d = demo_page
-    assert (d["W1"], d["H1"], d["D1"], d["K"], d["F"], d["S"], d["P"]) == (5, 5, 3, 2, 3, 2, 1)
-    assert np.shape(d["X"]) == (5, 5, 3) and np.shape(d["W"]) == (2, 3, 3, 3) and np.shape(d["b"]) == (2,)
-    assert np.shape(d["V"]) == (3, 3, 2) and d["W2"] == output_size(5, 3, S=2, P=1) == 3
+    assert d["setting"] == {"mode": "conv", "n": 5, "D_in": 3, "D_out": 2, "F": 3, "S": 2, "P": 1, "dilation": 1,
+                            "output_padding": 0}
+    X, W, b = notes_numbers()
+    assert d["X"] == X.tolist() and d["W"] == W.tolist() and d["b"] == b.tolist() == [1, 0]
+    assert np.shape(d["X"]) == (5, 5, 3) and np.shape(d["W"]) == (2, 3, 3, 3)
     assert set(np.unique(d["X"])) <= {0, 1, 2} and set(np.unique(d["W"])) <= {-1, 0, 1}
+    assert not {"V", "X_pad", "W2", "sizes"} & set(d), "no computed number is embedded"
 
 
-def test_demo_numbers_equal_conv2d_naive(demo_page):
-    _, d = demo_page
-    X, W, b = (np.array(d[k], dtype=float) for k in ("X", "W", "b"))
-    np.testing.assert_array_equal(np.array(d["V"]), conv2d_naive(X, W, b, S=d["S"], P=d["P"]))
-    np.testing.assert_array_equal(np.array(d["X_pad"]), zero_pad(X, d["P"]))
+def page_snippet_after_the_demo():
+    """The doctest examples of the first ```python fence after the demo's marker on the notes' page."""
+    page = (ROOT / "docs/dl/cnn/conv-layer.md").read_text()
+    after = page[page.index("<!-- cnnref:conv-demo -->"):]
+    fence = re.search(r"```python\n(.*?)```", after, re.S).group(1)
+    return doctest.DocTestParser().get_examples(textwrap.dedent(fence))
 
 
-def test_demo_markup_shows_the_embedded_numbers(demo_page):
+def test_the_pages_snippet_draws_the_demos_numbers():
+    """conv-layer.md says its snippet uses "the demo's own numbers": run it, and compare its X, W, b with
+    the numbers the demo opens on (a new seed in graphs/conv_demo.py, or in the snippet, fails here)."""
+    namespace = {}
+    for example in page_snippet_after_the_demo():
+        exec(example.source, namespace)  # noqa: S102 - the page's own snippet
+    X, W, b = notes_numbers()
+    assert np.array_equal(namespace["X"], X) and np.array_equal(namespace["W"], W) and np.array_equal(namespace["b"], b)
+    assert np.array_equal(namespace["V"], conv2d_naive(X, W, b, S=S, P=P))
+
+
+def test_demo_bounds_fit_a_phone():
+    """The input the window slides over is at most MAX_CELLS wide in convolution mode, whatever is chosen; the
+    largest filter, dilated, still fits the largest padded input; the notes' setting is on offer."""
+    assert max(OPTIONS["n"]) + 2 * max(OPTIONS["P"]) <= MAX_CELLS
+    assert max(OPTIONS["dilation"]) * (max(OPTIONS["F"]) - 1) + 1 <= max(OPTIONS["n"]) + 2 * max(OPTIONS["P"])
+    assert all(NOTES[name] in OPTIONS[name] for name in OPTIONS)
+    assert output_size(5, 3, S=2, P=1) == 3
+
+
+def test_demo_markup_offers_every_choice_and_loads_its_scripts_after_itself(demo_page):
     html, d = demo_page
-    V = np.array(d["V"])
-    cells = re.findall(r'data-testid="demo-out-cell" data-i="(\d)" data-j="(\d)" data-k="(\d)"[^>]*>(-?\d+)</button>',
-                       html)
-    assert len(cells) == V.size
-    for i, j, k, v in cells:
-        assert int(v) == V[int(i), int(j), int(k)]
-    X_pad = np.array(d["X_pad"])
-    inputs = re.findall(r'<td data-vol="X_pad" data-i="(\d)" data-j="(\d)" data-d="(\d)"(?: class="is-pad")?>(-?\d+)</td>',
-                        html)
-    assert len(inputs) == X_pad.size
-    assert all(int(v) == X_pad[int(i), int(j), int(dd)] for i, j, dd, v in inputs)
-    W = np.array(d["W"])
-    weights = re.findall(r'<td data-vol="W(\d)" data-i="(\d)" data-j="(\d)" data-d="(\d)">(-?\d+)</td>', html)
-    assert len(weights) == W.size
-    assert all(int(v) == W[int(k), int(i), int(j), int(dd)] for k, i, j, dd, v in weights)
-    for k, bias in enumerate(d["b"]):
-        assert f'data-testid="demo-bias-{k}">{bias}<' in html
+    for name, values in OPTIONS.items():
+        options = re.search(rf'data-param="{name}"[^>]*>(.*?)</select>', html).group(1)
+        assert [int(v) for v in re.findall(r'value="(\d+)"', options)] == values == d["options"][name]
+        assert re.search(rf'<option value="{NOTES[name]}" selected>', options)
+    assert 'data-param="mode"' in html and '<option value="transposed">' in html
+    scripts = re.findall(r'<script src="([^"]+)"></script>', html)
+    assert scripts == ["assets/cnnref/conv-demo-port.js", "assets/cnnref/conv-demo.js"]
+    assert html.index('data-testid="demo-vols"') < html.index('<script src=')
     assert not re.search(r"(src|href)=\"https?://", html)
 
 
-def test_demo_size_table_is_output_size_over_every_choice(demo_page):
-    html, d = demo_page
-    sizes = d["sizes"]
-    for name in ("F", "S", "P"):
-        options = re.search(rf'data-param="{name}">(.*?)</select>', html).group(1)
-        assert [int(v) for v in re.findall(r'value="(\d+)"', options)] == sizes[name]
-    assert len(sizes["table"]) == len(sizes["F"]) * len(sizes["S"]) * len(sizes["P"])
-    for f in sizes["F"]:
-        for s in sizes["S"]:
-            for p in sizes["P"]:
-                answer = sizes["table"][f"{f},{s},{p}"]
-                try:
-                    assert answer == output_size(sizes["W1"], f, S=s, P=p)
-                except ValueError as err:
-                    assert answer == str(err)
-    accepted = {k for k, v in sizes["table"].items() if isinstance(v, int)}
-    assert "3,2,1" in accepted and "3,3,0" not in accepted and "7,1,0" not in accepted
-
-
-def test_demo_size_messages_are_output_sizes_own_words(demo_page):
-    """Accepted and refused choices print one format: "(W1 - F + 2P)/S + 1 = (5 - 3 + 2)/2 + 1 = 3", the
-    refusal being output_size's own message (written the same way, ending in its verdict)."""
-    _, d = demo_page
-    sizes = d["sizes"]
-    assert set(sizes["messages"]) == set(sizes["table"])
-    W1 = sizes["W1"]
-    for key, answer in sizes["table"].items():
-        f, s, p = (int(v) for v in key.split(","))
-        message = sizes["messages"][key]
-        if isinstance(answer, int):
-            assert message == f"(W1 - F + 2P)/S + 1 = ({W1} - {f} + {2 * p})/{s} + 1 = {answer}"
-        else:
-            assert message == answer
-    refused = sizes["messages"]["4,2,1"]
-    assert refused.startswith("(W1 - F + 2P)/S + 1 = (5 - 4 + 2)/2 + 1 = 2.5 ")
-    assert sizes["messages"]["3,2,1"] == "(W1 - F + 2P)/S + 1 = (5 - 3 + 2)/2 + 1 = 3"
-
-
-def test_demo_says_what_the_reader_can_do_and_names_things_once(demo_page):
-    html, d = demo_page
+def test_demo_says_what_the_reader_can_do(demo_page):
+    html, _ = demo_page
     hint = re.search(r'data-testid="demo-hint">(.*?)</p>', html).group(1)
-    assert "click" in hint.lower() and "arrow keys" in hint and str(np.size(d["V"])) in hint
-    legend = re.search(r"<legend>(.*?)</fieldset>", html, re.S).group(1)
-    assert f"stays at F = {d['F']}, S = {d['S']}, P = {d['P']}" in legend
-    n = len(d["X_pad"])
-    assert f"Input {d['W1']}×{d['H1']}×{d['D1']}, zero-padded (P = {d['P']}) to {n}×{n}×{d['D1']}" in html
-    # the filters are W[0], W[1] (W1 is the input's width in the legend and the formula)
-    assert "Filter W[0]: 3×3×3" in html and "Filter W[1]: 3×3×3" in html
-    assert not re.search(r"Filter W\d|bias b\d|\bW[01]\[:", html)
-    assert 'aria-label="W[1, :, :, 2]"' in html and 'aria-label="bias b[1]"' in html
+    assert "click" in hint.lower() and "arrow keys" in hint and "change it" in hint
+    assert 'href="assets/cnnref/conv-demo-port.js">conv-demo-port.js</a>' in html
 
 
 # The hook refuses what it cannot serve --------------------------------------------------------------------
@@ -396,7 +370,7 @@ def test_strict_build_serves_every_figure_and_the_demo(tmp_path):
     assert html.count('</picture></a><button type="button" class="cnnref-animation-toggle" aria-pressed="false">'
                       "Pause</button>") == len(arithmetic.STRIPS)
     assert (site / "assets/cnnref/animations.js").is_file() and "assets/cnnref/animations.js" in html
-    for asset in ("assets/cnnref/conv-demo.js", "assets/cnnref/conv-demo.css"):
+    for asset in ("assets/cnnref/conv-demo.js", "assets/cnnref/conv-demo-port.js", "assets/cnnref/conv-demo.css"):
         assert (site / asset).is_file() and asset in html
 
 
