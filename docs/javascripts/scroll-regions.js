@@ -1,13 +1,15 @@
-// A table too wide for the page scrolls sideways inside Material's wrapper; a keyboard must be able to
-// reach it (axe: scrollable-region-focusable). The wrapper takes focus, with a name, exactly while it
-// scrolls (checked again when its size changes: a phone turned sideways).
+// A table too wide for the page scrolls sideways inside Material's wrapper, and a display formula
+// inside its box (hooks/katex_math.py); a keyboard must be able to reach them (axe:
+// scrollable-region-focusable). The wrapper takes focus, with a name, exactly while it scrolls
+// (checked again when its size changes: a phone turned sideways). The edge shadows that show there
+// is more are CSS (docs/stylesheets/extra.css).
 (function () {
-  function watch(wrap) {
+  function watch(wrap, label) {
     function update() {
       if (wrap.scrollWidth > wrap.clientWidth) {
         wrap.tabIndex = 0;
         wrap.setAttribute("role", "region");
-        wrap.setAttribute("aria-label", "Table, scrolls sideways");
+        wrap.setAttribute("aria-label", label);
       } else {
         wrap.removeAttribute("tabindex");
         wrap.removeAttribute("role");
@@ -18,7 +20,8 @@
     if (window.ResizeObserver) new ResizeObserver(update).observe(wrap);
   }
   function mount() {
-    document.querySelectorAll(".md-typeset__scrollwrap").forEach(watch);
+    document.querySelectorAll(".md-typeset__scrollwrap").forEach(function (wrap) { watch(wrap, "Table, scrolls sideways"); });
+    document.querySelectorAll(".md-typeset .katex-block").forEach(function (box) { watch(box, "Formula, scrolls sideways"); });
   }
   if (window.document$) window.document$.subscribe(mount);
   else document.addEventListener("DOMContentLoaded", mount);
