@@ -132,27 +132,6 @@ def _math_pages(site_dir, pattern=None) -> list[str]:
     return pages
 
 
-@pytest.fixture(scope="module")
-def open_page(browser, server):
-    """open_page(path, width) -> a loaded Playwright page (other hosts blocked), fonts ready; closed at the end."""
-    contexts = []
-
-    def load(path: str, width: int = DESKTOP, scheme: str = "light"):
-        context = browser.new_context(viewport={"width": width, "height": 800}, color_scheme=scheme)
-        contexts.append(context)
-        origin = server.url.split("/", 3)[:3]
-        context.route(lambda url: not url.startswith("/".join(origin) + "/"), lambda route: route.abort("blockedbyclient"))
-        page = context.new_page()
-        page.goto(server.url + path.lstrip("/"), wait_until="load")
-        page.wait_for_load_state("networkidle")
-        page.evaluate("() => document.fonts.ready.then(() => null)")
-        return page
-
-    yield load
-    for context in contexts:
-        context.close()
-
-
 @pytest.mark.parametrize("width", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_aligned_equations_line_up_their_equals_signs(open_page, site_dir, width):
     pages = _math_pages(site_dir, ALIGNED)

@@ -1,0 +1,125 @@
+"""What a reader gets from the notes' Markdown (issue 18): the explanations of the cs231n page the notes
+had skipped, exercises with checked answers, links that say where they go, the example open.
+
+The snippets themselves run under Sybil (conftest.py); these tests check that the boxes and exercises
+are there, each with a snippet whose printed output is compared (a `>>>` line followed by output).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTES = ROOT / "docs" / "dl" / "cnn"
+NAV_ENTRY = re.compile(r"^\s+- (?:[^:\n]+: )?dl/cnn/([\w-]+)\.md\s*$", re.MULTILINE)
+BOX = re.compile(r'^(?P<fence>!!!|\?\?\?\+?) (?P<kind>\w+) "(?P<title>[^"]*)"\s*$', re.MULTILINE)
+
+# The cs231n explanations the notes had condensed away: page, box title, what its text and snippet must hold.
+CS231N = [
+    ("architecture", "Why Not Fully Connected Layers?", ["3,072", "120,000", "(3072, 120000)", "width, height and depth"]),
+    ("conv-layer", "Local Connectivity and the Depth Column",
+     ["local", "full in depth", "[32x32x3]", "(75, 1)", "[16x16x20]", "(180, 1)", "_depth column_"]),
+    ("conv-layer", "Padding That Keeps the Size", ["P = (F - 1)/2", "[32, 32, 32, 32]"]),
+    ("conv-layer", "When Parameter Sharing Is Not Reasonable", ["faces", "_locally connected layer_", "conv2d(X, W))\n    True"]),
+    ("conv-layer", "Backpropagation: a Convolution with Flipped Filters",
+     ["conv2d_backward(dV, X, W)", "conv2d_naive(zero_pad(dV, 2), flipped))\n    True", "W[:, ::-1, ::-1, :]"]),
+    ("pooling", "Backpropagation: the Switches", ["_switches_", "max_pool_backward"]),
+    ("architecture", "Prefer a Stack of Small Filters to One Large Filter",
+     ["49 C^2", "27 C^2", "conv_params(F=3", "conv_params(F=7", "27.0 49.0", "(7, 7)"]),
+]
+
+
+def notes_pages() -> list[str]:
+    pages = NAV_ENTRY.findall((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    assert len(pages) > 1 and pages[0] == "index", pages
+    return pages
+
+
+def boxes(text: str) -> dict[str, str]:
+    """{box title without its bold label: its indented body} of a page."""
+    found = {}
+    for m in BOX.finditer(text):
+        body = []
+        for line in text[m.end():].split("\n")[1:]:
+            if line.strip() and not line.startswith("    "):
+                break
+            body.append(line)
+        title = re.sub(r"^\*\*[^*]+\*\* \((.*)\)$", r"\1", m["title"])
+        found[title] = "\n".join(body)
+    return found
+
+
+def checked_snippets(body: str) -> int:
+    """How many ```python fences of a box print something that Sybil compares (a >>> line, then output)."""
+    count = 0
+    for fence in re.findall(r"```python\n(.*?)```", body, re.DOTALL):
+        lines = [line.strip() for line in fence.splitlines()]
+        count += any(a.startswith(">>>") and b and not b.startswith((">>>", "...")) for a, b in zip(lines, lines[1:]))
+    return count
+
+
+@pytest.mark.parametrize(("page", "title", "contents"), CS231N, ids=[t for _, t, _ in CS231N])
+def test_cs231n_explanations_are_boxes_with_a_checked_snippet(page, title, contents):
+    text = (NOTES / f"{page}.md").read_text(encoding="utf-8")
+    found = boxes(text)
+    assert title in found, f"{page}.md has no box titled {title!r}; its boxes: {sorted(found)}"
+    body = found[title]
+    assert checked_snippets(body) >= 1, f"{title!r} has no snippet with checked output"
+    missing = [c for c in contents if c not in body]
+    assert not missing, f"{title!r} does not say {missing}"
+    kind = re.search(rf'^(?:!!!|\?\?\?\+?) (\w+) "[^"]*\({re.escape(title)}\)"', text, re.MULTILINE)[1]
+    assert kind in {"df", "eg", "im", "nt"}, f"{title!r} is a {kind!r} box, not one of the notes' kinds"
+
+
+def test_the_depth_column_is_defined_before_the_pages_that_use_it():
+    order = notes_pages()
+    defined = order.index("conv-layer")
+    for page in order:
+        text = (NOTES / f"{page}.md").read_text(encoding="utf-8")
+        if "depth column" in text and page != "conv-layer":
+            assert order.index(page) > defined or "conv-layer.md#local-connectivity-and-the-depth-column" in text, page
+
+
+@pytest.mark.parametrize("page", ["index", "convolutions", "architecture", "conv-layer", "pooling", "fc-layer"])
+def test_every_notes_page_ends_with_exercises_and_checked_answers(page):
+    assert page in notes_pages()
+    text = (NOTES / f"{page}.md").read_text(encoding="utf-8")
+    heads = re.findall(r"^## (.+)$", text, re.MULTILINE)
+    assert heads and heads[-1] == "Exercises", f"{page}.md: the last section is {heads[-1:]}, not Exercises"
+    section = text[text.index("\n## Exercises\n"):]
+    questions = re.findall(r"^\*\*Exercise (\d+)\.\*\* ", section, re.MULTILINE)
+    assert questions and questions == [str(n) for n in range(1, len(questions) + 1)], questions
+    parts = re.split(r"^\*\*Exercise \d+\.\*\* ", section, flags=re.MULTILINE)[1:]
+    for n, part in enumerate(parts, 1):
+        answers = [m for m in BOX.finditer(part)]
+        assert len(answers) == 1, f"{page}.md exercise {n}: {len(answers)} answer boxes"
+        assert answers[0]["fence"] == "???" and answers[0]["title"] == "Answer", (
+            f"{page}.md exercise {n}: the answer must be a collapsed box (??? ... \"Answer\")")
+        assert checked_snippets(part[answers[0].end():]) >= 1, f"{page}.md exercise {n}: no checked number"
+
+
+LINK = re.compile(r"(?<!!)\[(?P<text>[^\]]*)\]\((?P<target>[^)\s]+)\)")  # not images
+
+
+def test_links_that_say_above_or_below_stay_on_their_page():
+    """'definition above' linking to another page sends a reader somewhere they did not expect."""
+    wrong = []
+    for path in sorted((ROOT / "docs").rglob("*.md")):
+        for m in LINK.finditer(path.read_text(encoding="utf-8")):
+            if re.search(r"\b(above|below|earlier|later)\b", m["text"], re.IGNORECASE) and not m["target"].startswith("#"):
+                wrong.append(f"{path.relative_to(ROOT)}: [{m['text']}]({m['target']})")
+    for path in sorted((ROOT / "docs").rglob("*.ipynb")):
+        for m in LINK.finditer(path.read_text(encoding="utf-8")):
+            if re.search(r"\b(above|below|earlier|later)\b", m["text"], re.IGNORECASE) and not m["target"].startswith("#"):
+                wrong.append(f"{path.relative_to(ROOT)}: [{m['text']}]({m['target']})")
+    assert not wrong, "links that say above/below but lead to another page:\n" + "\n".join(wrong)
+
+
+def test_the_architecture_example_is_open_by_default():
+    """The CIFAR-10 example is the page's content: not hidden in a closed box."""
+    text = (NOTES / "architecture.md").read_text(encoding="utf-8")
+    box = re.search(r'^(\S+) eg "\*\*Example\*\* \(ConvNet Architecture for CIFAR-10 Classification\)"', text, re.MULTILINE)
+    assert box and box[1] in ("!!!", "???+"), box and box[1]
