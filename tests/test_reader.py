@@ -123,3 +123,97 @@ def test_the_architecture_example_is_open_by_default():
     text = (NOTES / "architecture.md").read_text(encoding="utf-8")
     box = re.search(r'^(\S+) eg "\*\*Example\*\* \(ConvNet Architecture for CIFAR-10 Classification\)"', text, re.MULTILINE)
     assert box and box[1] in ("!!!", "???+"), box and box[1]
+
+
+# The code one click away: the built site --------------------------------------------------------------
+
+
+def _config():
+    from mkdocs.config import load_config
+
+    return load_config(str(ROOT / "mkdocs.yml"))
+
+
+def test_every_page_links_the_repository_without_asking_github_for_stars(built_site):
+    repo = _config().repo_url
+    assert repo and repo.startswith("https://")
+    for page in sorted(built_site.rglob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        links = re.findall(r'<a href="([^"]*)" title="[^"]*" class="md-source"([^>]*)>', html)
+        assert links, f"{page.relative_to(built_site)}: no repository link in the header"
+        # data-md-component="source" makes Material's script fetch api.github.com for stars and forks.
+        assert all(href == repo and "data-md-component" not in rest for href, rest in links), (page, links)
+
+
+def test_home_page_says_how_to_install_and_clone(built_site):
+    repo = _config().repo_url
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup((built_site / "index.html").read_text(encoding="utf-8"), "html.parser")
+    code = "\n".join(block.get_text() for block in soup.select("pre code"))
+    assert f'pip install "cnnref @ git+{repo}"' in code
+    assert f"git clone {repo}" in code
+
+
+def test_the_footer_credits_cs231n_with_a_link(built_site):
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup((built_site / "index.html").read_text(encoding="utf-8"), "html.parser")
+    credit = soup.select_one(".md-copyright__highlight")
+    links = [a for a in credit.find_all("a") if "cs231n" in a.get_text()]
+    assert links and links[0]["href"].startswith("https://cs231n.github.io/"), credit
+
+
+def test_notebook_pages_offer_the_notebook_and_its_helper_for_download(built_site):
+    import ast
+    import json
+
+    from bs4 import BeautifulSoup
+
+    notebooks = sorted((ROOT / "docs" / "notebooks").glob("*.ipynb"))
+    assert notebooks
+    helper = ROOT / "docs" / "notebooks" / "_nbutils.py"
+    defined = {node.name for node in ast.parse(helper.read_text(encoding="utf-8")).body
+               if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    for source in notebooks:
+        page = built_site / "notebooks" / source.stem / "index.html"
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        downloads = {a["href"]: a for a in soup.select("article a[download]")}
+        assert source.name in downloads and "../_nbutils.py" in downloads, (source.name, sorted(downloads))
+        assert (page.parent / source.name).read_bytes() == source.read_bytes()  # the notebook as committed
+        assert (page.parent / "../_nbutils.py").resolve().read_bytes() == helper.read_bytes()
+        code = "\n".join("".join(c["source"]) for c in json.loads(source.read_text())["cells"] if c["cell_type"] == "code")
+        for names in re.findall(r"^from _nbutils import (.+)$", code, re.MULTILINE):
+            missing = {n.strip() for n in names.split(",")} - defined
+            assert not missing, f"{source.name} imports {missing} that _nbutils.py does not define"
+        assert re.search(r'pip install "cnnref\[docs\] @ git\+', soup.select_one(".cnnref-downloads").get_text())
+
+
+def test_api_back_references_to_the_notes_are_links(built_site):
+    from bs4 import BeautifulSoup
+
+    page = built_site / "api" / "index.html"
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    mentions = [t for t in soup.find_all(string=re.compile(r"/dl/cnn/")) if not t.find_parent(["code", "pre"])]
+    assert len(mentions) >= 5
+    for text in mentions:
+        link = text.find_parent("a")
+        assert link is not None, f"a back-reference that is not a link: {text!r}"
+        path, _, anchor = link["href"].partition("#")
+        target = (page.parent / path / "index.html").resolve()
+        assert target.is_file(), link["href"]
+        assert not anchor or f'id="{anchor}"' in target.read_text(encoding="utf-8"), link["href"]
+
+
+def test_griffe_extension_links_back_references_to_the_notes_pages():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("griffe_doctest_links", ROOT / "hooks" / "griffe_doctest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = "Defined for (page: CNN notes,\n/dl/cnn/fc-layer/#converting-fc-layers-to-conv-layers), see /dl/cnn/.\n\n>>> '/dl/cnn/x/'\n'/dl/cnn/x/'"
+    assert module.doctests_to_fences(text) == (
+        "Defined for (page: CNN notes,\n"
+        "[/dl/cnn/fc-layer/#converting-fc-layers-to-conv-layers](dl/cnn/fc-layer.md#converting-fc-layers-to-conv-layers)),"
+        " see [/dl/cnn/](dl/cnn/index.md).\n\n```pycon\n>>> '/dl/cnn/x/'\n'/dl/cnn/x/'\n```"
+    )
