@@ -14,7 +14,10 @@ MathJax it links from a CDN (hooks/html_fixes.py removes that link). This hook:
   KaTeX's own fonts whatever fonts the reader's machine has, and nothing is fetched from elsewhere.
 
 Search indexes a formula once, as the text of its MathML: the HTML copy (for the eye) and the TeX
-source (kept in the MathML) are marked data-search-exclude.
+source (kept in the MathML) are marked data-search-exclude. The HTML copy's wrapper is renamed from
+<span> to the custom element <katex-html> (same class, so KaTeX's stylesheet applies): Material's
+search parser compares elements by tag name only, so an excluded <span> stopped being excluded as
+soon as the first <span> inside it closed, and "the stride S" was indexed as "the stride SS".
 """
 
 from __future__ import annotations
@@ -112,8 +115,7 @@ def _typeset(formulas: list[tuple[str, bool]], page) -> list[str]:
         raise PluginError(f"katex_math: cannot typeset {len(errors)} formula(s) in {page.file.src_uri}:\n" + "\n".join(errors))
     out = []
     for (_, display), result in zip(formulas, results):
-        result["html"] = (result["html"].replace(ANNOTATION, ANNOTATION[:-1] + " data-search-exclude>", 1)
-                          .replace(KATEX_HTML, KATEX_HTML[:-1] + " data-search-exclude>", 1))
+        result["html"] = _exclude_html_copy(result["html"].replace(ANNOTATION, ANNOTATION[:-1] + " data-search-exclude>", 1))
         if display:
             # A wide formula scrolls inside its own box, not the page (375 px screens);
             # docs/javascripts/scroll-regions.js makes the box focusable and names it while it scrolls.
@@ -121,6 +123,24 @@ def _typeset(formulas: list[tuple[str, bool]], page) -> list[str]:
         else:
             out.append(result["html"])
     return out
+
+
+SPAN_TAG = re.compile(r"<span\b|</span>")
+
+
+def _exclude_html_copy(formula: str) -> str:
+    """KaTeX's <span class="katex-html" ...>...</span> -> <katex-html class="katex-html" ... data-search-exclude>...</katex-html>."""
+    start = formula.find(KATEX_HTML)
+    if start < 0:
+        return formula
+    depth = 0
+    for m in SPAN_TAG.finditer(formula, start):
+        depth += 1 if m.group(0) == "<span" else -1
+        if depth == 0:
+            inner = formula[start + len(KATEX_HTML) : m.start()]
+            return (formula[:start] + '<katex-html class="katex-html" aria-hidden="true" data-search-exclude>'
+                    + inner + "</katex-html>" + formula[m.end():])
+    raise PluginError(f"katex_math: unbalanced <span> in KaTeX's output: {formula[:200]}")
 
 
 def _strip_delimiters(tex: str) -> tuple[str, bool]:

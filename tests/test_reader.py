@@ -217,3 +217,34 @@ def test_griffe_extension_links_back_references_to_the_notes_pages():
         "[/dl/cnn/fc-layer/#converting-fc-layers-to-conv-layers](dl/cnn/fc-layer.md#converting-fc-layers-to-conv-layers)),"
         " see [/dl/cnn/](dl/cnn/index.md).\n\n```pycon\n>>> '/dl/cnn/x/'\n'/dl/cnn/x/'\n```"
     )
+
+
+def test_search_indexes_each_formula_once_and_tags_the_notes_terms(built_site):
+    import json
+
+    index = json.loads((built_site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    docs = {d["location"]: d for d in index["docs"]}
+    stride = docs["dl/cnn/conv-layer/#stride"]
+    assert "The stride S is" in stride["text"], stride["text"][:80]  # not "SS": the HTML copy is not indexed
+    assert "stride" in stride.get("tags", []) and stride["boost"] > docs["dl/cnn/conv-layer/#why-stride-1"]["boost"]
+    assert "im2col" in docs["dl/cnn/conv-layer/#implementation-as-matrix-multiplication"].get("tags", [])
+    assert all(d.get("boost", 1) < 1 for loc, d in docs.items() if loc.startswith(("api/", "notebooks/")))
+
+
+def test_search_ranking_tags_a_term_where_the_notes_introduce_it():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("search_ranking", ROOT / "hooks" / "search_ranking.py")
+    ranking = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ranking)
+    page = ('<h1 id="p">P</h1><p>intro <em>1x1</em></p><h2 id="a">A</h2><p>The <em>stride</em> S</p>'
+            '<h2 id="b">B</h2><p>again the <em>stride</em>, and <em>Zero-padding</em> and <em>im2col</em></p>')
+    introduced = ranking.section_terms(page, "dl/x/")
+    assert introduced == {"dl/x/#a": ["stride"], "dl/x/#b": ["stride", "zero-padding", "im2col"]}
+    index = {"docs": [{"location": "dl/x/", "title": "P"}, {"location": "dl/x/#a", "title": "Definition (Stride)"},
+                      {"location": "dl/x/#b", "title": "B"}, {"location": "notebooks/n/", "title": "N"},
+                      {"location": "api/", "title": "API", "boost": 0.5}]}
+    docs = {d["location"]: d for d in ranking.rank(index, introduced)["docs"]}
+    assert docs["dl/x/#a"]["tags"] == ["stride"] and docs["dl/x/#b"]["tags"] == ["zero-padding", "im2col"]
+    assert (docs["dl/x/"]["boost"], docs["dl/x/#a"]["boost"], docs["dl/x/#b"]["boost"]) == (2.0, 4.0, 2.0)
+    assert docs["notebooks/n/"]["boost"] == 0.5 and docs["api/"]["boost"] == 0.5 and "tags" not in docs["api/"]

@@ -339,7 +339,7 @@ def test_math_is_typeset_as_katex_html_with_its_stylesheet_and_fonts(built_site)
         # Every formula KaTeX typeset is HTML plus one <math> with its TeX kept as an annotation.
         formulas = html.count('<span class="katex">')
         assert html.count('<span class="katex-mathml"><math') == formulas == html.count('encoding="application/x-tex"'), name
-        shown = re.findall(r'<span [^>]*\bclass="katex-html"[^>]*>', html)  # attribute order varies
+        shown = re.findall(r'<katex-html [^>]*\bclass="katex-html"[^>]*>', html)  # attribute order varies
         assert len(shown) == formulas, name
         assert all('aria-hidden="true"' in tag and "data-search-exclude" in tag for tag in shown), name
         assert "katex-error" not in html and "<merror" not in html, name
