@@ -41,7 +41,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from cnnref import conv2d, conv2d_naive, output_size  # noqa: E402
+from cnnref import conv2d_fast as conv2d, conv2d_naive, output_size  # noqa: E402  (the tuned kernel)
 
 RESULTS = ROOT / "benchmarks" / "results.json"
 
@@ -112,11 +112,9 @@ def _function(library, case, dtype):
     if library == "cnnref":
         return lambda: conv2d(X, W, b, S, P)
     if library == "matmul":  # the floor of im2col + BLAS: the one multiply alone, X_col.T already built
-        from cnnref.im2col import _windows
-        from cnnref.conv_layer import zero_pad
+        from cnnref.windows import windows, zero_pad
 
-        H2 = output_size(H1, F, S, P)
-        X_cols = np.ascontiguousarray(_windows(zero_pad(X, P), F, S, H2, H2).reshape(-1, F * F * D1))
+        X_cols = np.ascontiguousarray(windows(zero_pad(X, P), (F, F), (S, S)).reshape(-1, F * F * D1))
         W_row_T, V = W.reshape(K, -1).T, np.empty((len(X_cols), K), dtype)
         return lambda: np.matmul(X_cols, W_row_T, out=V)
     import torch
@@ -146,13 +144,16 @@ def _one_core(library):
     else:
         from threadpoolctl import threadpool_limits
 
-        module = importlib.import_module("cnnref.im2col")
-        threads, module._THREADS = module._THREADS, 1
+        threads = os.environ.get("CNNREF_THREADS")
+        os.environ["CNNREF_THREADS"] = "1"  # read by conv2d_fast at every call
         try:
             with threadpool_limits(1):
                 yield
         finally:
-            module._THREADS = threads
+            if threads is None:
+                del os.environ["CNNREF_THREADS"]
+            else:
+                os.environ["CNNREF_THREADS"] = threads
 
 
 def worker(library):
@@ -335,7 +336,7 @@ def machine(workers):
         "cpu": cpu, "cores": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(), "numpy": np.__version__,
         "torch": torch.get("torch"), "torch_threads": torch.get("threads"),
-        "cnnref_threads": importlib.import_module("cnnref.im2col")._THREADS,
+        "cnnref_threads": importlib.import_module("cnnref.fast_conv")._threads(),
         "blas": workers["cnnref"].ask(do="info")["blas"], "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
         "method": f"separate processes, {ROUNDS} alternating rounds of {TURN} s after {SETTLE} s pauses",
     }

@@ -1,38 +1,51 @@
-"""cnnref: every concept of the CNN notes, in NumPy. Volumes are (H, W, D) arrays, depth last."""
+"""cnnref: every concept of the CNN notes, in NumPy. Volumes are (H, W, D) arrays, depth last.
 
-from cnnref.conv_layer import ConvLayer, conv2d_naive, conv_output_shape, conv_params, output_size, zero_pad
-from cnnref.convolution import (
-    Pmf,
-    convolve,
-    convolve_continuous,
-    convolve_pmf,
-    dice_pmf,
-    impulse_responses,
-    sum_of_dice,
+This file only re-exports. MODULES lists the modules top to bottom: each imports only from those
+before it (tests/test_import.py checks it), and the API reference shows them in this order.
+"""
+
+MODULES = (
+    "checks",  # validation: hyperparameters to Python ints, arrays, dtypes, memory
+    "convolution",  # convolution as mathematics: functions, sequences, dice
+    "shapes",  # output sizes and parameter counts
+    "windows",  # padding, the window view and its adjoint, shared by convolution and pooling
+    "conv_layer",  # the CONV layer: loops, im2col and one multiply, backward, transpose
+    "pooling",  # max and average pooling, forward and backward
+    "fully_connected",  # the FC layer and its conversion to CONV
+    "activations",  # ReLU
+    "loss",  # softmax cross-entropy
+    "fast_conv",  # the tuned CONV kernel
+    "layers",  # the Layer interface and the notes' four layers
+    "networks",  # Net and the notes' example nets
+    "sliding",  # a converted net slid over a larger image
 )
-from cnnref.fc_to_conv import crop_scores, fc_to_conv, slide
-from cnnref.fully_connected import FCLayer, fc
-from cnnref.im2col import conv2d, im2col
-from cnnref.network import Net, alexnet_like, cifar10_net, volume
-from cnnref.pooling import PoolLayer, avg_pool, max_pool, pool_output_size
-from cnnref.relu import ReLULayer, relu
+
+from cnnref.convolution import Pmf, convolve, convolve_continuous, convolve_pmf, dice_pmf, impulse_responses, sum_of_dice
+from cnnref.shapes import (
+    conv_output_shape,
+    conv_params,
+    conv_transpose_output_size,
+    output_size,
+    pool_output_size,
+    volume,
+)
+from cnnref.windows import window_positions, zero_pad
+from cnnref.conv_layer import col2im, conv2d, conv2d_backward, conv2d_naive, conv_transpose2d, im2col
+from cnnref.pooling import avg_pool, avg_pool_backward, max_pool, max_pool_backward
+from cnnref.fully_connected import fc, fc_backward, fc_to_conv
+from cnnref.activations import relu, relu_backward
+from cnnref.loss import softmax_loss
+from cnnref.fast_conv import conv2d_fast
+from cnnref.layers import ConvLayer, FCLayer, Layer, PoolLayer, ReLULayer
+from cnnref.networks import Net, alexnet_like, cifar10_net
+from cnnref.sliding import crop_scores, slide
 
 __all__ = [
-    "ConvLayer", "FCLayer", "Net", "Pmf", "PoolLayer", "ReLULayer",
-    "alexnet_like", "avg_pool", "cifar10_net", "conv2d", "conv2d_naive", "conv_output_shape",
-    "conv_params", "convolve", "convolve_continuous", "convolve_pmf", "crop_scores", "dice_pmf",
-    "fc", "fc_to_conv", "im2col", "impulse_responses", "max_pool", "output_size", "pool_output_size",
-    "relu", "slide", "sum_of_dice", "volume", "zero_pad",
-]
-
-# Backward passes and the loss: training (beyond the notes' forward pass)
-from cnnref.fully_connected import fc_backward  # noqa: E402
-from cnnref.im2col import col2im, conv2d_backward  # noqa: E402
-from cnnref.loss import softmax_loss  # noqa: E402
-from cnnref.pooling import avg_pool_backward, max_pool_backward  # noqa: E402
-from cnnref.relu import relu_backward  # noqa: E402
-
-__all__ += [
-    "avg_pool_backward", "col2im", "conv2d_backward", "fc_backward", "max_pool_backward", "relu_backward",
-    "softmax_loss",
+    "ConvLayer", "FCLayer", "Layer", "Net", "Pmf", "PoolLayer", "ReLULayer",
+    "alexnet_like", "avg_pool", "avg_pool_backward", "cifar10_net", "col2im", "conv2d", "conv2d_backward",
+    "conv2d_fast", "conv2d_naive", "conv_output_shape", "conv_params", "conv_transpose2d",
+    "conv_transpose_output_size", "convolve", "convolve_continuous", "convolve_pmf", "crop_scores", "dice_pmf",
+    "fc", "fc_backward", "fc_to_conv", "im2col", "impulse_responses", "max_pool", "max_pool_backward",
+    "output_size", "pool_output_size", "relu", "relu_backward", "slide", "softmax_loss", "sum_of_dice",
+    "volume", "window_positions", "zero_pad",
 ]

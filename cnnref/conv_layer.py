@@ -1,173 +1,256 @@
-"""The convolutional layer: output volume, parameters, zero padding and the loop-by-loop forward pass.
+"""The convolutional layer: the loops, im2col and one matrix multiply, the backward pass, the transpose.
 
-Defined for the notes' section "Convolutional Layer" (page: CNN notes, /dl/cnn/conv-layer/).
+Defined for the notes' section "Convolutional Layer" (page: CNN notes, /dl/cnn/conv-layer/) and the
+"Convolution arithmetic" page (/arithmetic/): rectangular filters, per-axis stride and padding,
+dilation, groups, transposed convolution and the floor rule. The tuned kernel is cnnref.fast_conv.
 """
 
-from fractions import Fraction
+from typing import NamedTuple
 
 import numpy as np
 
-from cnnref import _checks
+from cnnref import checks
+from cnnref.shapes import conv_transpose_output_size, output_size
+from cnnref.windows import add_windows, windows, zero_pad
 
 
-def output_size(W1, F, S=1, P=0, name="W1"):
-    """Spatial output size W2 = (W1 - F + 2P)/S + 1 of a layer with filter F, stride S, zero padding P.
+class _Conv(NamedTuple):
+    """Validated arguments of a convolution: X (N, H1, W1, D1) and W, b in the compute dtype, ints."""
 
-    P is the padding on each side. Raises ValueError, quoting the formula with the numbers, when the
-    filters do not tile the padded input.
-
-    >>> output_size(227, 11, S=4)   # AlexNet's first layer
-    55
-    >>> output_size(5, 3, S=2, P=1)  # the notes' demo
-    3
-    """
-    W1 = _checks.hyper(W1, name, 1)
-    F = _checks.hyper(F, "F", 1)
-    S = _checks.hyper(S, "S", 1)
-    P = _checks.hyper(P, "P", 0)
-    if F > W1 + 2 * P:
-        raise ValueError(
-            f"filter F = {F} is larger than the padded input {name} + 2P = {W1} + {2 * P} = {W1 + 2 * P}"
-        )
-    W2 = Fraction(W1 - F + 2 * P, S) + 1
-    if W2.denominator != 1:
-        raise ValueError(
-            f"({name} - F + 2P)/S + 1 = ({W1} - {F} + {2 * P})/{S} + 1 = {float(W2):g} is not a whole number: "
-            f"stride S = {S} does not tile the padded input; change F, S or P"
-        )
-    return int(W2)
+    X: np.ndarray
+    W: np.ndarray
+    b: np.ndarray
+    S: tuple
+    P: tuple
+    dilation: tuple
+    groups: int
+    out: tuple  # (H2, W2)
+    batched: bool
 
 
-def conv_output_shape(input_shape, K, F, S=1, P=0):
-    """Output volume (H2, W2, K) of K filters F x F at stride S with padding P on an (H1, W1, D1) input.
-
-    >>> conv_output_shape((32, 32, 3), K=12, F=3, S=1, P=1)   # the notes' CIFAR-10 CONV layer
-    (32, 32, 12)
-    """
-    if len(input_shape) != 3:
-        raise ValueError(f"input_shape must be (H1, W1, D1), got {tuple(input_shape)}")
-    H1, W1, D1 = input_shape
-    _checks.hyper(D1, "D1", 1)
-    K = _checks.hyper(K, "K", 1)
-    return (output_size(H1, F, S, P, name="H1"), output_size(W1, F, S, P, name="W1"), K)
-
-
-def conv_params(F, D1, K):
-    """Parameters of a CONV layer with parameter sharing: (F*F*D1*K weights, K biases).
-
-    >>> conv_params(F=11, D1=3, K=96)   # AlexNet's first layer: 34,848 weights and 96 biases
-    (34848, 96)
-    """
-    F, D1, K = _checks.hyper(F, "F", 1), _checks.hyper(D1, "D1", 1), _checks.hyper(K, "K", 1)
-    return F * F * D1 * K, K
-
-
-def zero_pad(X, P):
-    """X (H, W, D) or (N, H, W, D) with a border of P zeros on each side of both spatial axes.
-
-    >>> zero_pad(np.ones((1, 1, 1)), 1)[:, :, 0]
-    array([[0., 0., 0.],
-           [0., 1., 0.],
-           [0., 0., 0.]])
-    """
-    X = _checks.as_volume(X)
-    P = _checks.hyper(P, "P", 0)
-    spatial = ((P, P), (P, P), (0, 0))
-    return np.pad(X, spatial if X.ndim == 3 else ((0, 0),) + spatial)
-
-
-def _layer_inputs(X, W, b, S, P):
-    """Validated (X as (N, H, W, D), W, b, S, P, batched?, output sizes) for conv2d and conv2d_naive."""
-    X = _checks.as_volume(X)
-    batched = X.ndim == 4
-    X4 = X if batched else X[None]
-    W = _checks.filters(W, X4.shape[3])
-    K, F = W.shape[0], W.shape[1]
-    dtype = _checks.float_type(X, W, b if b is not None else np.float32)
-    b = _checks.bias(b, K, dtype)
-    H2 = output_size(X4.shape[1], F, S, P, name="H1")
-    W2 = output_size(X4.shape[2], F, S, P, name="W1")
-    return X4, W, b, int(S), int(P), batched, H2, W2, dtype
+def _conv_inputs(X, W, b, S, P, dilation, groups, exact, columns=True):
+    """Every conv function's arguments checked once, hyperparameters as Python ints, arrays in one dtype."""
+    X = checks.as_volume(X)
+    X4 = X if X.ndim == 4 else X[None]
+    groups = checks.hyper(groups, "groups", 1)
+    W = checks.filters(W, X4.shape[3], groups)
+    S, P, dilation = checks.pair(S, "S", 1), checks.pair(P, "P", 0), checks.pair(dilation, "dilation", 1)
+    H2, W2 = output_size(X4.shape[1:3], W.shape[1:3], S, P, dilation, exact)
+    b = None if b is None else checks.as_volume(b, "b", ndims=(1,))
+    dtype = checks.float_type(X, W, *([] if b is None else [b]))
+    (N, _, _, D1), (K, FH, FW, _) = X4.shape, W.shape
+    checks.allocation("the output V", (N, H2, W2, K), dtype)
+    if columns:
+        checks.allocation("X_col", (FH * FW * D1, N * H2 * W2), dtype)
+    b = checks.bias(b, K, dtype)
+    return _Conv(X4.astype(dtype, copy=False), W.astype(dtype, copy=False), b, S, P, dilation, groups, (H2, W2), X.ndim == 4)
 
 
 # --8<-- [start:conv_naive]
-def conv2d_naive(X, W, b=None, S=1, P=0):
+def conv2d_naive(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
     """Convolve X (H1, W1, D1) with K filters W (K, F, F, D1) plus biases b (K,), by explicit loops.
 
     V[i, j, k] = sum(X_pad[i*S : i*S + F, j*S : j*S + F, :] * W[k]) + b[k]
 
     This is cross-correlation, as in every deep-learning library: the filter is not flipped.
-    A leading batch axis (N, H1, W1, D1) gives (N, H2, W2, K).
+    A leading batch axis (N, H1, W1, D1) gives (N, H2, W2, K). Beyond the notes: F, S, P may differ
+    per axis; a dilated filter reads every dilation-th position; with groups, filter k sees only the
+    depth slices of its group, D1 // groups of them.
 
     >>> X, W = np.arange(9.0).reshape(3, 3, 1), np.arange(4.0).reshape(1, 2, 2, 1)
     >>> conv2d_naive(X, W, b=np.zeros(1))[:, :, 0]
     array([[19., 25.],
            [37., 43.]])
     """
-    X4, W, b, S, P, batched, H2, W2, dtype = _layer_inputs(X, W, b, S, P)
-    X_pad = zero_pad(X4, P)
-    K, F = W.shape[0], W.shape[1]
-    V = np.zeros((X4.shape[0], H2, W2, K), dtype=dtype)
-    for n in range(X4.shape[0]):
+    c = _conv_inputs(X, W, b, S, P, dilation, groups, exact, columns=False)
+    X_pad, (H2, W2), (SH, SW), (dH, dW) = zero_pad(c.X, c.P), c.out, c.S, c.dilation
+    K, FH, FW, Dg = c.W.shape  # Dg = D1 // groups: the depth each filter sees
+    V = np.zeros((len(X_pad), H2, W2, K), dtype=c.W.dtype)
+    for n in range(len(X_pad)):
         for i in range(H2):
             for j in range(W2):
-                window = X_pad[n, i * S : i * S + F, j * S : j * S + F, :]  # (F, F, D1)
                 for k in range(K):
-                    V[n, i, j, k] = np.sum(window * W[k]) + b[k]  # elementwise product, sum, bias
-    return V if batched else V[0]
+                    g = k // (K // c.groups)  # filter k's group of depth slices
+                    rows = slice(i * SH, i * SH + dH * (FH - 1) + 1, dH)
+                    columns = slice(j * SW, j * SW + dW * (FW - 1) + 1, dW)
+                    window = X_pad[n, rows, columns, g * Dg : (g + 1) * Dg]  # (FH, FW, Dg)
+                    V[n, i, j, k] = np.sum(window * c.W[k]) + c.b[k]  # elementwise product, sum, bias
+    return V if c.batched else V[0]
 # --8<-- [end:conv_naive]
 
 
-class ConvLayer:
-    """A CONV layer of K filters F x F x D1 at stride S with zero padding P (weights drawn by a Net).
+def im2col(X, F, S=1, P=0, dilation=1, exact=True):
+    """Stretch every F x F x D window of X (H, W, D) into a column: X_col of shape (F*F*D, H2*W2).
 
-    >>> ConvLayer(K=12, F=3, S=1, P=1).output_shape((32, 32, 3))
-    (32, 32, 12)
+    Rows are ordered like W.reshape(K, -1) for filters W (K, F, F, D); columns are the output positions
+    in row-major order, so (W.reshape(K, -1) @ X_col).T.reshape(H2, W2, K) + b is the CONV layer's output.
+    A batch (N, H, W, D) gives N*H2*W2 columns, image after image.
+
+    >>> im2col(np.zeros((227, 227, 3)), F=11, S=4).shape   # the notes' X_col: [363 x 3025]
+    (363, 3025)
+    >>> im2col(np.arange(9.0).reshape(3, 3, 1), F=2)
+    array([[0., 1., 3., 4.],
+           [1., 2., 4., 5.],
+           [3., 4., 6., 7.],
+           [4., 5., 7., 8.]])
     """
+    X = checks.as_volume(X)
+    X4 = X if X.ndim == 4 else X[None]
+    F, S, dilation = checks.pair(F, "F", 1), checks.pair(S, "S", 1), checks.pair(dilation, "dilation", 1)
+    H2, W2 = output_size(X4.shape[1:3], F, S, P, dilation, exact)
+    checks.allocation("X_col", (F[0] * F[1] * X4.shape[3], len(X4) * H2 * W2), X4.dtype)
+    cols = windows(zero_pad(X4, P), F, S, dilation)  # (N, H2, W2, FH, FW, D): a view
+    return cols.transpose(3, 4, 5, 0, 1, 2).reshape(F[0] * F[1] * X4.shape[3], -1)  # the one copy
 
-    kind = "CONV"
 
-    def __init__(self, K, F, S=1, P=0, W=None, b=None):
-        self.K, self.F = _checks.hyper(K, "K", 1), _checks.hyper(F, "F", 1)
-        self.S, self.P = _checks.hyper(S, "S", 1), _checks.hyper(P, "P", 0)
-        self.W, self.b = W, b
+def _by_group(X_col, FH, FW, groups):
+    """Rows of X_col (FH*FW*D1, M) regrouped as (groups, FH*FW*D1/groups, M): each group's own im2col."""
+    return X_col.reshape(FH, FW, groups, -1, X_col.shape[-1]).transpose(2, 0, 1, 3, 4).reshape(groups, -1, X_col.shape[-1])
 
-    def output_shape(self, input_shape):
-        return conv_output_shape(input_shape, self.K, self.F, self.S, self.P)
 
-    def n_params(self, input_shape):
-        weights, biases = conv_params(self.F, input_shape[-1], self.K)
-        return weights + biases
+# --8<-- [start:conv2d]
+def conv2d(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
+    """The CONV layer by im2col and one matrix multiply: V = W_row @ X_col + b, the notes' algorithm.
 
-    def init(self, input_shape, rng):
-        """He-initialised weights for an input of depth D1 and zero biases."""
-        D1 = input_shape[-1]
-        scale = np.sqrt(2.0 / (self.F * self.F * D1))
-        self.W = rng.normal(0.0, scale, (self.K, self.F, self.F, D1))
-        self.b = np.zeros(self.K)
+    X (H1, W1, D1) or (N, H1, W1, D1), filters W (K, F, F, D1), biases b (K,) -> (H2, W2, K) or
+    (N, H2, W2, K), the same numbers as conv2d_naive. With groups, each group of K/groups filters is
+    one multiply with its own rows of X_col. cnnref.conv2d_fast computes the same, faster and in
+    bounded memory.
 
-    def __call__(self, X):
-        from cnnref.im2col import conv2d
+    >>> X, W = np.arange(9.0).reshape(3, 3, 1), np.arange(4.0).reshape(1, 2, 2, 1)
+    >>> conv2d(X, W, b=np.ones(1))[:, :, 0]
+    array([[20., 26.],
+           [38., 44.]])
+    """
+    c = _conv_inputs(X, W, b, S, P, dilation, groups, exact)
+    (N, (H2, W2)), (K, FH, FW, _) = (len(c.X), c.out), c.W.shape
+    X_col = im2col(c.X, (FH, FW), c.S, c.P, c.dilation, exact)  # (FH*FW*D1, N*H2*W2): a window per column
+    X_col = _by_group(X_col, FH, FW, c.groups)  # (groups, FH*FW*D1/groups, N*H2*W2)
+    W_row = c.W.reshape(c.groups, K // c.groups, -1)  # (groups, K/groups, FH*FW*D1/groups): a filter per row
+    V = W_row @ X_col  # (groups, K/groups, N*H2*W2): every filter with every window
+    V = V.reshape(K, N, H2, W2).transpose(1, 2, 3, 0) + c.b  # (N, H2, W2, K), plus the biases
+    return V if c.batched else V[0]
+# --8<-- [end:conv2d]
 
-        return conv2d(X, self.W, self.b, self.S, self.P)
 
-    def __repr__(self):
-        return f"ConvLayer(K={self.K}, F={self.F}, S={self.S}, P={self.P})"
+def _add_columns(X_col, shape, F, S, P, dilation, out):
+    """The adjoint of im2col: columns (FH*FW*D, N*H2*W2) added back into a volume (N, H, W, D)."""
+    (N, H, W, D), (FH, FW), (PH, PW), (H2, W2) = shape, F, P, out
+    cols = X_col.reshape(FH, FW, D, N, H2, W2).transpose(3, 4, 5, 0, 1, 2)  # (N, H2, W2, FH, FW, D)
+    X_pad = add_windows(cols, (N, H + 2 * PH, W + 2 * PW, D), S, dilation)
+    return X_pad[:, PH : PH + H, PW : PW + W]
 
-    def forward(self, X):
-        """The forward pass, keeping X for backward (training)."""
-        self.X = X
-        return self(X)
 
-    def backward(self, dV):
-        """dL/dX from dL/dV for the X of the last forward(); keeps dL/dW and dL/db in self.dW, self.db."""
-        from cnnref.im2col import conv2d_backward
+def col2im(X_col, input_shape, F, S=1, P=0, dilation=1, exact=True):
+    """The adjoint of im2col: add every column of X_col (F*F*D, H2*W2) back where its window came from.
 
-        dX, self.dW, self.db = conv2d_backward(dV, _checks.cached(self), self.W, self.S, self.P)
-        return dX
+    Returns a volume of input_shape (H, W, D) (or (N, H, W, D)). Where windows overlap (S < F) their
+    values add up, and values that land on the zero padding are dropped, so for every X and Y of
+    matching shapes sum(im2col(X, F, S, P) * Y) == sum(X * col2im(Y, X.shape, F, S, P)). This is how
+    the gradient of the columns returns to the input volume.
 
-    def params(self):
-        return [self.W, self.b]
+    >>> X_col = np.ones((4, 4))        # the 4 windows 2x2 of a 3x3x1 volume at stride 1, all ones
+    >>> col2im(X_col, (3, 3, 1), F=2)[:, :, 0]   # each pixel counts the windows that cover it
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    """
+    X_col = checks.as_volume(X_col, "X_col", ndims=(2,))
+    shape = checks.shape(input_shape, ndims=(3, 4))
+    shape4 = shape if len(shape) == 4 else (1, *shape)
+    F, S, P = checks.pair(F, "F", 1), checks.pair(S, "S", 1), checks.pair(P, "P", 0)
+    dilation = checks.pair(dilation, "dilation", 1)
+    H2, W2 = output_size(shape4[1:3], F, S, P, dilation, exact)
+    want = (F[0] * F[1] * shape4[3], shape4[0] * H2 * W2)
+    if X_col.shape != want:
+        raise ValueError(
+            f"X_col must have shape (FH*FW*D, N*H2*W2) = {want} for input {shape}, F = {F}, S = {S}, P = {P}, "
+            f"dilation = {dilation}; got {X_col.shape}"
+        )
+    X = _add_columns(X_col.astype(checks.float_type(X_col), copy=False), shape4, F, S, P, dilation, (H2, W2))
+    return X if len(shape) == 4 else X[0]
 
-    def grads(self):
-        return [getattr(self, "dW", None), getattr(self, "db", None)]
+
+def _ungroup(X_col, FH, FW, groups):
+    """The inverse of _by_group: (groups, FH*FW*D1/groups, M) -> rows of one X_col (FH*FW*D1, M)."""
+    M = X_col.shape[-1]
+    return X_col.reshape(groups, FH, FW, -1, M).transpose(1, 2, 0, 3, 4).reshape(-1, M)
+
+
+def conv2d_backward(dV, X, W, S=1, P=0, dilation=1, groups=1, exact=True):
+    """Gradients of a loss through the CONV layer: given dV = dL/dV, return (dX, dW, db).
+
+    X (H1, W1, D1) or (N, H1, W1, D1) and W (K, F, F, D1) are the forward pass's inputs; dV has the
+    output's shape (H2, W2, K) or (N, H2, W2, K). With V = W_row @ X_col + b (see conv2d) and
+    dV_row = dV.reshape(-1, K).T, summing over the batch:
+
+    dW_row = dV_row @ X_col.T, i.e. dW[k] = sum over positions (i, j) of dV[i, j, k] * window(i, j);
+    db[k] = sum of dV[..., k]; dX = col2im(W_row.T @ dV_row), each window's gradient added back where it came from.
+
+    >>> X, W = np.arange(9.0).reshape(3, 3, 1), np.ones((1, 2, 2, 1))
+    >>> dX, dW, db = conv2d_backward(np.ones((2, 2, 1)), X, W)   # L = sum(V)
+    >>> dX[:, :, 0]      # how many windows cover each pixel
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    >>> dW[0, :, :, 0]   # e.g. dW[0, 0, 0] = 0 + 1 + 3 + 4: the top-left pixel of every window
+    array([[ 8., 12.],
+           [20., 24.]])
+    >>> db
+    array([4.])
+    """
+    c = _conv_inputs(X, W, None, S, P, dilation, groups, exact)
+    (N, (H2, W2)), (K, FH, FW, _), G = (len(c.X), c.out), c.W.shape, c.groups
+    dV = checks.as_volume(dV, "dV", ndims=(4,) if c.batched else (3,))
+    want = (N, H2, W2, K) if c.batched else (H2, W2, K)
+    if dV.shape != want:
+        raise ValueError(
+            f"dV must have the shape of the layer's output {want} (X {c.X.shape if c.batched else c.X.shape[1:]}, "
+            f"W {c.W.shape}, S = {c.S}, P = {c.P}), got {dV.shape}"
+        )
+    dtype = np.result_type(c.W.dtype, checks.float_type(dV))
+    dV_row = dV.astype(dtype, copy=False).reshape(-1, G, K // G).transpose(1, 2, 0)  # (G, K/G, N*H2*W2)
+    X_col = _by_group(im2col(c.X, (FH, FW), c.S, c.P, c.dilation, exact).astype(dtype, copy=False), FH, FW, G)
+    W_row = c.W.reshape(G, K // G, -1).astype(dtype, copy=False)  # (G, K/G, FH*FW*D1/G)
+    dW = (dV_row @ X_col.transpose(0, 2, 1)).reshape(c.W.shape)  # every window, weighted by its dV
+    db = dV_row.sum(axis=2).reshape(K)
+    dX_col = _ungroup(W_row.transpose(0, 2, 1) @ dV_row, FH, FW, G)  # (FH*FW*D1, N*H2*W2): each window's gradient
+    dX = _add_columns(dX_col, c.X.shape, (FH, FW), c.S, c.P, c.dilation, c.out)
+    return (dX if c.batched else dX[0]), dW, db
+
+
+def conv_transpose2d(Y, W, b=None, S=1, P=0, output_padding=0, dilation=1, groups=1):
+    """The transposed convolution: the adjoint of conv2d with the same filters, plus biases b (D,).
+
+    Y (H2, W2, K) or (N, H2, W2, K) and W (K, FH, FW, D // groups) -> (H1, W1, D) or (N, H1, W1, D),
+    H1 = S (H2 - 1) + dilation (FH - 1) + 1 - 2P + output_padding. Each input number spreads its filter,
+    scaled, over the window it would have come from; overlaps add up. It is conv2d_backward's dX, and
+    the upsampling layer of U-Net and GAN generators. sum(conv2d(X, W) * Y) == sum(X * conv_transpose2d(Y, W)).
+
+    >>> W = np.ones((1, 2, 2, 1))
+    >>> conv_transpose2d(np.array([[1.0, 2.0], [3.0, 4.0]])[:, :, None], W, S=2)[:, :, 0]
+    array([[1., 1., 2., 2.],
+           [1., 1., 2., 2.],
+           [3., 3., 4., 4.],
+           [3., 3., 4., 4.]])
+    """
+    Y = checks.as_volume(Y, "Y")
+    Y4 = Y if Y.ndim == 4 else Y[None]
+    groups = checks.hyper(groups, "groups", 1)
+    W = checks.as_volume(W, "W", ndims=(4,))
+    (N, H2, W2, K), (_, FH, FW, Dg) = Y4.shape, W.shape
+    if W.shape[0] != K or K % groups:
+        raise ValueError(
+            f"W {W.shape} must have one filter per depth slice of Y (K = {K}), in groups = {groups} that divide K"
+        )
+    S, P, dilation = checks.pair(S, "S", 1), checks.pair(P, "P", 0), checks.pair(dilation, "dilation", 1)
+    H1, W1 = conv_transpose_output_size((H2, W2), (FH, FW), S, P, output_padding, dilation)
+    b = None if b is None else checks.as_volume(b, "b", ndims=(1,))
+    dtype = checks.float_type(Y, W, *([] if b is None else [b]))
+    checks.allocation("the output", (N, H1, W1, Dg * groups), dtype)
+    b = checks.bias(b, Dg * groups, dtype)
+    Y_row = Y4.astype(dtype, copy=False).reshape(-1, groups, K // groups).transpose(1, 2, 0)  # (G, K/G, N*H2*W2)
+    W_row = W.astype(dtype, copy=False).reshape(groups, K // groups, -1)  # (G, K/G, FH*FW*Dg)
+    X_col = _ungroup(W_row.transpose(0, 2, 1) @ Y_row, FH, FW, groups)  # (FH*FW*D, N*H2*W2): a window each
+    X = _add_columns(X_col, (N, H1, W1, Dg * groups), (FH, FW), S, P, dilation, (H2, W2)) + b
+    return X if Y.ndim == 4 else X[0]

@@ -9,6 +9,8 @@ import numbers
 
 import numpy as np
 
+from cnnref import checks
+
 
 def _signal(f, name):
     f = np.asarray(f)
@@ -24,6 +26,16 @@ def _signal(f, name):
     return f
 
 
+def _dtype(f, g):
+    """Integers convolve exactly (int64, or Python ints when a sum could pass 2**63); floats at least float32."""
+    if object in (f.dtype, g.dtype):
+        return np.dtype(object)
+    if f.dtype.kind in "iu" and g.dtype.kind in "iu":
+        largest = [max(abs(int(v.min())), abs(int(v.max()))) for v in (f, g)]
+        return np.dtype(np.int64 if largest[0] * largest[1] * min(f.size, g.size) < 2**63 else object)
+    return np.result_type(f, g, np.float32)
+
+
 def impulse_responses(f, g):
     """The shifted, scaled copies of g whose sum is f * g: row m is f[m] * g shifted by m.
 
@@ -35,7 +47,9 @@ def impulse_responses(f, g):
            [0, 2, 2, 2]])
     """
     f, g = _signal(f, "f"), _signal(g, "g")
-    dtype = object if object in (f.dtype, g.dtype) else np.result_type(f, g)
+    dtype = _dtype(f, g)
+    f, g = f.astype(dtype), g.astype(dtype)  # products in the wide type: int8 * int8 never wraps
+    checks.allocation("the impulse responses", (f.size, f.size + g.size - 1), dtype)
     rows = np.zeros((f.size, f.size + g.size - 1), dtype=dtype)
     for m, fm in enumerate(f):
         rows[m, m : m + g.size] = fm * g  # one impulse's response
@@ -66,11 +80,14 @@ def convolve_continuous(f, g, x, lo=-10.0, hi=10.0, n=4000):
     """
     if not (callable(f) and callable(g)):
         raise TypeError("f and g must be functions of a NumPy array")
+    lo, hi, n = checks.real(lo, "lo"), checks.real(hi, "hi"), checks.hyper(n, "n", 1)
     if not hi > lo:
         raise ValueError(f"the integration interval needs lo < hi, got [{lo}, {hi}]")
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n must be a whole number of cells >= 1, got {n!r}")
-    x = np.asarray(x, dtype=float)
+    x = np.asarray(x, dtype=object if x is None or isinstance(x, (str, bytes)) else None)
+    if x.dtype == bool or not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
+        raise TypeError(f"x must be a real number or an array of real numbers, got {x!r}")
+    x = x.astype(float)
+    checks.allocation("the integrand", (*x.shape, n), float)
     dt = (hi - lo) / n
     t = lo + dt * (np.arange(n) + 0.5)  # the cells' midpoints
     values = np.asarray(f(t), dtype=float) * np.asarray(g(x[..., None] - t), dtype=float)  # (..., n)
@@ -95,7 +112,9 @@ class Pmf:
         return np.arange(self.start, self.start + len(self.p))
 
     def __getitem__(self, value):
-        i = value - self.start
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"a Pmf is indexed by an integer value, got {value!r}")
+        i = int(value) - self.start
         return self.p[i] if 0 <= i < len(self.p) else 0
 
     def __len__(self):
@@ -108,8 +127,7 @@ def dice_pmf(faces=6, exact=False):
     >>> dice_pmf(exact=True)[6], float(dice_pmf()[6] * 6)
     (Fraction(1, 6), 1.0)
     """
-    if isinstance(faces, bool) or not isinstance(faces, numbers.Integral) or faces < 1:
-        raise ValueError(f"a die needs a whole number of faces >= 1, got {faces!r}")
+    faces = checks.hyper(faces, "faces", 1)
     p = np.array([Fraction(1, faces)] * faces, dtype=object) if exact else np.full(faces, 1 / faces)
     return Pmf(1, p)
 
@@ -132,8 +150,7 @@ def sum_of_dice(n, faces=6, exact=False):
     >>> [int(36 * p) for p in sum_of_dice(2, exact=True).p]   # 36 P(sum = s) for s = 2..12
     [1, 2, 3, 4, 5, 6, 5, 4, 3, 2, 1]
     """
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n must be a whole number of dice >= 1, got {n!r}")
+    n = checks.hyper(n, "n", 1)
     die = dice_pmf(faces, exact)
     total = die
     for _ in range(n - 1):

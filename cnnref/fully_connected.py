@@ -1,13 +1,28 @@
-"""The fully connected layer: every neuron sees every activation of the previous volume.
+"""The fully connected layer, and its conversion to a CONV layer that computes the same numbers.
 
-Defined for the notes' section "Fully Connected (FC) Layer" (page: CNN notes, /dl/cnn/fc-layer/).
+Defined for the notes' section "Fully Connected (FC) Layer" and the important note "Converting FC
+Layers to CONV Layers" (page: CNN notes, /dl/cnn/fc-layer/).
 """
 
 import math
 
 import numpy as np
 
-from cnnref import _checks
+from cnnref import checks
+
+
+def _fc_inputs(X, W):
+    """Validated X, W (K, n), whether X is a batch, and X's shape per example."""
+    X = checks.as_volume(X, ndims=(1, 2, 3, 4))
+    W = checks.as_volume(W, "W", ndims=(2,))
+    batched = X.ndim in (2, 4)
+    shape = X.shape[1:] if batched else X.shape
+    if math.prod(shape) != W.shape[1]:
+        raise ValueError(
+            f"W {W.shape} expects {W.shape[1]} inputs per example, but X has {'x'.join(map(str, shape))} = "
+            f"{math.prod(shape)}"
+        )
+    return X, W, batched
 
 
 def fc(X, W, b):
@@ -19,69 +34,13 @@ def fc(X, W, b):
     >>> fc(np.ones((2, 2, 1)), np.arange(8.0).reshape(2, 4), np.array([0.0, 1.0]))
     array([ 6., 23.])
     """
-    X = _checks.as_volume(X, ndims=(1, 2, 3, 4))
-    W = _checks.as_volume(W, "W", ndims=(2,))
-    K, n = W.shape
-    b = _checks.bias(b, K, _checks.float_type(X, W))
-    batched = X.ndim in (2, 4)
-    inputs = math.prod(X.shape[1:] if batched else X.shape)
-    if inputs != n:
-        shape = X.shape[1:] if batched else X.shape
-        raise ValueError(
-            f"W {W.shape} expects {n} inputs per example, but X has {'x'.join(map(str, shape))} = {inputs}"
-        )
-    x = X.reshape(X.shape[0], n) if batched else X.reshape(n)
-    return x @ W.T + b
-
-
-class FCLayer:
-    """An FC layer of K neurons, each seeing the whole input volume: (H*W*D + 1) * K parameters.
-
-    >>> FCLayer(K=10).n_params((16, 16, 12))   # the notes' CIFAR-10 FC layer
-    30730
-    """
-
-    kind = "FC"
-
-    def __init__(self, K, W=None, b=None):
-        self.K = _checks.hyper(K, "K", 1)
-        self.W, self.b = W, b
-
-    def output_shape(self, input_shape):
-        return (self.K,)
-
-    def n_params(self, input_shape):
-        return (math.prod(input_shape) + 1) * self.K
-
-    def init(self, input_shape, rng):
-        n = math.prod(input_shape)
-        self.W = rng.normal(0.0, np.sqrt(2.0 / n), (self.K, n))
-        self.b = np.zeros(self.K)
-
-    def __call__(self, X):
-        return fc(X, self.W, self.b)
-
-    def __repr__(self):
-        return f"FCLayer(K={self.K})"
-
-    def forward(self, X):
-        """The forward pass, keeping X for backward (training)."""
-        self.X = X
-        return self(X)
-
-    def backward(self, dV):
-        """dL/dX from dL/dV for the X of the last forward(); keeps dL/dW and dL/db in self.dW, self.db."""
-        dX, self.dW, self.db = fc_backward(dV, _checks.cached(self), self.W)
-        return dX
-
-    def params(self):
-        return [self.W, self.b]
-
-    def grads(self):
-        return [getattr(self, "dW", None), getattr(self, "db", None)]
-
-
-# Backward pass (beyond the notes: what training needs).
+    X, W, batched = _fc_inputs(X, W)
+    b = None if b is None else checks.as_volume(b, "b", ndims=(1,))
+    dtype = checks.float_type(X, W, *([] if b is None else [b]))
+    b = checks.bias(b, W.shape[0], dtype)
+    x = X.reshape(len(X) if batched else 1, -1).astype(dtype, copy=False)  # (N, n): each example flattened
+    scores = x @ W.astype(dtype, copy=False).T + b  # (N, K)
+    return scores if batched else scores[0]
 
 
 def fc_backward(dV, X, W):
@@ -101,20 +60,36 @@ def fc_backward(dV, X, W):
     >>> db
     array([1., 2.])
     """
-    X = _checks.as_volume(X, ndims=(1, 2, 3, 4))
-    W = _checks.as_volume(W, "W", ndims=(2,))
-    K, n = W.shape
-    batched = X.ndim in (2, 4)
-    shape = X.shape[1:] if batched else X.shape
-    if math.prod(shape) != n:
-        inputs = f"{'x'.join(map(str, shape))} = {math.prod(shape)}"
-        raise ValueError(f"W {W.shape} expects {n} inputs per example, but X has {inputs}")
-    dV = _checks.as_volume(dV, "dV", ndims=(2,) if batched else (1,))
-    want = (X.shape[0], K) if batched else (K,)
+    X, W, batched = _fc_inputs(X, W)
+    K = W.shape[0]
+    dV = checks.as_volume(dV, "dV", ndims=(2,) if batched else (1,))
+    want = (len(X), K) if batched else (K,)
     if dV.shape != want:
         raise ValueError(f"dV must have the shape of the FC output {want} (X {X.shape}, W {W.shape}), got {dV.shape}")
-    dtype = _checks.float_type(X, W, dV)
-    x = X.reshape(-1, n).astype(dtype, copy=False)  # (N, n)
+    dtype = checks.float_type(X, W, dV)
+    x = X.reshape(-1, W.shape[1]).astype(dtype, copy=False)  # (N, n)
     dV2 = dV.reshape(-1, K).astype(dtype, copy=False)  # (N, K)
     dX = (dV2 @ W.astype(dtype, copy=False)).reshape(X.shape)
     return dX, dV2.T @ x, dV2.sum(axis=0)
+
+
+def fc_to_conv(W, input_shape):
+    """FC weights W (K, H*W*D) for an input volume (H, W, D) as CONV filters (K, H, W, D).
+
+    conv2d(X, fc_to_conv(W, X.shape), b) has shape (1, 1, K) and equals fc(X, W, b): the filter
+    covers the whole input, so only one depth column fits. An input_shape (n,), the output of an
+    earlier FC layer, is a 1 x 1 x n volume and gives 1x1 filters.
+
+    >>> W = np.arange(8.0).reshape(2, 4)   # 2 neurons looking at a 2x2x1 volume
+    >>> fc_to_conv(W, (2, 2, 1))[1, :, :, 0]
+    array([[4., 5.],
+           [6., 7.]])
+    >>> fc_to_conv(np.zeros((10, 60)), (4, 5, 3)).shape   # any H x W x D: a 4x5 filter
+    (10, 4, 5, 3)
+    """
+    W = checks.as_volume(W, "W", ndims=(2,))
+    shape = checks.shape(input_shape, ndims=(1, 3))
+    H, W1, D = (1, 1, shape[0]) if len(shape) == 1 else shape
+    if H * W1 * D != W.shape[1]:
+        raise ValueError(f"W {W.shape} expects {W.shape[1]} inputs, but {H}x{W1}x{D} = {H * W1 * D}")
+    return W.reshape(W.shape[0], H, W1, D)  # C order: the same flattening as fc

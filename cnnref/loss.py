@@ -7,7 +7,7 @@ import numbers
 
 import numpy as np
 
-from cnnref import _checks
+from cnnref import checks
 
 
 def softmax_loss(scores, y):
@@ -23,7 +23,7 @@ def softmax_loss(scores, y):
     >>> dscores
     array([[-0.75,  0.25,  0.25,  0.25]])
     """
-    scores = _checks.as_volume(scores, "scores", ndims=(1, 2))
+    scores = checks.as_volume(scores, "scores", ndims=(1, 2))
     single = scores.ndim == 1
     s = scores[None] if single else scores
     N, K = s.shape
@@ -40,7 +40,7 @@ def softmax_loss(scores, y):
         raise ValueError(
             f"labels y must lie in 0..K-1 = 0..{K - 1} for K = {K} classes, got values {y.min()}..{y.max()}"
         )
-    s = s.astype(_checks.float_type(s), copy=False)
+    s = s.astype(checks.float_type(s), copy=False)
     shifted = s - s.max(axis=1, keepdims=True)  # same softmax, no overflow in exp
     log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, K)
     loss = -log_p[np.arange(N), y].mean()

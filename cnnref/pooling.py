@@ -1,39 +1,33 @@
-"""The pooling layer: downsample every depth slice by a max (or mean) over F x F windows at stride S.
+"""Pooling: downsample every depth slice by a max (or mean) over F x F windows at stride S.
 
-Defined for the notes' section "Pooling Layer" (page: CNN notes, /dl/cnn/pooling/).
+Defined for the notes' section "Pooling Layer" (page: CNN notes, /dl/cnn/pooling/). Beyond the notes,
+as in PyTorch: padding P (at most F/2; minus infinity for the max, zeros counted in the mean),
+dilation for the max, and the floor rule (exact=False).
 """
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
-from cnnref import _checks
-from cnnref.conv_layer import output_size
-
-
-def pool_output_size(W1, F=2, S=2, name="W1"):
-    """W2 = (W1 - F)/S + 1: pooling pads nothing. ValueError when the windows do not tile.
-
-    >>> pool_output_size(32, F=2, S=2)   # the notes' CIFAR-10 POOL: 32 -> 16
-    16
-    >>> pool_output_size(5, F=3, S=2)    # overlapping pooling
-    2
-    """
-    return output_size(W1, F, S, 0, name=name)
+from cnnref import checks
+from cnnref.shapes import pool_output_size
+from cnnref.windows import add_windows, windows, zero_pad
 
 
-def _pool(X, F, S, reduce):
-    X = _checks.as_volume(X)
-    F, S = _checks.hyper(F, "F", 1), _checks.hyper(S, "S", 1)
+def _windows(X, F, S, P, dilation, exact, fill):
+    """Validated X (N, H, W, D) padded with fill(dtype), its pooling windows (a view), and the pairs."""
+    X = checks.as_volume(X)
     X4 = X if X.ndim == 4 else X[None]
-    N, H1, W1, D = X4.shape
-    H2, W2 = pool_output_size(H1, F, S, name="H1"), pool_output_size(W1, F, S, name="W1")
-    sN, sH, sW, sD = X4.strides
-    windows = as_strided(X4, (N, H2, W2, F, F, D), (sN, sH * S, sW * S, sH, sW, sD), writeable=False)
-    V = reduce(windows, axis=(3, 4))  # (N, H2, W2, D): depth unchanged
-    return V if X.ndim == 4 else V[0]
+    F, S, P = checks.pair(F, "F", 1), checks.pair(S, "S", 1), checks.pair(P, "P", 0)
+    dilation = checks.pair(dilation, "dilation", 1)
+    pool_output_size(X4.shape[1:3], F, S, P, dilation, exact)  # refuses what the notes refuse
+    return X4, windows(zero_pad(X4, P, fill(X4.dtype)), F, S, dilation), (F, S, P, dilation)
 
 
-def max_pool(X, F=2, S=2):
+def _lowest(dtype):
+    """Padding for the max: minus infinity, or the smallest integer of an integer type."""
+    return -np.inf if np.issubdtype(dtype, np.floating) else np.iinfo(dtype).min
+
+
+def max_pool(X, F=2, S=2, P=0, dilation=1, exact=True):
     """Max over every F x F window at stride S of each depth slice of X (H1, W1, D) or (N, H1, W1, D).
 
     V[i, j, d] = max(X[i*S : i*S + F, j*S : j*S + F, d]); output (H2, W2, D) with H2 = (H1 - F)/S + 1.
@@ -43,89 +37,48 @@ def max_pool(X, F=2, S=2):
     array([[6, 8],
            [3, 4]])
     """
-    return _pool(X, F, S, np.max)
+    _, cols, _ = _windows(X, F, S, P, dilation, exact, _lowest)
+    V = cols.max(axis=(3, 4))  # (N, H2, W2, D): depth unchanged
+    return V if np.ndim(X) == 4 else V[0]
 
 
-def avg_pool(X, F=2, S=2):
+def avg_pool(X, F=2, S=2, P=0, exact=True):
     """Mean over every F x F window at stride S of each depth slice (average pooling).
+
+    Padding counts as zeros in the mean (PyTorch's default, count_include_pad=True).
 
     >>> X = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]])[:, :, None]
     >>> avg_pool(X)[:, :, 0]
     array([[3.25, 5.25],
            [2.  , 2.  ]])
     """
-    return _pool(X, F, S, np.mean)
-
-
-class PoolLayer:
-    """The POOL layer: F x F windows at stride S, max (or "avg"); zero parameters; depth unchanged.
-
-    >>> PoolLayer(F=2, S=2).output_shape((32, 32, 12))   # the notes' CIFAR-10 POOL layer
-    (16, 16, 12)
-    """
-
-    kind = "POOL"
-
-    def __init__(self, F=2, S=2, mode="max"):
-        self.F, self.S = _checks.hyper(F, "F", 1), _checks.hyper(S, "S", 1)
-        if mode not in ("max", "avg"):
-            raise ValueError(f'mode must be "max" or "avg", got {mode!r}')
-        self.mode = mode
-
-    def output_shape(self, input_shape):
-        if len(input_shape) != 3:
-            raise ValueError(f"POOL needs a volume (H1, W1, D1), got shape {tuple(input_shape)}")
-        H1, W1, D1 = input_shape
-        return (pool_output_size(H1, self.F, self.S, "H1"), pool_output_size(W1, self.F, self.S, "W1"), D1)
-
-    def n_params(self, input_shape):
-        return 0
-
-    def __call__(self, X):
-        return (max_pool if self.mode == "max" else avg_pool)(X, self.F, self.S)
-
-    def __repr__(self):
-        return f"PoolLayer(F={self.F}, S={self.S}" + (", mode='avg')" if self.mode == "avg" else ")")
-
-    def forward(self, X):
-        """The forward pass, keeping X for backward (training)."""
-        self.X = X
-        return self(X)
-
-    def backward(self, dV):
-        """dL/dX from dL/dV, for the X of the last forward()."""
-        backward = max_pool_backward if self.mode == "max" else avg_pool_backward
-        return backward(dV, _checks.cached(self), self.F, self.S)
+    X = checks.as_volume(X)
+    _, cols, _ = _windows(X.astype(checks.float_type(X), copy=False), F, S, P, 1, exact, lambda dtype: 0)
+    V = cols.mean(axis=(3, 4))
+    return V if X.ndim == 4 else V[0]
 
 
 # Backward pass (beyond the notes: what training needs).
 
 
-def _pool_backward(dV, X, F, S, route):
-    """Validated inputs, then dX: route(dV, windows) -> (N, H2, W2, F*F, D) gradient per window entry."""
-    X = _checks.as_volume(X)
-    F, S = _checks.hyper(F, "F", 1), _checks.hyper(S, "S", 1)
-    X4 = X if X.ndim == 4 else X[None]
-    N, H1, W1, D = X4.shape
-    H2, W2 = pool_output_size(H1, F, S, name="H1"), pool_output_size(W1, F, S, name="W1")
-    dV = _checks.as_volume(dV, "dV", ndims=(X.ndim,))
-    want = (N, H2, W2, D) if X.ndim == 4 else (H2, W2, D)
+def _pool_backward(dV, X, F, S, P, dilation, exact, fill, route):
+    """dX: route(dV (N, H2, W2, D), windows) gives each window entry's gradient, added back where it was read."""
+    X4, cols, (F, S, P, dilation) = _windows(X, F, S, P, dilation, exact, fill)
+    (N, H2, W2, *_), D = cols.shape, X4.shape[3]
+    dV = checks.as_volume(dV, "dV", ndims=(np.ndim(X),))
+    want = (N, H2, W2, D) if np.ndim(X) == 4 else (H2, W2, D)
     if dV.shape != want:
         raise ValueError(
-            f"dV must have the shape of the pooled output {want} (X {X.shape}, F = {F}, S = {S}), got {dV.shape}"
+            f"dV must have the shape of the pooled output {want} (X {np.shape(X)}, F = {F}, S = {S}, P = {P}), "
+            f"got {dV.shape}"
         )
-    dV4 = dV if X.ndim == 4 else dV[None]
-    sN, sH, sW, sD = X4.strides
-    windows = as_strided(X4, (N, H2, W2, F, F, D), (sN, sH * S, sW * S, sH, sW, sD), writeable=False)
-    dwin = route(dV4, windows.reshape(N, H2, W2, F * F, D))  # (N, H2, W2, F*F, D)
-    dX = np.zeros(X4.shape, dtype=dwin.dtype)
-    for a in range(F):  # F*F vectorised adds; overlapping windows (S < F) add up
-        for c in range(F):
-            dX[:, a : a + S * H2 : S, c : c + S * W2 : S, :] += dwin[:, :, :, a * F + c, :]
-    return dX if X.ndim == 4 else dX[0]
+    dV4 = (dV if dV.ndim == 4 else dV[None]).astype(checks.float_type(dV), copy=False)
+    dX_pad = add_windows(route(dV4, cols), (N, X4.shape[1] + 2 * P[0], X4.shape[2] + 2 * P[1], D), S, dilation)
+    dX = dX_pad[:, P[0] : P[0] + X4.shape[1], P[1] : P[1] + X4.shape[2]]  # the padding's share is dropped
+    return dX if np.ndim(X) == 4 else dX[0]
 
 
-def max_pool_backward(dV, X, F=2, S=2):
+def max_pool_backward(dV, X, F=2, S=2, P=0, dilation=1, exact=True):
     """Gradient through max pooling: each window's dV goes to the position of its maximum in X.
 
     X (H1, W1, D) or (N, H1, W1, D) is the forward pass's input, dV the pooled output's shape.
@@ -141,15 +94,16 @@ def max_pool_backward(dV, X, F=2, S=2):
            [ 0.,  0.,  0., 40.]])
     """
 
-    def route(dV4, windows):
-        first_max = windows.argmax(axis=3)[:, :, :, None, :]  # (N, H2, W2, 1, D): index a*F + c
-        hit = np.arange(windows.shape[3])[None, None, None, :, None] == first_max
-        return np.where(hit, dV4[:, :, :, None, :], 0).astype(_checks.float_type(dV4), copy=False)
+    def route(dV4, cols):  # the "switches": where each window's maximum was
+        N, H2, W2, FH, FW, D = cols.shape
+        first_max = cols.reshape(N, H2, W2, FH * FW, D).argmax(axis=3)  # (N, H2, W2, D): index a*FW + c
+        hit = np.arange(FH * FW)[:, None] == first_max[:, :, :, None, :]  # (N, H2, W2, FH*FW, D)
+        return np.where(hit, dV4[:, :, :, None, :], 0).astype(dV4.dtype, copy=False).reshape(cols.shape)
 
-    return _pool_backward(dV, X, F, S, route)
+    return _pool_backward(dV, X, F, S, P, dilation, exact, _lowest, route)
 
 
-def avg_pool_backward(dV, X, F=2, S=2):
+def avg_pool_backward(dV, X, F=2, S=2, P=0, exact=True):
     """Gradient through average pooling: each window's dV is shared equally, dV/(F*F), by its F*F inputs.
 
     >>> avg_pool_backward(np.array([[4.0]])[:, :, None], np.zeros((2, 2, 1)))[:, :, 0]
@@ -157,8 +111,8 @@ def avg_pool_backward(dV, X, F=2, S=2):
            [1., 1.]])
     """
 
-    def route(dV4, windows):
-        share = dV4.astype(_checks.float_type(dV4), copy=False) / (F * F)
-        return np.broadcast_to(share[:, :, :, None, :], windows.shape[:3] + (F * F,) + windows.shape[4:])
+    def route(dV4, cols):
+        FH, FW = cols.shape[3:5]
+        return np.broadcast_to((dV4 / (FH * FW))[:, :, :, None, None, :], cols.shape)
 
-    return _pool_backward(dV, X, F, S, route)
+    return _pool_backward(dV, X, F, S, P, 1, exact, lambda dtype: 0, route)

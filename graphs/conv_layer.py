@@ -51,7 +51,7 @@ def draw_stride():
         output_size(W1, F, S=3)
         msg = "accepted"  # never drawn: S=3 does not tile a 7-wide input
     except ValueError as err:
-        msg = str(err)
+        msg = str(err).split(" (exact=False")[0]  # the notes' refusal; the floor rule is the arithmetic page's
     ax.text(0, 17.6, "\n".join(textwrap.wrap(f"S = 3 is refused: {msg}", 95)), fontsize=8.5, color=INK, va="top",
             linespacing=1.4)
     return fig

@@ -15,15 +15,11 @@ KIND_COLORS = {"INPUT": MUTED, "CONV": BLUE, "RELU": ORANGE, "POOL": GREEN, "FC"
 
 
 def _label(layer):
+    """The layer's one-line description, its kind on the first line and its numbers two a line."""
     if layer is None:
         return "INPUT"
-    if isinstance(layer, ConvLayer):
-        return f"CONV\nK={layer.K}, F={layer.F}\nS={layer.S}, P={layer.P}"
-    if isinstance(layer, PoolLayer):
-        return f"POOL\nF={layer.F}, S={layer.S}"
-    if isinstance(layer, FCLayer):
-        return f"FC\nK={layer.K}"
-    return layer.kind
+    kind, *numbers = layer.describe().split()
+    return "\n".join([kind] + [", ".join(numbers[i : i + 2]) for i in range(0, len(numbers), 2)])
 
 
 def _cuboid(ax, x, yc, side, width, color):

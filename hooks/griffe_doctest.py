@@ -41,7 +41,7 @@ def _link_notes(line: str) -> str:
 
 
 def doctests_to_fences(text: str) -> str:
-    """Docstring text -> Markdown: doctest blocks fenced as pycon, prose escaped (tests/test_site.py)."""
+    """Docstring text -> Markdown: doctest blocks fenced as pycon, prose escaped (tests/test_site_api.py)."""
     out, in_doctest = [], False
     for line in text.splitlines():
         if not in_doctest and line.lstrip().startswith(">>>"):

@@ -1,4 +1,4 @@
-"""Fixtures shared by the site tests (tests/test_site.py) and the browser tests (tests/browser/).
+"""Fixtures shared by the site tests (tests/test_site_*.py) and the browser tests (tests/browser/).
 
 - ``site_build``: runs ``mkdocs build --strict`` once per test session into a temporary directory and
   returns a ``SiteBuild`` (path, returncode, stdout, stderr), whatever the outcome.

@@ -11,6 +11,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.special import logsumexp
 
+from gradients import numerical_gradient
+
 from cnnref import (
     ConvLayer,
     FCLayer,
@@ -34,20 +36,6 @@ from cnnref import (
 
 TOL = 1e-6
 SETTINGS = settings(max_examples=25, deadline=None)
-
-
-def numerical_gradient(f, A, G, h=1e-6):
-    """d sum(f() * G) / dA by central differences, perturbing A in place."""
-    grad = np.zeros_like(A)
-    for idx in np.ndindex(A.shape):
-        old = A[idx]
-        A[idx] = old + h
-        plus = np.sum(f() * G)
-        A[idx] = old - h
-        minus = np.sum(f() * G)
-        A[idx] = old
-        grad[idx] = (plus - minus) / (2 * h)
-    return grad
 
 
 def rel_error(a, n):
@@ -260,7 +248,7 @@ def test_conv2d_backward_rejects_dV_of_the_wrong_shape():
 
 
 def test_col2im_rejects_columns_that_do_not_fit():
-    with pytest.raises(ValueError, match=r"X_col must have shape \(F\*F\*D, H2\*W2\) = \(4, 4\).*got \(4, 5\)"):
+    with pytest.raises(ValueError, match=r"X_col must have shape \(FH\*FW\*D, N\*H2\*W2\) = \(4, 4\).*got \(4, 5\)"):
         col2im(np.zeros((4, 5)), (3, 3, 1), F=2)
     with pytest.raises(ValueError, match=r"input_shape must be a volume \(H, W, D\)"):
         col2im(np.zeros((4, 4)), (3, 3), F=2)

@@ -1,6 +1,5 @@
-"""conv2d's fast path (issue 6): the same numbers as conv2d_naive, dtype kept, memory bounded. No timings here."""
+"""The tuned kernel conv2d_fast: the same numbers as conv2d_naive, dtype kept, memory bounded. No timings here."""
 
-import importlib
 import tracemalloc
 
 import numpy as np
@@ -8,40 +7,57 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from cnnref import conv2d, conv2d_naive, output_size
-
-module = importlib.import_module("cnnref.im2col")  # the name cnnref.im2col is the function
+from cnnref import conv2d_fast, conv2d_naive, output_size
+from cnnref import fast_conv as module
 
 TOL = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-12, atol=1e-12)}
 
 
 @st.composite
-def conv_cases(draw):
-    """(X, W, b, S, P) with filters that tile the padded input, batched or not, float32 or float64."""
-    F, S, P = draw(st.integers(1, 5)), draw(st.integers(1, 3)), draw(st.integers(0, 2))
-    H2, W2 = draw(st.integers(1, 9)), draw(st.integers(1, 9))
-    H1, W1 = (H2 - 1) * S + F - 2 * P, (W2 - 1) * S + F - 2 * P
-    assume(H1 >= 1 and W1 >= 1 and P < F)
+def conv_cases(draw, general=True):
+    """(X, W, b, S, P, dilation, exact): filters that fit the padded input, batched or not, float32 or float64.
+
+    general=False keeps the notes' square F, one S and one P, and sizes that tile exactly.
+    """
+    axes = 2 if general else 1
+    F = [draw(st.integers(1, 5)) for _ in range(axes)]
+    S = [draw(st.integers(1, 3)) for _ in range(axes)]
+    P = [draw(st.integers(0, 2)) for _ in range(axes)]
+    dilation = [draw(st.integers(1, 3)) if general else 1 for _ in range(axes)]
+    exact = draw(st.booleans()) if general else True
+    spans = [d * (f - 1) + 1 for f, d in zip(F, dilation)]
+    out = [draw(st.integers(1, 9)) for _ in range(2)]
+    extra = [draw(st.integers(0, s - 1)) if not exact else 0 for s in S * (3 - axes)]  # rows the floor drops
+    pad = P * (3 - axes)
+    sizes = [(o - 1) * s + span - 2 * p + e for o, s, span, p, e in zip(out, S * (3 - axes), spans * (3 - axes), pad, extra)]
+    assume(all(n >= 1 for n in sizes) and all(p < span for p, span in zip(pad, spans * (3 - axes))))
     D1, K = draw(st.integers(1, 6)), draw(st.integers(1, 5))
     batch = draw(st.sampled_from([(), (1,), (3,)]))
     dtype = draw(st.sampled_from([np.float32, np.float64]))
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
-    X = rng.standard_normal(batch + (H1, W1, D1)).astype(dtype)
-    W = rng.standard_normal((K, F, F, D1)).astype(dtype)
+    X = rng.standard_normal(batch + (*sizes, D1)).astype(dtype)
+    W = rng.standard_normal((K, *(F * (3 - axes)), D1)).astype(dtype)
     b = rng.standard_normal(K).astype(dtype)
-    return X, W, b, S, P
+    one = lambda v: v[0] if len(v) == 1 else tuple(v)  # noqa: E731
+    return X, W, b, one(S), one(P), one(dilation), exact
+
+
+def use_threads(patch, threads):
+    """conv2d_fast on `threads` threads whatever this machine's cores (CNNREF_THREADS is capped at them)."""
+    patch.setenv("CNNREF_THREADS", str(threads))
+    patch.setattr(module, "_cores", lambda: 8)
 
 
 @pytest.mark.parametrize("block", [module._BLOCK, 1, 200])  # the default, one row per block, a few rows
 @settings(max_examples=60, deadline=None)
 @given(case=conv_cases())
-def test_conv2d_equals_conv2d_naive_in_every_block_size(block, case):
-    X, W, b, S, P = case
+def test_conv2d_fast_equals_conv2d_naive_in_every_block_size(block, case):
+    X, W, b, S, P, dilation, exact = case
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(module, "_BLOCK", block)
-        V = conv2d(X, W, b, S, P)
+        V = conv2d_fast(X, W, b, S, P, dilation, exact=exact)
     assert V.dtype == X.dtype
-    np.testing.assert_allclose(V, conv2d_naive(X, W, b, S, P), **TOL[X.dtype.type])
+    np.testing.assert_allclose(V, conv2d_naive(X, W, b, S, P, dilation, exact=exact), **TOL[X.dtype.type])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -60,26 +76,26 @@ def test_both_copy_layouts_equal_conv2d_naive(dtype, shape, K, F, S, P):
     X = rng.standard_normal(shape).astype(dtype)
     W = rng.standard_normal((K, F, F, shape[-1])).astype(dtype)
     b = rng.standard_normal(K).astype(dtype)
-    V = conv2d(X, W, b, S, P)
+    V = conv2d_fast(X, W, b, S, P)
     assert V.dtype == dtype
     np.testing.assert_allclose(V, conv2d_naive(X, W, b, S, P), **TOL[dtype])
-    np.testing.assert_allclose(conv2d(X[0], W, b, S, P), V[0], **TOL[dtype])  # no batch axis
+    np.testing.assert_allclose(conv2d_fast(X[0], W, b, S, P), V[0], **TOL[dtype])  # no batch axis
 
 
 def test_any_memory_layout_of_the_input():
     rng = np.random.default_rng(1)
     X, W = rng.standard_normal((9, 11, 4)), rng.standard_normal((3, 3, 3, 4))
     expected = conv2d_naive(X[::-1, :, ::-2], W[..., :2], S=2, P=1)
-    np.testing.assert_allclose(conv2d(X[::-1, :, ::-2], W[..., :2], S=2, P=1), expected)
-    np.testing.assert_allclose(conv2d(np.asfortranarray(X), W), conv2d_naive(X, W))
+    np.testing.assert_allclose(conv2d_fast(X[::-1, :, ::-2], W[..., :2], S=2, P=1), expected)
+    np.testing.assert_allclose(conv2d_fast(np.asfortranarray(X), W), conv2d_naive(X, W))
 
 
 def test_float32_stays_float32_and_mixed_inputs_promote():
     X32, W32 = np.ones((5, 5, 2), np.float32), np.ones((3, 3, 3, 2), np.float32)
-    assert conv2d(X32, W32, np.zeros(3, np.float32)).dtype == np.float32
-    assert conv2d(X32, W32).dtype == np.float32
-    assert conv2d(X32, W32.astype(np.float64)).dtype == np.float64
-    V = conv2d(np.ones((5, 5, 2), int), np.ones((3, 3, 3, 2), int), np.arange(3))
+    assert conv2d_fast(X32, W32, np.zeros(3, np.float32)).dtype == np.float32
+    assert conv2d_fast(X32, W32).dtype == np.float32
+    assert conv2d_fast(X32, W32.astype(np.float64)).dtype == np.float64
+    V = conv2d_fast(np.ones((5, 5, 2), int), np.ones((3, 3, 3, 2), int), np.arange(3))
     assert V.dtype == np.float64 and V[0, 0].tolist() == [18.0, 19.0, 20.0]
 
 
@@ -105,7 +121,7 @@ def test_peak_memory_is_the_output_and_one_block_of_X_cols(monkeypatch, shape, K
     V = N * H2 * W2 * K * 4
     X_pad = N * (H1 + 2 * P) * (W1 + 2 * P) * D1 * 4 if P else 0  # a padded (or depth-first) copy of X
     assert images >= 1 and X_col > 4 * block  # a case where a whole X_col, or two blocks, would show
-    peak = peak_bytes(conv2d, X, W, S=S, P=P)
+    peak = peak_bytes(conv2d_fast, X, W, S=S, P=P)
     assert peak < 1.5 * X_col  # issue 6's bound
     assert peak < V + X_pad + 1.2 * block  # the output, the padded input and one block at a time
 
@@ -114,15 +130,15 @@ def test_one_by_one_filters_copy_nothing_even_with_few_channels():
     X = np.random.default_rng(0).standard_normal((4, 30, 30, 3)).astype(np.float32)  # D1 = 3 < W2 = 30
     W = np.ones((8, 1, 1, 3), np.float32)
     V_bytes = 4 * 30 * 30 * 8 * 4
-    assert peak_bytes(conv2d, X, W) < V_bytes + 2**16
-    np.testing.assert_allclose(conv2d(X, W), conv2d_naive(X, W), rtol=1e-5, atol=1e-5)
+    assert peak_bytes(conv2d_fast, X, W) < V_bytes + 2**16
+    np.testing.assert_allclose(conv2d_fast(X, W), conv2d_naive(X, W), rtol=1e-5, atol=1e-5)
 
 
 def test_one_by_one_filters_copy_nothing():
     X = np.random.default_rng(0).standard_normal((4, 30, 30, 64)).astype(np.float32)
     W = np.ones((8, 1, 1, 64), np.float32)
     V_bytes = 4 * 30 * 30 * 8 * 4
-    assert peak_bytes(conv2d, X, W) < V_bytes + 2**16  # the output and a ufunc buffer: X_cols are views of X
+    assert peak_bytes(conv2d_fast, X, W) < V_bytes + 2**16  # the output and a ufunc buffer: X_cols are views of X
 
 
 # The threaded path for skinny multiplies (stride 1, K * (F*F*D1 + 1) <= _SMALL_WIDTH, e.g. CIFAR's first layer)
@@ -138,10 +154,10 @@ def test_the_cifar_layer_takes_the_threaded_path(monkeypatch):
     taken = []
     monkeypatch.setattr(module, "_conv2d_small", lambda *a, f=module._conv2d_small: taken.append(a[1].shape) or f(*a))
     X, W, b = small_case((2, 32, 32, 3), 12, 3, 1)
-    conv2d(X, W, b, S=1, P=1)  # K * (27 + 1) = 336 <= 1024
-    conv2d(X, np.ones((40, 3, 3, 3)), S=1, P=1)  # 40 * 28 = 1120 > 1024: one multiply on the BLAS threads
-    conv2d(X, W[:, :2, :2], b, S=2)  # stride 2: the window copy
-    conv2d(X, np.ones((12, 1, 1, 3)))  # 1x1 filters: no copy at all
+    conv2d_fast(X, W, b, S=1, P=1)  # K * (27 + 1) = 336 <= 1024
+    conv2d_fast(X, np.ones((40, 3, 3, 3)), S=1, P=1)  # 40 * 28 = 1120 > 1024: one multiply on the BLAS threads
+    conv2d_fast(X, W[:, :2, :2], b, S=2)  # stride 2: the window copy
+    conv2d_fast(X, np.ones((12, 1, 1, 3)))  # 1x1 filters: no copy at all
     assert taken == [(12, 3, 3, 3)]
 
 
@@ -157,48 +173,48 @@ def test_the_cifar_layer_takes_the_threaded_path(monkeypatch):
     ],
 )
 def test_threaded_path_equals_conv2d_naive(monkeypatch, threads, shape, K, F, P, gemm, block):
-    monkeypatch.setattr(module, "_THREADS", threads)
+    use_threads(monkeypatch, threads)
     monkeypatch.setattr(module, "_SMALL_GEMM", gemm)
     monkeypatch.setattr(module, "_SMALL_BLOCK", block)
     X, W, b = small_case(shape, K, F, P)
     assert K * (F * F * shape[-1] + 1) <= module._SMALL_WIDTH and F > 1
-    V = conv2d(X, W, b, S=1, P=P)
+    V = conv2d_fast(X, W, b, S=1, P=P)
     assert V.flags.c_contiguous and V.dtype == np.float64
     some = sorted({0, len(X) // 2, len(X) - 1})  # the loops on a few images (they are slow), the window path on all
     np.testing.assert_allclose(V[some], conv2d_naive(X[some], W, b, S=1, P=P), **TOL[np.float64])
-    V32 = conv2d(X[:1].astype(np.float32), W.astype(np.float32), b.astype(np.float32), S=1, P=P)
+    V32 = conv2d_fast(X[:1].astype(np.float32), W.astype(np.float32), b.astype(np.float32), S=1, P=P)
     assert V32.dtype == np.float32
     np.testing.assert_allclose(V32, V[:1], rtol=1e-4, atol=1e-4)
     monkeypatch.setattr(module, "_SMALL_WIDTH", 0)  # now the window copy and one multiply
-    np.testing.assert_allclose(V, conv2d(X, W, b, S=1, P=P), **TOL[np.float64])
+    np.testing.assert_allclose(V, conv2d_fast(X, W, b, S=1, P=P), **TOL[np.float64])
 
 
 @settings(max_examples=60, deadline=None)
-@given(case=conv_cases(), threads=st.integers(1, 3), gemm=st.sampled_from([1, 50, 1 << 20]), block=st.sampled_from([1, 1 << 20]))
+@given(case=conv_cases(general=False), threads=st.integers(1, 3), gemm=st.sampled_from([1, 50, 1 << 20]), block=st.sampled_from([1, 1 << 20]))
 def test_threaded_path_on_random_cases(case, threads, gemm, block):
-    X, W, b, S, P = case
+    X, W, b, S, P, _, _ = case
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(module, "_THREADS", threads)
+        use_threads(patch, threads)
         patch.setattr(module, "_SMALL_GEMM", gemm)
         patch.setattr(module, "_SMALL_BLOCK", block)
-        V = conv2d(X, W, b, 1, P)  # the case tiles at stride S, so at stride 1 too
+        V = conv2d_fast(X, W, b, 1, P)  # the case tiles at stride S, so at stride 1 too
     np.testing.assert_allclose(V, conv2d_naive(X, W, b, 1, P), **TOL[X.dtype.type])
 
 
 def test_threaded_path_memory_is_the_output_the_input_and_a_block_per_thread(monkeypatch):
-    monkeypatch.setattr(module, "_THREADS", 2)
+    use_threads(monkeypatch, 2)
     X, W, b = small_case((64, 32, 32, 3), 12, 3, 1, dtype=np.float32)
     V = 64 * 32 * 32 * 12 * 4
     X_t = 64 * 3 * 35 * 34 * 4  # padded, depth-first, one spare row
     per_thread = module._SMALL_BLOCK * (1 + 12 / 28)  # X_cols and its product
     X_col = 27 * 64 * 32 * 32 * 4
-    peak = peak_bytes(conv2d, X, W, b, S=1, P=1)
+    peak = peak_bytes(conv2d_fast, X, W, b, S=1, P=1)
     assert peak < 1.5 * X_col  # issue 6's bound
     assert peak < V + X_t + 2 * per_thread + 2**16
 
 
 def test_a_worker_error_reaches_the_caller(monkeypatch):
-    monkeypatch.setattr(module, "_THREADS", 2)
+    use_threads(monkeypatch, 2)
 
     def broken(*args, **kwargs):
         raise RuntimeError("BLAS failed")
@@ -206,7 +222,7 @@ def test_a_worker_error_reaches_the_caller(monkeypatch):
     monkeypatch.setattr(module.np, "matmul", broken)
     X, W, b = small_case((8, 32, 32, 3), 12, 3, 1)
     with pytest.raises(RuntimeError, match="BLAS failed"):
-        conv2d(X, W, b, S=1, P=1)
+        conv2d_fast(X, W, b, S=1, P=1)
 
 
 def test_a_forked_child_gets_its_own_threads():
@@ -214,9 +230,9 @@ def test_a_forked_child_gets_its_own_threads():
     import multiprocessing
 
     X, W, b = small_case((8, 32, 32, 3), 12, 3, 1)
-    expected = conv2d(X, W, b, S=1, P=1)  # the parent's pool now exists
+    expected = conv2d_fast(X, W, b, S=1, P=1)  # the parent's pool now exists
     with multiprocessing.get_context("fork").Pool(1) as pool:
-        V = pool.apply_async(conv2d, (X, W, b, 1, 1)).get(timeout=60)
+        V = pool.apply_async(conv2d_fast, (X, W, b, 1, 1)).get(timeout=60)
     np.testing.assert_array_equal(V, expected)
 
 
@@ -228,22 +244,39 @@ def test_a_reshape_that_would_copy_is_refused_not_written_to_a_temporary():
     assert B.sum() == 12 and B[:, 3:].sum() == 0
 
 
-def test_cnnref_threads_from_the_environment():
-    assert module._threads_setting({"CNNREF_THREADS": "3"}) == 3
-    assert module._threads_setting({"CNNREF_THREADS": "1"}) == 1
-    assert 1 <= module._threads_setting({}) <= 4
-    for bad in ("0", "-2", "two", "1.5"):
+def test_cnnref_threads_from_the_environment(monkeypatch):
+    monkeypatch.setattr(module, "_cores", lambda: 8)
+    assert module._threads({"CNNREF_THREADS": "3"}) == 3
+    assert module._threads({"CNNREF_THREADS": "1"}) == 1
+    assert module._threads({"CNNREF_THREADS": "100000"}) == 8  # capped at the usable cores
+    assert module._threads({}) == 4
+    monkeypatch.setattr(module, "_cores", lambda: 2)
+    assert module._threads({}) == 2
+    for bad in ("0", "-2", "two", "1.5", "\u0663"):  # the last: ARABIC-INDIC DIGIT THREE, a digit to str.isdigit
         with pytest.raises(ValueError, match=f"CNNREF_THREADS must be a whole number >= 1 .*got '{bad}'"):
-            module._threads_setting({"CNNREF_THREADS": bad})
+            module._threads({"CNNREF_THREADS": bad})
 
 
 def test_cnnref_threads_1_runs_everything_on_the_calling_thread(monkeypatch):
     import threading
 
-    monkeypatch.setattr(module, "_THREADS", 1)
+    monkeypatch.setenv("CNNREF_THREADS", "1")
     seen = set()
     original = np.copyto
     monkeypatch.setattr(module.np, "copyto", lambda *a, **k: seen.add(threading.get_ident()) or original(*a, **k))
     X, W, b = small_case((16, 32, 32, 3), 12, 3, 1)
-    np.testing.assert_allclose(conv2d(X, W, b, S=1, P=1), conv2d_naive(X, W, b, S=1, P=1), **TOL[np.float64])
+    np.testing.assert_allclose(conv2d_fast(X, W, b, S=1, P=1), conv2d_naive(X, W, b, S=1, P=1), **TOL[np.float64])
     assert seen == {threading.get_ident()}
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=conv_cases(), steps=st.sets(st.sampled_from(module.STEPS)))
+def test_every_combination_of_the_refinements_equals_the_loops(case, steps):
+    """The Performance page's walk from the notes' conv2d to the tuned one: each stop computes the same."""
+    X, W, b, S, P, dilation, exact = case
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "_steps", steps)
+        patch.setattr(module, "_BLOCK", 200)  # several blocks even on small cases
+        V = conv2d_fast(X, W, b, S, P, dilation, exact=exact)
+    np.testing.assert_allclose(V, conv2d_naive(X, W, b, S, P, dilation, exact=exact), **TOL[X.dtype.type])
+

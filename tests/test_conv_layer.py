@@ -141,7 +141,7 @@ def test_batch_axis_equals_one_volume_at_a_time():
 
 def test_conv_layer_class():
     layer = ConvLayer(K=12, F=3, S=1, P=1)
-    assert repr(layer) == "ConvLayer(K=12, F=3, S=1, P=1)"
+    assert repr(layer) == "<CONV K=12 F=3 S=1 P=1>"
     assert layer.output_shape((32, 32, 3)) == (32, 32, 12)
     assert layer.n_params((32, 32, 3)) == 3 * 3 * 3 * 12 + 12
     layer.init((32, 32, 3), np.random.default_rng(0))

@@ -100,9 +100,9 @@ def test_convolve_pmf_shifts_the_support():
         (lambda: convolve([True], [1.0]), TypeError, "numbers"),
         (lambda: convolve_continuous(1.0, box, 0.0), TypeError, "functions"),
         (lambda: convolve_continuous(box, box, 0.0, lo=1, hi=1), ValueError, "lo < hi"),
-        (lambda: convolve_continuous(box, box, 0.0, n=0), ValueError, "cells"),
+        (lambda: convolve_continuous(box, box, 0.0, n=0), ValueError, "n must be at least 1"),
         (lambda: dice_pmf(faces=0), ValueError, "faces"),
-        (lambda: sum_of_dice(0), ValueError, "number of dice"),
+        (lambda: sum_of_dice(0), ValueError, "n must be at least 1"),
         (lambda: convolve_pmf([1.0], dice_pmf()), TypeError, "Pmf"),
     ],
 )

@@ -48,4 +48,4 @@ def test_fc_layer():
     layer = FCLayer(K=10)
     assert layer.output_shape((16, 16, 12)) == (10,)
     assert layer.n_params((16, 16, 12)) == 16 * 16 * 12 * 10 + 10 == 30_730
-    assert repr(layer) == "FCLayer(K=10)"
+    assert repr(layer) == "<FC K=10>"

@@ -19,7 +19,7 @@ from mkdocs.exceptions import PluginError
 
 from cnnref import conv2d_naive, output_size, zero_pad
 from graphs._style import render
-from graphs.hook import check_figure_links, figures, insert_demo, replace_markers, size_images, svg_size
+from hooks.figures import check_figure_links, figures, insert_demo, replace_markers, size_images, svg_size
 
 ROOT = Path(__file__).resolve().parents[1]
 # The figure names the notes page links (COMMON.md's agreed layout).
@@ -54,7 +54,7 @@ def test_figure_renders_to_the_same_svg_twice(name):
 def test_figures_are_identical_in_a_fresh_process():
     """Byte-identical from build to build, not only within one process (hash salt, no date, fixed seeds)."""
     here = {name: hashlib.sha256(render(draw).encode()).hexdigest() for name, (draw, _) in figures().items()}
-    code = ("import hashlib, json; from graphs.hook import figures; from graphs._style import render; "
+    code = ("import hashlib, json; from hooks.figures import figures; from graphs._style import render; "
             "print(json.dumps({n: hashlib.sha256(render(d).encode()).hexdigest() for n, (d, _) in figures().items()}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert json.loads(out.stdout) == here
@@ -322,10 +322,19 @@ def test_hook_refuses_an_unknown_figure():
         check_figure_links("![Max pooling](../../graphs/dl/cnn/maxpool.png)")
 
 
-@pytest.mark.parametrize("bad", ["<!-- cnnref:conv-dem -->", "<!-- cnnref: -->", "text <!-- cnnref:conv-demo -->"])
-def test_hook_refuses_an_unknown_or_misplaced_marker(bad):
-    with pytest.raises(PluginError, match="marker"):
-        replace_markers(f"# Page\n\n{bad}\n")
+@pytest.mark.parametrize("bad, name, why", [
+    ("<!-- cnnref:conv-dem -->", "conv-dem", "unknown marker"),
+    ("<!-- cnnref: -->", "", "unknown marker"),
+    ("text <!-- cnnref:conv-demo -->", "conv-demo", "a marker must stand alone on its line"),
+])
+def test_hook_refuses_an_unknown_or_misplaced_marker_naming_page_and_marker(bad, name, why):
+    with pytest.raises(PluginError, match=re.escape(f"dl/cnn/x.md: <!-- cnnref:{name} -->: {why}")):
+        replace_markers(f"# Page\n\n{bad}\n", "dl/cnn/x.md")
+
+
+def test_hook_leaves_the_other_hooks_markers_alone():
+    page = "# Page\n\n<!-- cnnref:conv-table -->\n\n<!-- cnnref:conv-demo -->\n"
+    assert replace_markers(page) == "# Page\n\n<!-- cnnref:conv-table -->\n\nCNNREFCONVDEMOPLACEHOLDER\n"
 
 
 def test_hook_refuses_a_marker_that_is_not_a_paragraph_of_its_own():
@@ -340,7 +349,7 @@ def _build(tmp_path, page):
     (tmp_path / "mkdocs.yml").write_text(textwrap.dedent(f"""\
         site_name: figures test
         theme: {{name: mkdocs}}
-        hooks: [{ROOT / "graphs" / "hook.py"}]
+        hooks: [{ROOT / "hooks" / "figures.py"}]
         markdown_extensions: [admonition]
         """))
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
@@ -372,7 +381,13 @@ def test_strict_build_serves_every_figure_and_the_demo(tmp_path):
 def test_strict_build_fails_on_an_unknown_figure(tmp_path):
     run = _build(tmp_path, "# Notes\n\n![A figure](graphs/dl/cnn/no-such-figure.svg)\n")
     assert run.returncode != 0
-    assert "unknown figure graphs/dl/cnn/no-such-figure.svg" in run.stderr + run.stdout
+    assert "index.md: unknown figure graphs/dl/cnn/no-such-figure.svg" in run.stderr + run.stdout
+
+
+def test_strict_build_fails_on_an_unknown_marker_naming_page_and_marker(tmp_path):
+    run = _build(tmp_path, "# Notes\n\n<!-- cnnref:conv-demos -->\n")
+    assert run.returncode != 0
+    assert "index.md: <!-- cnnref:conv-demos -->: unknown marker" in run.stderr + run.stdout
 
 
 def test_figure_images_get_their_size():

@@ -2,7 +2,7 @@
 
 The notebooks are executed once per test session, by the strict site build that tests/conftest.py's
 `built_site` fixture runs (mkdocs-jupyter with execute: true and allow_errors: false, which
-tests/test_site.py checks in mkdocs.yml). A cell that raises, a failed assert in a notebook included,
+tests/test_site_build.py checks in mkdocs.yml). A cell that raises, a failed assert in a notebook included,
 fails that build, and `built_site` then fails these tests with MkDocs' output. Executing the notebooks a
 second time here with nbclient would add their whole run time (~10-25 s on the 2-core machine) to the
 test command for no extra guarantee; instead these tests read the built pages and check that every

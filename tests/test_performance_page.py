@@ -1,17 +1,17 @@
 """The Performance page shows benchmarks/results.json as it is: table, machine and chart come from the file."""
 
-import importlib.util
 import json
 import re
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from mkdocs.exceptions import PluginError
+
+from hooks import markers
+from hooks import performance as hook
 
 ROOT = Path(__file__).resolve().parent.parent
-spec = importlib.util.spec_from_file_location("benchmarks_hook", ROOT / "benchmarks" / "hook.py")
-hook = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(hook)
 
 RESULTS = json.loads((ROOT / "benchmarks" / "results.json").read_text())
 PAGE = (ROOT / "docs" / "performance.md").read_text()
@@ -35,8 +35,12 @@ def table_rows(markdown, header_start):
 
 
 def test_every_marker_of_the_page_is_replaced():
-    assert len(hook.MARKER.findall(PAGE)) == 5
+    assert len(markers.MARKER.findall(PAGE)) == 5
     assert "<!--" not in rendered()
+
+
+def test_the_hook_renders_exactly_its_markers():
+    assert sorted(hook.PARTS) == markers.known("performance")
 
 
 def test_the_table_is_results_json_row_by_row():
@@ -103,8 +107,15 @@ def test_the_chart_has_a_bar_per_case_and_no_outside_request():
 
 
 def test_an_unknown_marker_stops_the_build():
-    with pytest.raises(ValueError, match="benchmarks:conv-tabel"):
-        hook.render_page("<!-- benchmarks:conv-tabel -->", RESULTS)
+    with pytest.raises(PluginError, match=re.escape("performance.md: <!-- cnnref:conv-tabel -->: unknown marker")):
+        hook.render_page("<!-- cnnref:conv-tabel -->", RESULTS)
+
+
+def test_a_marker_inside_a_box_gives_an_indented_table():
+    out = hook.render_page("!!! note\n    <!-- cnnref:case-table -->\n", RESULTS)
+    lines = out.splitlines()[1:]
+    assert len(lines) == 2 + len({r["case"] for r in RESULTS["conv"]})
+    assert all(line.startswith("    |") for line in lines)
 
 
 def test_the_verdict_counts_the_targets_and_names_each_miss():

@@ -67,7 +67,7 @@ def test_integer_input_keeps_its_type_for_max():
         (lambda: max_pool(np.ones((4, 4, 1), dtype=complex)), TypeError, "real numbers"),
         (lambda: avg_pool(np.ones((4, 4, 1)), F=2.0), TypeError, "F must be an integer"),
         (lambda: PoolLayer(mode="min"), ValueError, 'mode must be "max" or "avg"'),
-        (lambda: PoolLayer().output_shape((4, 4)), ValueError, "POOL needs a volume"),
+        (lambda: PoolLayer().output_shape((4, 4)), ValueError, r"input_shape must be a volume \(H, W, D\), got \(4, 4\)"),
     ],
 )
 def test_bad_input(call, error, message):
@@ -82,4 +82,4 @@ def test_pool_layer():
     X = np.random.default_rng(2).normal(size=(4, 4, 2))
     np.testing.assert_array_equal(layer(X), max_pool(X))
     np.testing.assert_array_equal(PoolLayer(mode="avg")(X), avg_pool(X))
-    assert repr(PoolLayer(F=3, S=2)) == "PoolLayer(F=3, S=2)"
+    assert repr(PoolLayer(F=3, S=2)) == "<POOL F=3 S=2>"

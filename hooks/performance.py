@@ -1,23 +1,30 @@
-"""MkDocs hook (`hooks: [benchmarks/hook.py]`): the Performance page's table and chart, from benchmarks/results.json.
+"""MkDocs hook (`hooks: [hooks/performance.py]`): the Performance page's tables and chart, from benchmarks/results.json.
 
-Nothing on docs/performance.md is typed by hand: at build time its markers become
-- `<!-- benchmarks:machine -->`: what measured the numbers, and when;
-- `<!-- benchmarks:case-table -->`: the layer shapes of the benchmark's cases;
-- `<!-- benchmarks:conv-table -->`: one row per case of benchmarks/bench_conv.py and dtype;
-- `<!-- benchmarks:verdict -->`: how many targets were met, and the missed ones with their floor;
-- `<!-- benchmarks:build-table -->`: the site build and test-suite times with their targets;
+Nothing on docs/performance.md is typed by hand: at build time its markers (hooks/markers.py) become
+- `<!-- cnnref:machine -->`: what measured the numbers, and when;
+- `<!-- cnnref:case-table -->`: the layer shapes of the benchmark's cases;
+- `<!-- cnnref:conv-table -->`: one row per case of benchmarks/bench_conv.py and dtype;
+- `<!-- cnnref:verdict -->`: how many targets were met, and the missed ones with their floor;
+- `<!-- cnnref:build-table -->`: the site build and test-suite times with their targets;
 and the chart graphs/performance/conv-vs-torch.svg is drawn (File.generated: nothing lands in docs/).
 """
 
 import io
 import json
-import re
+import sys
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results.json"
-PAGE = "performance.md"
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # hooks/ is a folder of the repository, not an installed package
+    sys.path.append(str(ROOT))
+
+from mkdocs.exceptions import PluginError  # noqa: E402
+from mkdocs.structure.files import File  # noqa: E402
+
+from hooks.markers import expand, marker  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results.json"
 CHART = "graphs/performance/conv-vs-torch.svg"
-MARKER = re.compile(r"<!--\s*benchmarks:(?P<name>[\w-]+)\s*-->")
 
 
 def load(path=RESULTS):
@@ -154,30 +161,33 @@ def chart(results):
     return out.getvalue()
 
 
-def render_page(markdown, results):
-    """The page with every marker replaced; an unknown marker is an error."""
-    parts = {
-        "machine": machine, "case-table": case_table, "conv-table": conv_table, "verdict": verdict,
-        "build-table": build_table,
-    }
+PARTS = {  # marker name -> Markdown from the results
+    "machine": machine, "case-table": case_table, "conv-table": conv_table, "verdict": verdict,
+    "build-table": build_table,
+}
 
-    def replace(match):
-        name = match["name"]
-        if name not in parts:
-            raise ValueError(f"unknown marker <!-- benchmarks:{name} --> on {PAGE}; known: {sorted(parts)}")
-        return parts[name](results)
 
-    return MARKER.sub(replace, markdown)
+def render_page(markdown, results, where="performance.md"):
+    """The page with every marker of this hook replaced by Markdown from `results`; an unknown or misplaced
+    marker is a PluginError."""
+    return expand(markdown, where, "performance", lambda name: PARTS[name](results))
 
 
 def on_files(files, config):
-    from mkdocs.structure.files import File
-
     files.append(File.generated(config, CHART, content=chart(load())))
     return files
 
 
 def on_page_markdown(markdown, page, config, files):
-    if page.file.src_uri == PAGE:
-        return render_page(markdown, load())
-    return markdown
+    where = page.file.src_uri
+    results = {}
+
+    def render(name):  # results.json is read only by a page that has a marker of this hook
+        if not results:
+            try:
+                results.update(load())
+            except (OSError, ValueError) as err:
+                raise PluginError(f"{where}: {marker(name)}: cannot read {RESULTS.relative_to(ROOT)}: {err}") from err
+        return PARTS[name](results)
+
+    return expand(markdown, where, "performance", render)

@@ -1,38 +1,56 @@
-"""MkDocs hook (`hooks: [graphs/hook.py]`): every figure and the convolution demo, generated at build time.
+"""MkDocs hook (`hooks: [hooks/figures.py]`): every figure and the convolution demo, generated at build time.
+
+The figure code lives in graphs/ (one module per concept, each with a FIGURES and an ALT dict); graphs/
+is a folder of the repository, imported from here, not an installed package.
 
 - on_files: each draw function of a `graphs/<concept>.py` FIGURES dict becomes the site file
   graphs/dl/cnn/<name>.svg (File.generated: nothing is written into docs/), plus the demo's script
   and stylesheet under assets/cnnref/.
-- on_page_markdown: a link to graphs/dl/cnn/<name>.svg with an unknown name, or a `<!-- cnnref:... -->`
-  marker other than `<!-- cnnref:conv-demo -->`, stops the build; the demo marker becomes a placeholder.
+- on_page_markdown: a link to graphs/dl/cnn/<name>.svg with an unknown name stops the build; the
+  `<!-- cnnref:conv-demo -->` marker (hooks/markers.py: the one marker syntax) becomes a placeholder.
 - on_page_content: the placeholder becomes the demo's HTML with its numbers embedded as JSON, and each
   <img> of a figure gets its width and height (no layout shift); an empty alt
   (`![](../../graphs/dl/cnn/maxpool.svg)`) is filled with the figure's ALT text, so it cannot go stale, and
   each figure becomes a link to its SVG (to open it full size on a small screen).
+- `make serve`: mkdocs.yml watches cnnref/ and graphs/; before each rebuild the hook forgets the imported
+  graphs and cnnref modules, so an edited figure or function is drawn anew.
+
+Every error is mkdocs' PluginError naming the page (and the marker or figure).
 """
 
 import html as html_lib
 import importlib
 import pkgutil
 import re
+import sys
 from functools import cache
 from pathlib import Path
 
-from mkdocs.exceptions import PluginError
-from mkdocs.structure.files import File
+ROOT = Path(__file__).resolve().parent.parent
 
-import graphs
-from graphs._style import render
+
+def _repository_on_path():
+    """graphs/ and hooks/ are folders of the repository, not installed packages: import them from there.
+    (MkDocs restores sys.path after loading a hook, so a later import calls this again.)"""
+    if str(ROOT) not in sys.path:
+        sys.path.append(str(ROOT))
+
+
+_repository_on_path()
+
+from mkdocs.exceptions import PluginError  # noqa: E402
+from mkdocs.structure.files import File  # noqa: E402
+
+import graphs  # noqa: E402
+from graphs._style import render  # noqa: E402
+from hooks.markers import expand, marker  # noqa: E402
 
 SITE_DIR = "graphs/dl/cnn"  # the notes link their figures as ../../graphs/dl/cnn/<name>.svg
-HERE = Path(__file__).parent
+GRAPHS = ROOT / "graphs"
 ASSETS = {  # site path -> source file of the demo
-    "assets/cnnref/conv-demo.css": HERE / "conv_demo.css",
-    "assets/cnnref/conv-demo.js": HERE / "conv_demo.js",
+    "assets/cnnref/conv-demo.css": GRAPHS / "conv_demo.css",
+    "assets/cnnref/conv-demo.js": GRAPHS / "conv_demo.js",
 }
-MARKERS = {"conv-demo"}
-MARKER = re.compile(r"^(?P<indent>[ \t]*)<!--\s*cnnref:(?P<name>[^\s>]*)\s*-->[ \t]*$", re.MULTILINE)
-ANY_MARKER = re.compile(r"<!--\s*cnnref:")
 FIGURE_REF = re.compile(re.escape(SITE_DIR) + r"/(?P<name>[^)\s\"'?#]*)")
 PLACEHOLDER = "CNNREFCONVDEMOPLACEHOLDER"
 IMG = re.compile(r"<img\b[^>]*>")
@@ -44,20 +62,36 @@ def figures():
     """{name: (draw, alt)} over every graphs/<concept>.py module; a duplicate name or missing alt is an error."""
     found = {}
     for info in sorted(pkgutil.iter_modules(graphs.__path__), key=lambda m: m.name):
-        if info.name.startswith("_") or info.name == "hook":
+        if info.name.startswith("_"):
             continue
         module = importlib.import_module(f"graphs.{info.name}")
         alts = getattr(module, "ALT", {})
         for name, draw in getattr(module, "FIGURES", {}).items():
             if name in found:
-                raise PluginError(f"figure {name!r} is defined twice (graphs/{info.name}.py)")
+                raise PluginError(f"graphs/{info.name}.py: figure {name!r} is defined twice")
             if not str(alts.get(name, "")).strip():
-                raise PluginError(f"figure {name!r} in graphs/{info.name}.py has no alt text in its ALT dict")
+                raise PluginError(f"graphs/{info.name}.py: figure {name!r} has no alt text in its ALT dict")
             found[name] = (draw, alts[name])
     return found
 
 
+_serving = False
+
+
+def on_startup(command, dirty):
+    global _serving
+    _serving = command == "serve"
+
+
 def on_config(config):
+    if _serving:  # a rebuild of `make serve`: draw from the files as they are now
+        _repository_on_path()
+        for name in [n for n in sys.modules if n.split(".")[0] in ("graphs", "cnnref")]:
+            del sys.modules[name]
+        figures.cache_clear()
+        global graphs, render
+        graphs = importlib.import_module("graphs")
+        render = importlib.import_module("graphs._style").render
     for path in ASSETS:
         if path.endswith(".css") and path not in config.extra_css:
             config.extra_css.append(path)
@@ -89,17 +123,8 @@ def check_figure_links(markdown, where="page"):
 
 
 def replace_markers(markdown, where="page"):
-    """Check every `<!-- cnnref:... -->` marker and turn the demo's into a placeholder paragraph."""
-    def sub(m):
-        if m["name"] not in MARKERS:
-            raise PluginError(f"{where}: unknown marker <!-- cnnref:{m['name']} -->; known: "
-                              + ", ".join(f"<!-- cnnref:{n} -->" for n in sorted(MARKERS)))
-        return f"{m['indent']}{PLACEHOLDER}"
-
-    out, n = MARKER.subn(sub, markdown)
-    if len(ANY_MARKER.findall(markdown)) != n:
-        raise PluginError(f"{where}: a <!-- cnnref:... --> marker must stand alone on its line")
-    return out
+    """Turn the demo's `<!-- cnnref:conv-demo -->` into a placeholder paragraph; check every marker."""
+    return expand(markdown, where, "figures", lambda name: PLACEHOLDER)
 
 
 def on_page_markdown(markdown, page, config, files):
@@ -116,7 +141,7 @@ def insert_demo(html, where="page"):
 
     out, n = re.subn(rf"<p>\s*{PLACEHOLDER}\s*</p>", lambda m: demo_html(), html)
     if PLACEHOLDER in out:  # e.g. the marker ended up inside a code block or a paragraph with other text
-        raise PluginError(f"{where}: the <!-- cnnref:conv-demo --> marker must be a paragraph of its own")
+        raise PluginError(f"{where}: {marker('conv-demo')}: the marker must be a paragraph of its own")
     return out
 
 
@@ -168,9 +193,7 @@ def on_page_content(html, page, config, files):
     return size_images(insert_demo(html, page.file.src_uri), _SIZES)
 
 
-if __name__ == "__main__":  # python -m graphs.hook DIR: write every figure to DIR (to look at them without a build)
-    import sys
-
+if __name__ == "__main__":  # python hooks/figures.py DIR: write every figure to DIR (to look at them without a build)
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "figures")
     out.mkdir(parents=True, exist_ok=True)
     for name, (draw, alt) in figures().items():

@@ -1,0 +1,218 @@
+"""The tuned CONV kernel: conv2d's contract and numbers, in bounded memory and faster on batches.
+
+cnnref.conv2d is the notes' algorithm as written (im2col, one multiply). conv2d_fast computes the same
+thing (tests prove both equal to conv2d_naive) with four refinements, each measured on the
+Performance page (/performance/):
+
+1. blocks: X_col is built and multiplied a few output rows at a time (_BLOCK bytes, at least one
+   output row), each product written straight into its rows of V: memory stays bounded and the
+   copies stay in cache;
+2. long runs: when an output row is longer than a window row (stride 1), the input is stored
+   depth-first so that X_col is copied in runs of W2 numbers instead of runs of F*D1;
+3. bias in the multiply: each block of X_col carries a column of ones, multiplied by [W_row | b];
+4. threads: small layers at stride 1 (K (F F D1 + 1) <= _SMALL_WIDTH, such as CIFAR's 12 filters
+   3x3x3) make matrix multiplies too skinny for the BLAS to spread over cores; cnnref's own threads
+   run them instead, one per usable core (at most 4). The environment variable CNNREF_THREADS sets
+   how many (1: only the caller's thread), read when the kernel runs.
+
+1x1 filters at stride 1 need no copy at all (X itself is X_col). Groups other than 1 fall back to
+the notes' conv2d (one multiply per group; the Performance page gives its cost).
+"""
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from cnnref.conv_layer import _conv_inputs, conv2d
+from cnnref.windows import windows, zero_pad
+
+_BLOCK = 1 << 24  # bytes of X_cols per matrix multiply (at least one output row): bounds memory, few multiplies
+# Small layers (few filters, few numbers per window, stride 1, e.g. CIFAR's first) make skinny matrix
+# multiplies that the BLAS cannot spread over cores: cnnref's own threads run them instead, each on
+# blocks of at most _SMALL_GEMM multiply-adds, small enough that OpenBLAS keeps each on one core.
+_SMALL_GEMM = 3 << 18  # multiply-adds per block of the threaded path
+_SMALL_BLOCK = 1 << 20  # bytes of X_cols per block of the threaded path: stays in a core's cache
+_SMALL_WIDTH = 1024  # K * (F*F*D1 + 1) at most this: at least _SMALL_GEMM / _SMALL_WIDTH = 768 positions a block
+_MAX_THREADS = 4
+# The refinements, in the order the Performance page adds them to the notes' conv2d. The benchmark
+# switches them off to measure each one's gain (tests/test_conv2d_fast.py: every combination equals
+# the loops); nothing else changes this set.
+STEPS = ("blocks", "long runs", "bias in the multiply", "threads")
+_steps = set(STEPS)
+
+
+def _cores():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _threads(environ=os.environ):
+    """cnnref's threads: CNNREF_THREADS if set (a whole number >= 1, at most the usable cores), else the cores, at most 4."""
+    value = environ.get("CNNREF_THREADS", "").strip()
+    if not value:
+        return min(_MAX_THREADS, _cores())
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+        raise ValueError(f"CNNREF_THREADS must be a whole number >= 1 (1 turns cnnref's threads off), got {value!r}")
+    return min(int(value), _cores())  # more threads than cores only wait for each other
+
+
+_pool, _pool_key, _pool_lock = None, None, threading.Lock()
+
+
+def _parallel(function, items):
+    """[function(item) for item in items], on cnnref's threads (NumPy's copies and multiplies release the GIL)."""
+    global _pool, _pool_key
+    threads = _threads()
+    if threads < 2 or len(items) < 2:
+        return [function(item) for item in items]
+    with _pool_lock:
+        if _pool is None or _pool_key != (os.getpid(), threads):  # a forked child has the pool but not its threads
+            _pool, _pool_key = ThreadPoolExecutor(threads, thread_name_prefix="cnnref"), (os.getpid(), threads)
+        pool = _pool
+    try:
+        futures = [pool.submit(function, item) for item in items]
+    except RuntimeError:  # the interpreter is shutting down (atexit, a thread outliving main): no new threads
+        return [function(item) for item in items]
+    return [future.result() for future in futures]
+
+
+def _chunks(items, parts):
+    """items cut into at most `parts` consecutive runs of nearly equal length."""
+    step = -(-len(items) // parts)
+    return [items[i : i + step] for i in range(0, len(items), step)]
+
+
+def _into(A, shape):
+    """A reshaped for writing into: a view of A, never a silent copy (which would lose what is written)."""
+    view = A.reshape(shape)
+    if not np.may_share_memory(view, A):
+        raise AssertionError(f"internal: reshaping {A.shape} (strides {A.strides}) to {shape} would copy")
+    return view
+
+
+def _blocks(N, H2, rows):
+    """(images, output rows) index pairs that cover N images of H2 output rows, about `rows` at a time."""
+    if rows >= H2:  # several whole images per block
+        step = rows // H2
+        return [(slice(n, n + step), slice(None)) for n in range(0, N, step)]
+    return [(slice(n, n + 1), slice(i, i + rows)) for n in range(N) for i in range(0, H2, rows)]
+
+
+def _conv2d_small(X4, W, b, P, H2, W2):
+    """conv2d at stride 1 when K * (FH*FW*D1 + 1) <= _SMALL_WIDTH: skinny multiplies on cnnref's threads.
+
+    The input is stored depth-first and padded, (images, D1, H + 2PH + 1, W + 2PW), by each thread for
+    its own images (or once for all, when blocks are rows of an image). Computed over the whole
+    padded width Wp (FW - 1 extra output columns per row, dropped at the end), row (a, c, d) of X_col
+    for output rows i0..i1 of image n is then one run of (i1 - i0) * Wp numbers in memory, starting
+    at (i0 + a) * Wp + c in channel d: a long contiguous copy per row. A row of ones (and b in W_ext)
+    adds the biases inside the multiply.
+    """
+    (N, H1, W1, D1), (K, FH, FW, _), (PH, PW), dtype = X4.shape, W.shape, P, W.dtype
+    FFD, Hp, Wp = FH * FW * D1, H1 + 2 * PH, W1 + 2 * PW
+    W_ext = np.empty((K, FFD + 1), dtype)  # [W_row | b]
+    W_ext[:, :FFD], W_ext[:, FFD] = W.reshape(K, -1), b
+    # A block: `images` whole images, or `rows` output rows of one image; one multiply per image and
+    # block (a stacked matmul: one call, no GIL between the multiplies), each below _SMALL_GEMM.
+    rows = min(H2, max(1, _SMALL_GEMM // (K * (FFD + 1) * Wp)))
+    whole = rows == H2  # blocks of whole images (else of rows of one image)
+    images = max(1, _SMALL_BLOCK // ((FFD + 1) * H2 * Wp * np.dtype(dtype).itemsize)) if whole else 1
+    blocks = [(n, min(N, n + images), i, min(H2, i + rows)) for n in range(0, N, images) for i in range(0, H2, rows)]
+    V = np.empty((N, H2, W2, K), dtype)
+    threads = _threads()
+
+    def padded(n):  # (n, D1, Hp + 1, Wp) zeros: one spare row, where the last windows of the last row run
+        return np.zeros((n, D1, Hp + 1, Wp), dtype)
+
+    def fill(X_t, images):  # pad and store depth-first
+        X_t[:, :, PH : PH + H1, PW : PW + W1] = X4[images].transpose(0, 3, 1, 2)
+
+    def runs(X_t):  # runs[n, a, c, d, p] = X_t[n, d].flat[a * Wp + c + p]: the rows of X_col, p = i * Wp + j
+        step = X_t.itemsize
+        return as_strided(X_t, (len(X_t), FH, FW, D1, H2 * Wp), (X_t.strides[0], Wp * step, step, X_t.strides[1], step))
+
+    if not whole:  # blocks of rows: all images padded first (in parallel), shared by the threads
+        X_all = padded(N)
+        _parallel(lambda c: fill(X_all[c[0] : c[-1] + 1], slice(c[0], c[-1] + 1)), _chunks(range(N), threads))
+        runs_all = runs(X_all)
+
+    def run(chunk):
+        size = max((n1 - n0) * (i1 - i0) for n0, n1, i0, i1 in chunk) * Wp  # positions in the largest block
+        cols, out = np.empty((FFD + 1) * size, dtype), np.empty(size * K, dtype)  # this thread's, reused
+        if whole:  # each thread pads its own images, into a buffer it reuses
+            X_t = padded(max(n1 - n0 for n0, n1, _, _ in chunk))
+        for n0, n1, i0, i1 in chunk:
+            k, length = n1 - n0, (i1 - i0) * Wp  # images, positions per image
+            if whole:
+                fill(X_t[:k], slice(n0, n1))
+                source = runs(X_t[:k])
+            else:
+                source = runs_all[n0:n1, ..., i0 * Wp : i1 * Wp]
+            X_cols = cols[: (FFD + 1) * k * length].reshape(FFD + 1, k, length)  # a view: contiguous
+            X_cols[FFD] = 1
+            np.copyto(_into(X_cols[:FFD], (FH, FW, D1, k, length)), source.transpose(1, 2, 3, 0, 4))
+            product = out[: k * length * K].reshape(k, length, K)
+            np.matmul(X_cols.transpose(1, 2, 0), W_ext.T, out=product)  # (k, length, FFD + 1) @ (FFD + 1, K)
+            V[n0:n1, i0:i1] = product.reshape(k, i1 - i0, Wp, K)[:, :, :W2]
+
+    _parallel(run, _chunks(blocks, threads))
+    return V
+
+
+# --8<-- [start:conv2d_fast]
+def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
+    """conv2d, tuned: the same arguments and numbers, a block of output rows at a time (module docstring).
+
+    X (H1, W1, D1) or (N, H1, W1, D1), filters W (K, F, F, D1 // groups), biases b (K,) -> (H2, W2, K) or
+    (N, H2, W2, K). X_cols, the transposed im2col (positions, F*F*D1), is built and multiplied a block
+    of about 16 MiB (at least one output row) at a time, each product landing in its rows of V with
+    no copy. The padded input (when P > 0) and V are allocated whole.
+
+    >>> X, W = np.arange(9.0).reshape(3, 3, 1), np.arange(4.0).reshape(1, 2, 2, 1)
+    >>> conv2d_fast(X, W, b=np.ones(1))[:, :, 0]
+    array([[20., 26.],
+           [38., 44.]])
+    """
+    c = _conv_inputs(X, W, b, S, P, dilation, groups, exact, columns=False)
+    if c.groups > 1:  # the notes' conv2d: one multiply per group
+        return conv2d(c.X if c.batched else c.X[0], c.W, c.b, c.S, c.P, c.dilation, c.groups, exact)
+    (N, H1, W1, D1), (K, FH, FW, _), (H2, W2) = c.X.shape, c.W.shape, c.out
+    one = c.S == (1, 1) and c.dilation == (1, 1)
+    if "threads" in _steps and one and FH * FW > 1 and K * (FH * FW * D1 + 1) <= _SMALL_WIDTH:  # on cnnref's threads
+        V = _conv2d_small(c.X, c.W, c.b, c.P, H2, W2)
+        return V if c.batched else V[0]
+    W_row = c.W.reshape(K, -1)  # (K, FH*FW*D1)
+    # X_cols is copied from the windows in runs of FW*D1 numbers (one window row); when an output row is
+    # longer, store X depth-first and copy X_col (FH*FW*D1, positions) in runs of W2 numbers instead.
+    depth_first = "long runs" in _steps and c.S[1] == 1 and FH * FW > 1 and FW * D1 < W2
+    if depth_first:  # X_pad (N, H, W, D1) stored as (N, D1, H, W): padded and transposed in one copy
+        (PH, PW), dtype = c.P, c.X.dtype
+        X_pad = np.zeros((N, D1, H1 + 2 * PH, W1 + 2 * PW), dtype).transpose(0, 2, 3, 1)
+        X_pad[:, PH : PH + H1, PW : PW + W1] = c.X
+    else:  # no copy at all when P = 0
+        X_pad = zero_pad(c.X, c.P)
+    # Window copies get a last column of ones, so that the multiply by [W_row | b] adds the biases.
+    ones = "bias in the multiply" in _steps and not depth_first and not (FH * FW == 1 and one)
+    W_mul = np.concatenate([W_row, c.b[:, None]], axis=1) if ones else W_row
+    cols = windows(X_pad, (FH, FW), c.S, c.dilation)  # (N, H2, W2, FH, FW, D1) view
+    V = np.empty((N, H2, W2, K), c.X.dtype)
+    rows = max(1, _BLOCK // (W2 * W_mul[0].nbytes)) if "blocks" in _steps else N * H2  # W_mul[0]: a row of X_cols
+    for n, i in _blocks(N, H2, rows):
+        block = cols[n, i]  # (images, rows, W2, FH, FW, D1)
+        if depth_first:
+            X_cols = block.transpose(3, 4, 5, 0, 1, 2).reshape(FH * FW * D1, -1).T  # one copy
+        elif FH * FW == 1 and one:
+            X_cols = block.reshape(-1, D1)  # 1x1 filters at stride 1: no copy, X itself
+        else:  # one copy, with a last column of ones when the multiply adds the biases
+            X_cols = np.empty(block.shape[:3] + (FH * FW * D1 + ones,), c.X.dtype)  # (images, rows, W2, F*F*D1 [+ 1])
+            X_cols[..., FH * FW * D1 :] = 1
+            np.copyto(_into(X_cols[..., : FH * FW * D1], block.shape), block)
+            X_cols = X_cols.reshape(-1, FH * FW * D1 + ones)
+        np.matmul(X_cols, W_mul.T, out=_into(V[n, i], (-1, K)))  # (positions, K): one matrix multiply
+        del X_cols  # free this block before the next one is built
+    if not ones:
+        V += c.b
+    return V if c.batched else V[0]
+# --8<-- [end:conv2d_fast]

@@ -1,0 +1,247 @@
+"""The one Layer interface, and the notes' four layers: CONV, RELU, POOL and FC.
+
+A layer knows its output shape without weights, runs forward (keeping what backward needs) and
+backward (filling its grads), and names its parameters, so that a Net can build, initialise, train
+and tabulate any layer without knowing its kind (micrograd's Module, numpy-ml's LayerBase).
+Defined for the notes' section "Architecture Overview" (page: CNN notes, /dl/cnn/architecture/).
+"""
+
+import math
+
+import numpy as np
+
+from cnnref import checks
+from cnnref.conv_layer import conv2d_backward
+from cnnref.fast_conv import conv2d_fast
+from cnnref.fully_connected import fc, fc_backward
+from cnnref.pooling import avg_pool, avg_pool_backward, max_pool, max_pool_backward
+from cnnref.activations import relu, relu_backward
+from cnnref.shapes import conv_output_shape, pool_output_size
+
+
+class Layer:
+    """A layer of a Net: forward keeps what backward needs; parameters are named arrays.
+
+    Subclasses set `kind`, and override output_shape, __call__ and backward; a layer with parameters
+    also overrides param_shapes (and draw, if He initialisation of "W" and zeros elsewhere don't fit).
+    """
+
+    kind = "LAYER"
+
+    def __init__(self, **params):
+        self.params = dict(params)  # {"W": array or None, "b": ...}: None until drawn by init()
+        self.grads = {}  # the same names, filled by backward()
+        self.X = None  # the input of the last forward()
+
+    def param_shapes(self, input_shape):
+        """{name: shape} of the parameters for an input of input_shape; {} for a layer without any."""
+        return {}
+
+    def n_params(self, input_shape):
+        """The number of parameters for an input of input_shape (no weights needed)."""
+        return sum(math.prod(shape) for shape in self.param_shapes(input_shape).values())
+
+    def check_params(self, input_shape):
+        """Raise ValueError if a given parameter does not have the shape this layer needs for input_shape."""
+        for name, shape in self.param_shapes(input_shape).items():
+            value = self.params.get(name)
+            if value is not None and np.shape(value) != shape:
+                raise ValueError(
+                    f"{self.describe()}: {name} has shape {np.shape(value)}, but an input of shape "
+                    f"{tuple(input_shape)} needs {name} of shape {shape}"
+                )
+
+    @property
+    def initialized(self):
+        return all(value is not None for value in self.params.values())
+
+    def init(self, input_shape, rng):
+        """Draw every missing parameter for an input of input_shape from the generator rng."""
+        for name, shape in self.param_shapes(input_shape).items():
+            if self.params.get(name) is None:
+                self.params[name] = self.draw(name, shape, rng)
+        return self
+
+    def draw(self, name, shape, rng):
+        """He initialisation for weights "W" (variance 2 / fan-in, the inputs of one output), zeros otherwise."""
+        if name == "W":
+            return rng.normal(0.0, np.sqrt(2.0 / math.prod(shape[1:])), shape)
+        return np.zeros(shape)
+
+    def output_shape(self, input_shape):
+        """The shape of the output for an input of input_shape: unchanged unless overridden."""
+        return tuple(input_shape)
+
+    def __call__(self, X):
+        raise NotImplementedError
+
+    def forward(self, X):
+        """The forward pass of training: keeps X for backward()."""
+        self.X = X
+        return self(X)
+
+    def backward(self, dV):
+        """dL/dX from dL/dV for the X of the last forward(); fills self.grads."""
+        raise NotImplementedError
+
+    def describe(self):
+        """One line for tables and figures, e.g. "CONV K=12 F=3 S=1 P=1"."""
+        return self.kind
+
+    def __repr__(self):
+        return f"<{self.describe()}>"
+
+
+def _square(pair):
+    """(3, 3) -> 3, (1, 7) stays (1, 7): the notes' single number when both axes agree."""
+    return pair[0] if pair[0] == pair[1] else pair
+
+
+def _text(value):
+    return f"{value[0]}x{value[1]}" if isinstance(value, tuple) else str(value)
+
+
+class ConvLayer(Layer):
+    """A CONV layer of K filters F x F x D1 at stride S with zero padding P (weights drawn by a Net).
+
+    >>> ConvLayer(K=12, F=3, S=1, P=1).output_shape((32, 32, 3))
+    (32, 32, 12)
+    """
+
+    kind = "CONV"
+
+    def __init__(self, K, F, S=1, P=0, dilation=1, groups=1, exact=True, bias=True, W=None, b=None):
+        self.K, self.groups = checks.hyper(K, "K", 1), checks.hyper(groups, "groups", 1)
+        self.F, self.S = _square(checks.pair(F, "F", 1)), _square(checks.pair(S, "S", 1))
+        self.P, self.dilation = _square(checks.pair(P, "P", 0)), _square(checks.pair(dilation, "dilation", 1))
+        self.exact, self.bias = bool(exact), bool(bias)
+        if not bias and b is not None:
+            raise ValueError("b was given to a layer built with bias=False")
+        super().__init__(**({"W": W, "b": b} if bias else {"W": W}))
+        if W is not None:
+            W = checks.as_volume(W, "W", ndims=(4,))
+            if W.shape[:3] != (self.K, *checks.pair(F, "F", 1)):
+                raise ValueError(f"W has shape {W.shape}, but K = {self.K} filters of F = {_text(self.F)} need (K, FH, FW, depth)")
+            self.params["W"] = W
+
+    W = property(lambda self: self.params["W"], lambda self, value: self.params.__setitem__("W", value))
+    b = property(lambda self: self.params.get("b"), lambda self, value: self.params.__setitem__("b", value))
+
+    def param_shapes(self, input_shape):
+        (FH, FW), D1 = checks.pair(self.F, "F"), checks.shape(input_shape)[2]
+        shapes = {"W": (self.K, FH, FW, D1 // self.groups)}
+        return {**shapes, "b": (self.K,)} if self.bias else shapes
+
+    def output_shape(self, input_shape):
+        return conv_output_shape(input_shape, self.K, self.F, self.S, self.P, self.dilation, self.groups, self.exact)
+
+    def __call__(self, X):
+        return conv2d_fast(X, self.W, self.b, self.S, self.P, self.dilation, self.groups, self.exact)
+
+    def backward(self, dV):
+        dX, dW, db = conv2d_backward(dV, checks.cached(self), self.W, self.S, self.P, self.dilation, self.groups, self.exact)
+        self.grads = {"W": dW, "b": db} if self.bias else {"W": dW}
+        return dX
+
+    def describe(self):
+        extra = [f"dilation={_text(self.dilation)}"] if self.dilation != 1 else []
+        extra += [f"groups={self.groups}"] if self.groups != 1 else []
+        extra += ["no bias"] if not self.bias else []
+        return " ".join([f"CONV K={self.K} F={_text(self.F)} S={_text(self.S)} P={_text(self.P)}", *extra])
+
+
+class ReLULayer(Layer):
+    """The RELU layer: no parameters, output volume = input volume.
+
+    >>> ReLULayer().output_shape((32, 32, 12))
+    (32, 32, 12)
+    """
+
+    kind = "RELU"
+
+    def __call__(self, X):
+        return relu(X)
+
+    def backward(self, dV):
+        return relu_backward(dV, checks.cached(self))
+
+
+class PoolLayer(Layer):
+    """The POOL layer: F x F windows at stride S, max (or "avg"); zero parameters; depth unchanged.
+
+    >>> PoolLayer(F=2, S=2).output_shape((32, 32, 12))   # the notes' CIFAR-10 POOL layer
+    (16, 16, 12)
+    """
+
+    kind = "POOL"
+
+    def __init__(self, F=2, S=2, mode="max", P=0, dilation=1, exact=True):
+        if mode not in ("max", "avg"):
+            raise ValueError(f'mode must be "max" or "avg", got {mode!r}')
+        self.F, self.S = _square(checks.pair(F, "F", 1)), _square(checks.pair(S, "S", 1))
+        self.P, self.dilation = _square(checks.pair(P, "P", 0)), _square(checks.pair(dilation, "dilation", 1))
+        if mode == "avg" and self.dilation != 1:
+            raise ValueError("dilation applies to max pooling only (as in PyTorch), got dilation with mode='avg'")
+        self.mode, self.exact = mode, bool(exact)
+        super().__init__()
+
+    def output_shape(self, input_shape):
+        H1, W1, D1 = checks.shape(input_shape)
+        return (*pool_output_size((H1, W1), self.F, self.S, self.P, self.dilation, self.exact), D1)
+
+    def _args(self):
+        return (self.F, self.S, self.P, self.dilation, self.exact) if self.mode == "max" else (self.F, self.S, self.P, self.exact)
+
+    def __call__(self, X):
+        return (max_pool if self.mode == "max" else avg_pool)(X, *self._args())
+
+    def backward(self, dV):
+        backward = max_pool_backward if self.mode == "max" else avg_pool_backward
+        return backward(dV, checks.cached(self), *self._args())
+
+    def describe(self):
+        extra = [f"P={_text(self.P)}"] if self.P != 0 else []
+        extra += [f"dilation={_text(self.dilation)}"] if self.dilation != 1 else []
+        extra += ["avg"] if self.mode == "avg" else []
+        return " ".join([f"POOL F={_text(self.F)} S={_text(self.S)}", *extra])
+
+
+class FCLayer(Layer):
+    """An FC layer of K neurons, each seeing the whole input volume: (H*W*D + 1) * K parameters.
+
+    >>> FCLayer(K=10).n_params((16, 16, 12))   # the notes' CIFAR-10 FC layer
+    30730
+    """
+
+    kind = "FC"
+
+    def __init__(self, K, W=None, b=None):
+        self.K = checks.hyper(K, "K", 1)
+        super().__init__(W=W, b=b)
+        if W is not None:
+            W = checks.as_volume(W, "W", ndims=(2,))
+            if W.shape[0] != self.K:
+                raise ValueError(f"W has shape {W.shape}, but an FC layer of K = {self.K} neurons needs (K, inputs)")
+            self.params["W"] = W
+
+    W = ConvLayer.W
+    b = ConvLayer.b
+
+    def param_shapes(self, input_shape):
+        n = math.prod(checks.shape(input_shape, ndims=(1, 3)))
+        return {"W": (self.K, n), "b": (self.K,)}
+
+    def output_shape(self, input_shape):
+        self.check_params(input_shape)  # the input must fit given weights
+        return (self.K,)
+
+    def __call__(self, X):
+        return fc(X, self.W, self.b)
+
+    def backward(self, dV):
+        dX, dW, db = fc_backward(dV, checks.cached(self), self.W)
+        self.grads = {"W": dW, "b": db}
+        return dX
+
+    def describe(self):
+        return f"FC K={self.K}"

@@ -1,0 +1,63 @@
+"""The one marker syntax of the site's pages, shared by the hooks that expand markers (not a hook itself).
+
+A page asks a hook for generated content with a marker alone on its line (indented inside a box):
+
+    <!-- cnnref:NAME -->
+
+MARKERS below lists every name and the hook that expands it. A hook calls `expand` with its own name;
+a marker of another hook is left for that hook, an unknown or misplaced marker stops the build with
+mkdocs' PluginError naming the page and the marker.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from mkdocs.exceptions import PluginError
+
+MARKERS = {  # name -> the hook (hooks/<hook>.py) that expands it
+    "conv-demo": "figures",  # the convolution demo (docs/dl/cnn/conv-layer.md)
+    "machine": "performance",  # docs/performance.md: what measured the numbers, and when
+    "case-table": "performance",  # the layer shapes of the benchmark's cases
+    "conv-table": "performance",  # one row per case and dtype of benchmarks/bench_conv.py
+    "verdict": "performance",  # how many targets were met; each miss with its floor
+    "build-table": "performance",  # site build and test-suite times against their targets
+}
+
+MARKER = re.compile(r"^(?P<indent>[ \t]*)<!--\s*cnnref:(?P<name>[^\s>]*)\s*-->[ \t]*$", re.MULTILINE)
+ANY_MARKER = re.compile(r"<!--\s*cnnref:(?P<name>[^\s>]*)")
+
+
+def marker(name: str) -> str:
+    return f"<!-- cnnref:{name} -->"
+
+
+def known(hook: str | None = None) -> list[str]:
+    """The marker names (of one hook, or all), sorted."""
+    return sorted(n for n, h in MARKERS.items() if hook is None or h == hook)
+
+
+def expand(markdown: str, where: str, hook: str, render: Callable[[str], str]) -> str:
+    """Replace each marker of `hook` by render(name), indented as the marker was.
+
+    Raises PluginError ("<page>: <!-- cnnref:NAME -->: ...") for a name no hook knows, or for a marker
+    that does not stand alone on its line.
+    """
+
+    def sub(m: re.Match) -> str:
+        name = m["name"]
+        if name not in MARKERS:
+            raise PluginError(
+                f"{where}: {marker(name)}: unknown marker; the markers are: " + ", ".join(marker(n) for n in known())
+            )
+        if MARKERS[name] != hook:
+            return m[0]
+        return "\n".join(m["indent"] + line if line else line for line in render(name).split("\n"))
+
+    out = MARKER.sub(sub, markdown)
+    alone = {m.start("name") for m in MARKER.finditer(markdown)}
+    for m in ANY_MARKER.finditer(markdown):
+        if m.start("name") not in alone:
+            raise PluginError(f"{where}: {marker(m['name'])}: a marker must stand alone on its line")
+    return out

@@ -1,0 +1,85 @@
+"""The site builds strictly and cleanly, is offline, and is configured as the README and CI say: the
+strict build has no warning, no page or stylesheet fetches from another host, the 404 page and sitemap
+use site_url while every other page stays relative, and CI runs the README's commands."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+from mkdocs.config import load_config
+
+from sitetools import CSS_URL, ROOT, html_pages, scan
+
+
+# Not MkDocs warnings: ipykernel 7 logs this for every notebook it runs (local kernel over TCP).
+KNOWN_THIRD_PARTY = ("[IPKernelApp] WARNING | Kernel is running over TCP without encryption.",)
+
+
+def test_strict_build_passes_without_warnings(site_build):
+    assert site_build.returncode == 0, site_build.stderr[-5000:]
+    warnings = [
+        line
+        for line in site_build.stderr.splitlines()
+        if re.search(r"\bWARNING\b", line) and not line.startswith(KNOWN_THIRD_PARTY)
+    ]
+    assert not warnings, "\n".join(warnings)
+    assert (site_build.path / "index.html").is_file()
+
+
+EXTERNAL = re.compile(r"^\s*(?:https?:)?//", re.IGNORECASE)
+
+
+def test_built_site_fetches_nothing_from_another_host(built_site):
+    external = []
+    for page in html_pages(built_site):
+        external += [f"{page.relative_to(built_site)}: <{tag}> {url}" for tag, url in scan(page).fetched if EXTERNAL.match(url)]
+    for sheet in sorted(built_site.rglob("*.css")):
+        for m in CSS_URL.finditer(sheet.read_text(encoding="utf-8")):
+            url = m.group(1) or m.group(2)
+            if EXTERNAL.match(url):
+                external.append(f"{sheet.relative_to(built_site)}: {url}")
+    assert not external, "\n".join(external)
+
+
+def test_mkdocs_config_keeps_the_site_offline_and_strict():
+    config = load_config(str(ROOT / "mkdocs.yml"))  # as MkDocs validates it, plugins loaded
+    assert config.theme["font"] is False  # Material fetches Google Fonts otherwise
+    # The repository is a plain link: Material's own partial would call the GitHub API for its stars.
+    source = (ROOT / "overrides" / "partials" / "source.html").read_text(encoding="utf-8")
+    assert config.repo_url and "data-md-component" not in source.split("-#}")[-1]
+    jupyter = config.plugins["mkdocs-jupyter"].config
+    assert jupyter["include"] == ["*.ipynb"]  # the default also turns docs/**/*.py into pages
+    assert jupyter["execute"] is True and jupyter["allow_errors"] is False
+
+
+def test_ci_runs_the_readme_commands():
+    """.github/workflows/docs.yml runs the README's test command and the build `make serve` uses."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^make (\w+)", readme, re.MULTILINE))
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "docs.yml").read_text(encoding="utf-8"))
+    runs = [step["run"].strip() for step in workflow["jobs"]["build"]["steps"] if "run" in step]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert {"test", "serve"} <= documented
+    assert runs == ["make test", "make build"]
+    assert re.search(r"^serve: .*\n\t.*\$\(BIN\)/mkdocs serve --strict\b", makefile, re.MULTILINE)  # as strict as `make build`
+    assert re.search(r"^build: .*\n\t\$\(BIN\)/mkdocs build --strict$", makefile, re.MULTILINE)
+
+
+def test_404_page_and_sitemap_use_site_url_and_pages_stay_relative(built_site):
+    from urllib.parse import urlsplit
+
+    site_url = load_config(str(ROOT / "mkdocs.yml")).site_url
+    assert site_url and site_url.endswith("/")
+    base = urlsplit(site_url).path  # "/cnnref/" on a GitHub Pages project site
+    missing = (built_site / "404.html").read_text(encoding="utf-8")
+    assert f'href="{base}assets/stylesheets/' in missing  # served for any path: absolute, under the site's path
+    assert all(f'href="{base}{path}"' in missing for path in ("", "dl/cnn/", "api/"))  # home, notes, API
+    assert "Page not found" in missing
+    sitemap = (built_site / "sitemap.xml").read_text(encoding="utf-8")
+    locs = re.findall(r"<loc>([^<]+)</loc>", sitemap)
+    pages_ = sorted(p for p in built_site.rglob("index.html"))
+    assert len(locs) == len(pages_) and all(loc.startswith(site_url) for loc in locs)
+    for page in pages_:  # any other page works from any server root or folder (offline site/)
+        html = page.read_text(encoding="utf-8")
+        assert not re.search(rf'(?:href|src)="{re.escape(base)}', html), page
