@@ -10,8 +10,11 @@ is a folder of the repository, imported from here, not an installed package.
   `<!-- cnnref:conv-demo -->` marker (hooks/markers.py: the one marker syntax) becomes a placeholder.
 - on_page_content: the placeholder becomes the demo's HTML with its numbers embedded as JSON, and each
   <img> of a figure gets its width and height (no layout shift); an empty alt
-  (`![](../../graphs/dl/cnn/maxpool.svg)`) is filled with the figure's ALT text, so it cannot go stale, and
-  each figure becomes a link to its SVG (to open it full size on a small screen).
+  (`![](../../graphs/dl/cnn/maxpool.svg)`) is filled with the figure's ALT text, so it cannot go stale.
+  Each figure never shrinks below the width at which its smallest text is 9 CSS px ("legible width",
+  computed from the SVG): on a phone it scrolls sideways in its own box (docs/javascripts/
+  scroll-regions.js names it and fades the edge where more is hidden), and a link under it, "Open full
+  size (<name>.svg)", opens the SVG alone, to zoom (tapping the figure itself opens nothing).
 - `make serve`: mkdocs.yml watches cnnref/ and graphs/; before each rebuild the hook forgets the imported
   graphs and cnnref modules, so an edited figure or function is drawn anew.
 
@@ -20,6 +23,7 @@ Every error is mkdocs' PluginError naming the page (and the marker or figure).
 
 import html as html_lib
 import importlib
+import math
 import pkgutil
 import re
 import sys
@@ -55,6 +59,8 @@ FIGURE_REF = re.compile(re.escape(SITE_DIR) + r"/(?P<name>[^)\s\"'?#]*)")
 PLACEHOLDER = "CNNREFCONVDEMOPLACEHOLDER"
 IMG = re.compile(r"<img\b[^>]*>")
 _SIZES = {}  # figure name -> (width, height) in CSS px, filled by on_files
+_LEGIBLE = {}  # figure name -> the narrowest width (CSS px) at which its smallest text is MIN_TEXT_PX
+MIN_TEXT_PX = 9
 
 
 @cache
@@ -104,6 +110,7 @@ def on_files(files, config):
     for name, (draw, _alt) in figures().items():
         svg = render(draw)
         _SIZES[name] = svg_size(svg)
+        _LEGIBLE[name] = legible_width(svg)
         files.append(File.generated(config, f"{SITE_DIR}/{name}.svg", content=svg))
     for path, source in ASSETS.items():
         files.append(File.generated(config, path, abs_src_path=str(source)))
@@ -151,11 +158,21 @@ def svg_size(svg):
     return round(float(m[1]) * 4 / 3), round(float(m[2]) * 4 / 3)
 
 
-def size_images(html, sizes):
+def legible_width(svg, min_text_px=MIN_TEXT_PX):
+    """The narrowest display width (CSS px) at which the SVG's smallest text is min_text_px high.
+
+    Font sizes and the width are in the SVG's own units (matplotlib writes pt for both)."""
+    width = float(re.search(r'<svg[^>]*\bwidth="([\d.]+)pt"', svg)[1])
+    smallest = min(float(v) for v in re.findall(r"font-size: ([\d.]+)px", svg))
+    return math.ceil(min_text_px * width / smallest)
+
+
+def size_images(html, sizes, legible=None):
     """Give each <img> of a figure its intrinsic size (a page's own width= is kept, height follows), async
-    decoding, its ALT text when the page left the alt empty, and a link to its SVG (unless the page already
-    made it a link), so that on a phone the figure can be opened full size and zoomed; the link's accessible
-    name is the image's alt text.
+    decoding, and its ALT text when the page left the alt empty. Unless the page made it a link itself,
+    the image goes into a box that scrolls sideways once the screen is narrower than the figure's legible
+    width (`legible`: name -> CSS px, from legible_width), followed by a link that says it opens the
+    figure full size.
 
     Not loading="lazy": the figures are small once gzipped, and a lazy image that was never scrolled
     into view reports naturalWidth 0, which a broken-image check cannot tell from a missing file."""
@@ -184,13 +201,16 @@ def size_images(html, sizes):
         if before.rfind("<a ") > before.rfind("</a>") or before.rfind("<a>") > before.rfind("</a>"):
             return tag  # the page already made it a link
         src = re.search(r'\ssrc="([^"]+)"', tag)[1]
-        return f'<a class="cnnref-figure-link" href="{src}">{tag}</a>'
+        least = (legible or {}).get(name[1])
+        style = f' style="--cnnref-legible: {least}px"' if least else ""
+        return (f'<span class="cnnref-figure"{style}>{tag}</span>'
+                f'<a class="cnnref-figure-open" href="{src}">Open full size ({name[1]}.svg)</a>')
 
     return IMG.sub(sub, html)
 
 
 def on_page_content(html, page, config, files):
-    return size_images(insert_demo(html, page.file.src_uri), _SIZES)
+    return size_images(insert_demo(html, page.file.src_uri), _SIZES, _LEGIBLE)
 
 
 if __name__ == "__main__":  # python hooks/figures.py DIR: write every figure to DIR (to look at them without a build)

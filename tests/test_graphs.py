@@ -19,7 +19,8 @@ from mkdocs.exceptions import PluginError
 
 from cnnref import conv2d_naive, output_size, zero_pad
 from graphs._style import render
-from hooks.figures import check_figure_links, figures, insert_demo, replace_markers, size_images, svg_size
+from hooks.figures import (check_figure_links, figures, insert_demo, legible_width, replace_markers, size_images,
+                           svg_size)
 
 ROOT = Path(__file__).resolve().parents[1]
 # The figure names the notes page links (COMMON.md's agreed layout).
@@ -92,6 +93,17 @@ def _page_widths():
         for name, width in re.findall(r"graphs/dl/cnn/([^)\s]+)\.svg\)(?:\{\s*width=\"(\d+)\"\s*\})?", page.read_text()):
             widths[name] = min(widths.get(name, 10_000), int(width or 600))
     return widths
+
+
+@pytest.mark.parametrize("name", sorted(NAMES))
+def test_figure_legible_width_keeps_its_text_at_9px_and_fits_the_page(name):
+    """On a phone a figure is shown no narrower than legible_width: there its smallest text is 9 CSS px."""
+    svg = render(figures()[name][0])
+    width = float(re.search(r'<svg[^>]*\bwidth="([\d.]+)pt"', svg)[1])
+    smallest = min(float(v) for v in re.findall(r"font-size: ([\d.]+)px", svg))
+    least = legible_width(svg)
+    assert smallest * least / width >= 9 > smallest * (least - 1) / width
+    assert least <= _page_widths().get(name, 600), f"{name}: legible only from {least} px, shown at less on a desktop"
 
 
 @pytest.mark.parametrize("name", sorted(NAMES))
@@ -370,10 +382,13 @@ def test_strict_build_serves_every_figure_and_the_demo(tmp_path):
     assert html.count('data-testid="conv-demo"') == 1
     assert '<img alt="maxpool figure"' in html  # a page's own alt text is kept
     assert f'<img alt="{figures()["maxpool"][1]}"' in html  # an empty one is filled in
-    # each figure links to its own SVG, which the site serves (the link is named by the image's alt text)
-    links = re.findall(r'<a class="cnnref-figure-link" href="([^"]+)"><img alt="([^"]+)" src="([^"]+)"', html)
-    assert len(links) == len(NAMES) + 1
-    assert all(href == src and (site / href).is_file() and alt for href, alt, src in links)
+    # each figure sits in a box that keeps it legible, followed by a link that says it opens the SVG full size
+    figures_ = re.findall(r'<span class="cnnref-figure" style="--cnnref-legible: (\d+)px"><img alt="([^"]+)" src="([^"]+)"'
+                          r'[^>]*></span><a class="cnnref-figure-open" href="([^"]+)">Open full size \(([^)]+)\)</a>', html)
+    assert len(figures_) == len(NAMES) + 1
+    assert all(href == src and (site / href).is_file() and alt and src.endswith("/" + label)
+               for _, alt, src, href, label in figures_)
+    assert not re.search(r"<a [^>]*>\s*<img", html)  # tapping a figure opens nothing unannounced
     for asset in ("assets/cnnref/conv-demo.js", "assets/cnnref/conv-demo.css"):
         assert (site / asset).is_file() and asset in html
 
@@ -397,9 +412,11 @@ def test_figure_images_get_their_size():
            'decoding="async" />' in html and '<img src="x.png">' in html
     html = size_images('<img alt="a" src="../../graphs/dl/cnn/maxpool.svg" width="400" />', sizes)
     assert 'width="400" height="200" decoding="async"' in html
-    html = size_images('<img alt="" src="../../graphs/dl/cnn/maxpool.svg">', sizes)
-    assert html.startswith('<a class="cnnref-figure-link" href="../../graphs/dl/cnn/maxpool.svg">'
-                           f'<img alt="{figures()["maxpool"][1]}" src=') and html.endswith("></a>")
+    html = size_images('<img alt="" src="../../graphs/dl/cnn/maxpool.svg">', sizes, {"maxpool": 321})
+    assert html.startswith('<span class="cnnref-figure" style="--cnnref-legible: 321px">'
+                           f'<img alt="{figures()["maxpool"][1]}" src=')
+    assert html.endswith('></span><a class="cnnref-figure-open" href="../../graphs/dl/cnn/maxpool.svg">'
+                         "Open full size (maxpool.svg)</a>")
     linked = '<a href="big.svg"><img alt="a" src="../../graphs/dl/cnn/maxpool.svg"></a>'  # the page's own link
     assert size_images(linked, sizes).count("<a ") == 1
     draw = figures()["maxpool"][0]

@@ -82,3 +82,115 @@ def test_search_results_fit_a_phone(open_page):
         search(page, term, PHONE)
         problems += [f"{term!r}: {p}" for p in page.evaluate(SEARCH_OVERFLOW_JS)]
     assert not problems, "search results wider than a 375 px screen:\n" + "\n".join(problems)
+
+
+# Figures on a phone -------------------------------------------------------------------------------
+
+FIGURE_TEXT_JS = r"""
+async () => {
+  const out = [];
+  for (const img of document.querySelectorAll('article img[src$=".svg"]')) {
+    const svg = await (await fetch(img.currentSrc || img.src)).text();
+    const width = parseFloat(svg.match(/<svg[^>]*\bwidth="([\d.]+)pt"/)[1]);
+    const sizes = [...svg.matchAll(/font-size: ([\d.]+)px/g)].map(m => parseFloat(m[1]));
+    if (!sizes.length) continue;
+    const shown = img.getBoundingClientRect().width;
+    out.push({src: img.getAttribute('src'), shown, smallest: Math.min(...sizes) * shown / width});
+  }
+  return out;
+}
+"""
+
+
+def _figure_pages(site_dir) -> list[str]:
+    return [p for p in discover_pages(site_dir)
+            if 'class="cnnref-figure"' in (site_dir / p.lstrip("/") / ("index.html" if p.endswith("/") else "")).read_text()]
+
+
+def test_figure_text_is_at_least_9px_on_a_phone(open_page, site_dir):
+    """Measured as the desktop size is (tests/test_graphs.py), from the SVG's own font sizes, at the width shown."""
+    pages = _figure_pages(site_dir)
+    assert pages
+    small, measured = [], 0
+    for path in pages:
+        page = open_page(path, PHONE)
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+        for fig in page.evaluate(FIGURE_TEXT_JS):
+            measured += 1
+            if fig["smallest"] < 9 - 0.05:
+                small.append(f"{path} {fig['src']}: smallest text {fig['smallest']:.1f} px at {fig['shown']:.0f} px wide")
+    assert measured >= 8
+    assert not small, "figure text under 9 CSS px at 375 px:\n" + "\n".join(small)
+
+
+def test_tapping_a_figure_opens_nothing_and_a_link_says_it_opens_it_full_size(open_page):
+    page = open_page("/dl/cnn/conv-layer/", PHONE)
+    figure = page.locator("article figure img").first
+    figure.scroll_into_view_if_needed()
+    before = page.url.split("#")[0]  # (Material's navigation.tracking puts the section in the #fragment)
+    figure.click()
+    page.wait_for_timeout(300)
+    assert page.url.split("#")[0] == before, f"tapping the figure navigated to {page.url}"
+    link = page.locator("article figure a", has_text="Open full size").first
+    assert link.is_visible()
+    href = link.get_attribute("href")
+    assert href == figure.get_attribute("src") and href.endswith(".svg")
+    assert link.inner_text().strip() == f"Open full size ({href.rsplit('/', 1)[-1]})"
+
+
+def test_a_figure_wider_than_a_phone_scrolls_in_a_named_region_with_a_faded_edge(open_page):
+    page = open_page("/dl/cnn/conv-layer/", PHONE)
+    box = page.locator(".cnnref-figure").first
+    box.scroll_into_view_if_needed()
+    state = box.evaluate("""b => ({scrolls: b.scrollWidth > b.clientWidth, tab: b.tabIndex, role: b.getAttribute('role'),
+        label: b.getAttribute('aria-label'), more: b.getAttribute('data-more'), mask: getComputedStyle(b).maskImage})""")
+    assert state["scrolls"] and state["tab"] == 0 and state["role"] == "region" and state["label"].startswith("Figure, scrolls sideways")
+    assert state["more"] == "right" and "gradient" in state["mask"], state
+    box.evaluate("b => { b.scrollLeft = b.scrollWidth; }")
+    page.wait_for_timeout(100)
+    assert box.get_attribute("data-more") == "left"
+
+
+# Tables and code on a phone -------------------------------------------------------------------------
+
+OVERFLOWING_CODE_JS = r"""
+() => [...document.querySelectorAll('article pre > code, article .katex-block, article .md-typeset__scrollwrap')]
+  .filter(el => el.getClientRects().length && el.scrollWidth > el.clientWidth + 1)
+  .map(el => ({text: el.textContent.trim().slice(0, 50), tab: el.tabIndex, overflow: getComputedStyle(el).overflowX,
+               background: getComputedStyle(el).backgroundImage, attachment: getComputedStyle(el).backgroundAttachment}))
+"""
+
+
+def _right_edge_colour(png: bytes) -> tuple:
+    """The most common colour of the 6 px column at an element screenshot's right edge (the background)."""
+    from collections import Counter
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    w, h = image.size
+    strip = image.crop((w - 6, 0, w - 2, h))
+    return Counter(strip.getpixel((x, y)) for x in range(strip.width) for y in range(strip.height)).most_common(1)[0][0]
+
+
+@pytest.mark.parametrize("path", ["/dl/cnn/architecture/", "/dl/cnn/fc-layer/", "/dl/cnn/conv-layer/"])
+def test_output_that_does_not_fit_a_phone_shows_it_scrolls(open_page, path):
+    """The notes' printed tables (cifar10_net().table(), AlexNet's) and error messages scroll in their
+    block: focusable, and with a shadow on the edge where more is hidden."""
+    page = open_page(path, PHONE)
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    page.wait_for_timeout(200)
+    blocks = page.evaluate(OVERFLOWING_CODE_JS)
+    assert blocks, f"{path}: nothing overflows at 375 px, so nothing to check"
+    problems = [b["text"] for b in blocks if b["tab"] < 0 or b["overflow"] not in ("auto", "scroll")
+                or b["background"].count("gradient") < 4 or "local" not in b["attachment"]]
+    assert not problems, f"{path}: blocks that scroll without a cue or a tab stop: {problems}"
+    # The cue is visible: the right edge of a block that scrolls differs from the same edge once scrolled to the end.
+    block = page.locator("article pre > code").filter(has_text="total").first if path != "/dl/cnn/conv-layer/" \
+        else page.locator("article pre > code").filter(has_text="does not tile").first
+    block.scroll_into_view_if_needed()
+    at_start = _right_edge_colour(block.screenshot())
+    block.evaluate("c => { c.scrollLeft = c.scrollWidth; }")
+    page.wait_for_timeout(100)
+    at_end = _right_edge_colour(block.screenshot())
+    assert at_start != at_end and sum(at_start) < sum(at_end), f"{path}: no shadow at the right edge: {at_start} vs {at_end}"
