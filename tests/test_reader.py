@@ -173,8 +173,10 @@ def test_notebook_pages_offer_the_notebook_and_its_helper_for_download(built_sit
     notebooks = sorted((ROOT / "docs" / "notebooks").glob("*.ipynb"))
     assert notebooks
     helper = ROOT / "docs" / "notebooks" / "_nbutils.py"
-    defined = {node.name for node in ast.parse(helper.read_text(encoding="utf-8")).body
-               if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    tree = ast.parse(helper.read_text(encoding="utf-8"))
+    defined = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    defined |= {target.id for node in tree.body if isinstance(node, ast.Assign) for target in ast.walk(node.targets[0])
+                if isinstance(target, ast.Name)}
     for source in notebooks:
         page = built_site / "notebooks" / source.stem / "index.html"
         soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
@@ -183,9 +185,11 @@ def test_notebook_pages_offer_the_notebook_and_its_helper_for_download(built_sit
         assert (page.parent / source.name).read_bytes() == source.read_bytes()  # the notebook as committed
         assert (page.parent / "../_nbutils.py").resolve().read_bytes() == helper.read_bytes()
         code = "\n".join("".join(c["source"]) for c in json.loads(source.read_text())["cells"] if c["cell_type"] == "code")
-        for names in re.findall(r"^from _nbutils import (.+)$", code, re.MULTILINE):
-            missing = {n.strip() for n in names.split(",")} - defined
-            assert not missing, f"{source.name} imports {missing} that _nbutils.py does not define"
+        imported = {alias.name for node in ast.walk(ast.parse(code))
+                    if isinstance(node, ast.ImportFrom) and node.module == "_nbutils" for alias in node.names}
+        assert imported, f"{source.name} imports nothing from _nbutils"
+        missing = imported - defined
+        assert not missing, f"{source.name} imports {missing} that _nbutils.py does not define"
         assert re.search(r'pip install "cnnref\[docs\] @ git\+', soup.select_one(".cnnref-downloads").get_text())
 
 
@@ -248,3 +252,66 @@ def test_search_ranking_tags_a_term_where_the_notes_introduce_it():
     assert docs["dl/x/#a"]["tags"] == ["stride"] and docs["dl/x/#b"]["tags"] == ["zero-padding", "im2col"]
     assert (docs["dl/x/"]["boost"], docs["dl/x/#a"]["boost"], docs["dl/x/#b"]["boost"]) == (2.0, 4.0, 2.0)
     assert docs["notebooks/n/"]["boost"] == 0.5 and docs["api/"]["boost"] == 0.5 and "tags" not in docs["api/"]
+
+
+# The trained digits net drives the figures that show a trained net -------------------------------------
+
+
+def _notebook_code(name: str) -> str:
+    import json
+
+    nb = json.loads((ROOT / "docs" / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8"))
+    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+
+
+def test_the_figures_train_the_digits_net_as_the_training_notebook_does():
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from graphs import digits
+
+    code = _notebook_code("training")
+    assert f"batch, lr, epochs = {digits.BATCH}, {digits.LR}, {digits.EPOCHS}" in code
+    assert f"test_size={digits.TEST_SIZE}, random_state={digits.SPLIT_SEED}, stratify=y" in code.replace("\n", " ").replace("    ", "")
+    assert f"net = Net((8, 8, 1), layers, seed={digits.NET_SEED})" in code
+    assert f"rng = np.random.default_rng({digits.ORDER_SEED})\nbatch, lr, epochs" in code
+    from cnnref import ConvLayer, FCLayer, PoolLayer, ReLULayer
+
+    listed = re.search(r"^layers = (\[.*?\])\n", code, re.DOTALL | re.MULTILINE)[1]
+    namespace = {"ConvLayer": ConvLayer, "FCLayer": FCLayer, "PoolLayer": PoolLayer, "ReLULayer": ReLULayer}
+    assert [layer.describe() for layer in eval(listed, namespace)] == [layer.describe() for layer in digits.layers()]
+
+
+def test_the_activations_figure_shows_the_trained_net_with_labelled_classes():
+    import sys
+
+    import matplotlib
+
+    sys.path.insert(0, str(ROOT))
+    from graphs import digits, network
+    from graphs._style import RC
+
+    net, outs, label = network.activations()
+    assert net is digits.trained()[0]
+    _, X_test, _, y_test = digits.data()
+    assert (net(X_test).argmax(axis=1) == y_test).mean() >= 0.95  # trained, not random
+    assert int(outs[-1].argmax()) == label
+    with matplotlib.rc_context(RC):
+        fig = network.draw_activations()
+    scores = fig.axes[-1]
+    assert [t.get_text() for t in scores.get_yticklabels()] == [str(k) for k in range(10)]
+    images = [im for ax in fig.axes for im in ax.get_images()]
+    assert images and all(im.get_cmap().N == 256 and im.get_cmap()(0.5)[:3] == (im.get_cmap()(0.5)[0],) * 3
+                          for im in images), "grey scale"
+    alt = network.ALT["cnn-activations"]
+    assert f"test digit {label}" in alt and "trained" in alt and "untrained" not in alt and "0 to 9" in alt
+
+
+def test_the_training_page_says_whose_blas_each_version_is(built_site):
+    import html
+
+    page = html.unescape(re.sub(r"<[^>]+>", "", (built_site / "notebooks" / "training" / "index.html").read_text(encoding="utf-8")))
+    line = re.search(r"BLAS: (.*)", page)[1]
+    versions = re.findall(r"(\w+) ([\d.]+) \(([^)]+)\)", line)
+    assert len(versions) >= 1 and all(owner.endswith("'s") for _, _, owner in versions), line
+    assert any(owner == "NumPy's" for _, _, owner in versions), line

@@ -35,6 +35,7 @@
       var img = box.querySelector("img");
       watch(box, "Figure, scrolls sideways" + (img && img.alt ? ": " + img.alt.split(/[.:]/)[0] : ""));
     });
+    document.querySelectorAll(".md-typeset .cnnref-plot").forEach(function (box) { watch(box, "Figure, scrolls sideways"); });
   }
   if (window.document$) window.document$.subscribe(mount);
   else document.addEventListener("DOMContentLoaded", mount);

@@ -194,3 +194,61 @@ def test_output_that_does_not_fit_a_phone_shows_it_scrolls(open_page, path):
     page.wait_for_timeout(100)
     at_end = _right_edge_colour(block.screenshot())
     assert at_start != at_end and sum(at_start) < sum(at_end), f"{path}: no shadow at the right edge: {at_start} vs {at_end}"
+
+
+def test_the_architecture_page_shows_its_example_without_a_click(open_page):
+    page = open_page("/dl/cnn/architecture/", DESKTOP)
+    table = page.locator("article pre > code").filter(has_text="CONV K=12 F=3 S=1 P=1").first
+    assert table.is_visible(), "the CIFAR-10 table is hidden (in a closed box?)"
+    for name in ("cnn-architecture.svg", "cnn-activations.svg"):
+        image = page.locator(f'article img[src$="{name}"]')
+        assert image.is_visible() and image.evaluate("i => i.closest('details:not([open])') === null"), name
+
+
+# Figures in the dark scheme ---------------------------------------------------------------------------
+
+# Figures that are matplotlib plots: the notebooks' and the Performance page's (the notes' own figures are
+# drawn on a light card on purpose, graphs/_style.py).
+PLOTS = "article .jp-OutputArea-output img, article .cnnref-plot, article img[src*='graphs/performance/']"
+PLOT_TEXT_JS = r"""
+(selector) => [...document.querySelectorAll(selector)].flatMap(p => [...p.querySelectorAll('text')].slice(0, 3))
+  .map(t => getComputedStyle(t).fill)
+"""
+
+
+def _bright_share(png: bytes) -> float:
+    """The share of an element screenshot's pixels that are near white (relative luminance > 0.8)."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("L")
+    pixels = [image.getpixel((x, y)) for x in range(0, image.width, 2) for y in range(0, image.height, 2)]
+    return sum(v > 230 for v in pixels) / len(pixels)
+
+
+def _luminance(css: str) -> float:
+    import re
+
+    r, g, b = (int(v) / 255 for v in re.findall(r"[\d.]+", css)[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+@pytest.mark.parametrize("path", ["/notebooks/loops-to-blas/", "/notebooks/sliding-convnet/", "/notebooks/training/",
+                                  "/performance/"])
+def test_plots_take_the_dark_scheme(open_page, path):
+    page = open_page(path, DESKTOP, "dark")
+    assert page.evaluate("() => document.body.getAttribute('data-md-color-scheme')") == "slate"
+    plots = page.locator(PLOTS)
+    assert plots.count() >= 1, f"{path}: no plot found"
+    bright = []
+    for n in range(plots.count()):
+        plot = plots.nth(n)
+        plot.scroll_into_view_if_needed()
+        share = _bright_share(plot.screenshot())
+        if share > 0.25:
+            bright.append(f"plot {n + 1}: {share:.0%} of it near white")
+    assert not bright, f"{path}: bright panels in the dark scheme: {bright}"
+    fills = page.evaluate(PLOT_TEXT_JS, PLOTS)
+    assert fills and all(_luminance(f) > 0.5 for f in fills), f"{path}: plot text not light on dark: {fills}"
+    light = open_page(path, DESKTOP, "light")
+    fills = light.evaluate(PLOT_TEXT_JS, PLOTS)
+    assert fills and all(_luminance(f) < 0.2 for f in fills), f"{path}: plot text not dark on light: {fills}"
