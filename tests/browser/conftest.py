@@ -37,6 +37,28 @@ def chromium_path() -> str | None:
     return None
 
 
+def pytest_addoption(parser):
+    parser.addoption("--screenshots", action="store_true", default=False,
+                     help="also run the screenshot tests (tests/browser/test_screenshots.py): every page at 1280 px "
+                          "light and 375 px dark, PNGs in build/screenshots/")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "screenshots: on-demand screenshot tests, run with --screenshots")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The screenshot tests run on demand only: without --screenshots they are deselected, not skipped."""
+    if config.getoption("--screenshots"):
+        return
+    kept, deselected = [], []
+    for item in items:
+        (deselected if item.get_closest_marker("screenshots") else kept).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
 def pytest_generate_tests(metafunc):
     if "page_path" in metafunc.fixturenames:
         pages = site_pages()
