@@ -315,3 +315,18 @@ def test_the_training_page_says_whose_blas_each_version_is(built_site):
     versions = re.findall(r"(\w+) ([\d.]+) \(([^)]+)\)", line)
     assert len(versions) >= 1 and all(owner.endswith("'s") for _, _, owner in versions), line
     assert any(owner == "NumPy's" for _, _, owner in versions), line
+
+
+NOISE = re.compile(r"\b(nois\w*|busy|shared|burst|interrupt\w*|load from other)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("name", ["loops-to-blas", "sliding-convnet", "training"])
+def test_notebook_prose_spends_little_on_timing_noise(name):
+    """The notebooks teach convolutions: caveats about timing on a shared machine get two sentences at most
+    (the first cell prints the machine and its load for whoever wants more)."""
+    import json
+
+    nb = json.loads((ROOT / "docs" / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8"))
+    prose = " ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    about_noise = [s for s in re.split(r"(?<=[.!?])\s+", prose) if NOISE.search(s)]
+    assert len(about_noise) <= 2, "\n".join(about_noise)
