@@ -100,8 +100,10 @@ SYMBOLS_JS = SHOWN_JS + INK_JS + r"""
 """
 
 CUT_OFF_JS = r"""
-() => {
+async () => {
   document.querySelectorAll('details').forEach(d => { d.open = true; });
+  // the boxes are measured again when their size changes (ResizeObserver: the next frame)
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
   const problems = [];
   for (const katex of document.querySelectorAll('.katex')) {
     const r = katex.getBoundingClientRect();
