@@ -4,6 +4,9 @@ A page asks a hook for generated content with a marker alone on its line (indent
 
     <!-- cnnref:NAME -->
 
+A marker named in INLINE stands for a value inside a sentence instead ("at most <!-- cnnref:block-size -->
+at a time"): its hook renders a few words, never a block.
+
 MARKERS below lists every name and the hook that expands it. A hook calls `expand` with its own name;
 a marker of another hook is left for that hook, an unknown or misplaced marker stops the build with
 mkdocs' PluginError naming the page and the marker.
@@ -17,16 +20,22 @@ from collections.abc import Callable
 from mkdocs.exceptions import PluginError
 
 MARKERS = {  # name -> the hook (hooks/<hook>.py) that expands it
+    "api-modules": "api",  # docs/api.md: a ::: cnnref.<module> block per module of cnnref.MODULES
     "conv-demo": "figures",  # the convolution demo (docs/dl/cnn/conv-layer.md)
     "machine": "performance",  # docs/performance.md: what measured the numbers, and when
     "case-table": "performance",  # the layer shapes of the benchmark's cases
     "conv-table": "performance",  # one row per case and dtype of benchmarks/bench_conv.py
     "verdict": "performance",  # how many targets were met; each miss with its floor
     "build-table": "performance",  # site build and test-suite times against their targets
+    "block-size": "performance",  # the tuned conv2d's constants, from cnnref.fast_conv
+    "small-block": "performance",
+    "small-width": "performance",
 }
+INLINE = {"block-size", "small-block", "small-width"}  # values inside a sentence, not blocks
 
 MARKER = re.compile(r"^(?P<indent>[ \t]*)<!--\s*cnnref:(?P<name>[^\s>]*)\s*-->[ \t]*$", re.MULTILINE)
 ANY_MARKER = re.compile(r"<!--\s*cnnref:(?P<name>[^\s>]*)")
+INLINE_MARKER = re.compile(r"<!--\s*cnnref:(?P<name>[\w-]+)\s*-->")
 
 
 def marker(name: str) -> str:
@@ -55,9 +64,9 @@ def expand(markdown: str, where: str, hook: str, render: Callable[[str], str]) -
             return m[0]
         return "\n".join(m["indent"] + line if line else line for line in render(name).split("\n"))
 
-    out = MARKER.sub(sub, markdown)
     alone = {m.start("name") for m in MARKER.finditer(markdown)}
     for m in ANY_MARKER.finditer(markdown):
-        if m.start("name") not in alone:
+        if m.start("name") not in alone and m["name"] not in INLINE:
             raise PluginError(f"{where}: {marker(m['name'])}: a marker must stand alone on its line")
-    return out
+    out = MARKER.sub(sub, markdown)
+    return INLINE_MARKER.sub(lambda m: render(m["name"]) if MARKERS[m["name"]] == hook else m[0], out)

@@ -6,6 +6,8 @@ Nothing on docs/performance.md is typed by hand: at build time its markers (hook
 - `<!-- cnnref:conv-table -->`: one row per case of benchmarks/bench_conv.py and dtype;
 - `<!-- cnnref:verdict -->`: how many targets were met, and the missed ones with their floor;
 - `<!-- cnnref:build-table -->`: the site build and test-suite times with their targets;
+- `<!-- cnnref:block-size -->`, `small-block`, `small-width`: the tuned conv2d's constants, read from
+  its module (the most X_col bytes multiplied at once; a block of the threaded path; its K (F F D1 + 1));
 and the chart graphs/performance/conv-vs-torch.svg is drawn (File.generated: nothing lands in docs/).
 The page shows the chart inline, in its colour scheme: it is drawn with placeholder colours that the
 SVG turns into CSS variables the site sets for its light and dark schemes (docs/stylesheets/extra.css;
@@ -27,6 +29,8 @@ from mkdocs.exceptions import PluginError  # noqa: E402
 from mkdocs.structure.files import File  # noqa: E402
 
 from hooks.markers import expand, marker  # noqa: E402
+
+from cnnref import fast_conv  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results.json"
 CHART = "graphs/performance/conv-vs-torch.svg"
@@ -194,9 +198,16 @@ def inline_chart(html, svg):
     return IMG.sub(inline, html, count=1)
 
 
-PARTS = {  # marker name -> Markdown from the results
+def mib(n_bytes):
+    return f"{n_bytes / 2**20:g} MiB"
+
+
+PARTS = {  # marker name -> Markdown from the results (the tuned kernel's constants from its module)
     "machine": machine, "case-table": case_table, "conv-table": conv_table, "verdict": verdict,
     "build-table": build_table,
+    "block-size": lambda _: mib(fast_conv._BLOCK),
+    "small-block": lambda _: mib(fast_conv._SMALL_BLOCK),
+    "small-width": lambda _: str(fast_conv._SMALL_WIDTH),
 }
 
 

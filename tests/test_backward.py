@@ -2,14 +2,15 @@
 
 Each backward function gets L = sum(V * G) for a random G, so dL/dV = G and the analytic gradients
 must match (L(A + h) - L(A - h)) / 2h entry by entry. Errors are relative: |a - n| / (|a| + |n|) over
-the whole array.
+the whole array, with the denominator floored where the gradients are too small for central
+differences to resolve (see rel_error).
 """
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
-from scipy.special import logsumexp
+from scipy.special import logsumexp, softmax
 
 from gradients import numerical_gradient
 
@@ -35,11 +36,23 @@ from cnnref import (
 )
 
 TOL = 1e-6
+H = 1e-6  # the central differences' step (gradients.numerical_gradient's default h)
+# A loss of size about 1 is rounded to within a few eps; the central difference divides two such roundings
+# by 2H, so each numerical entry carries about NOISE of noise whatever the gradient's size (measured: at
+# most 1.5e-9 per entry over 4,800 softmax cases with losses up to about 13; 16 eps / H = 3.6e-9).
+NOISE = 16 * np.finfo(np.float64).eps / H
 SETTINGS = settings(max_examples=25, deadline=None)
 
 
 def rel_error(a, n):
-    return np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), 1e-300)
+    """||a - n|| / (||a|| + ||n||), the denominator floored at the numerical gradient's noise / TOL.
+
+    Below that floor the gradients are too small for central differences to resolve (a softmax gradient
+    of 1e-6, from a loss of 1e-6, is read to only 4e-5 relative error): rel_error < TOL then means
+    ||a - n|| < NOISE sqrt(size), an absolute check at the finite differences' resolution.
+    """
+    floor = NOISE * np.sqrt(np.size(a)) / TOL
+    return np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), floor)
 
 
 @st.composite
@@ -171,6 +184,7 @@ def test_fc_backward_matches_numerical_gradients(seed, shape, K):
 
 @SETTINGS
 @given(st.integers(0, 2**32 - 1), st.integers(1, 4), st.integers(2, 5))
+@example(seed=3, N=1, K=2)  # scores 6.12, -7.67, label 0: loss and gradients of 1e-6 (failed the unfloored check)
 def test_softmax_loss_value_and_gradient(seed, N, K):
     rng = np.random.default_rng(seed)
     scores, y = 3 * rng.standard_normal((N, K)), rng.integers(0, K, N)
@@ -179,12 +193,43 @@ def test_softmax_loss_value_and_gradient(seed, N, K):
     assert np.isclose(loss, expected)
     numeric = numerical_gradient(lambda: np.array(softmax_loss(scores, y)[0]), scores, 1.0)
     assert rel_error(dscores, numeric) < TOL
+    # Entry by entry, tiny gradients included: (softmax(s) - onehot(y)) / N from SciPy's softmax.
+    onehot = np.eye(K)[y]
+    np.testing.assert_allclose(dscores, (softmax(scores, axis=1) - onehot) / N, rtol=1e-9, atol=1e-15)
 
 
 def test_softmax_loss_does_not_overflow_and_takes_one_example():
     loss, dscores = softmax_loss(np.array([1000.0, 0.0]), 0)
     assert np.isfinite(loss) and loss < 1e-300 + 1e-12
     assert dscores.shape == (2,) and np.all(np.isfinite(dscores))
+
+
+@SETTINGS
+@given(st.integers(0, 2**32 - 1), st.integers(2, 6), st.data())
+def test_softmax_loss_of_any_one_example_is_its_batch_of_one(seed, K, data):
+    scores = 3 * np.random.default_rng(seed).standard_normal(K)
+    y = data.draw(st.integers(0, K - 1))
+    label = data.draw(st.sampled_from([y, np.int64(y), np.array([y])]))
+    loss, dscores = softmax_loss(scores, label)
+    batch_loss, batch_dscores = softmax_loss(scores[None], np.array([y]))
+    assert loss == batch_loss and dscores.shape == (K,) and np.array_equal(dscores, batch_dscores[0])
+    np.testing.assert_allclose(dscores, softmax(scores) - np.eye(K)[y], rtol=1e-9, atol=1e-15)
+
+
+def test_softmax_loss_of_one_example_is_the_batch_of_one():
+    """scores (K,) with an int label: the loss and gradient of the batch [scores], p - onehot(y) (N = 1)."""
+    loss, dscores = softmax_loss(np.zeros(4), 2)  # p = 1/4 each
+    assert loss == pytest.approx(np.log(4)) and dscores.shape == (4,)
+    np.testing.assert_allclose(dscores, [0.25, 0.25, -0.75, 0.25])
+    loss, dscores = softmax_loss(np.array([1000.0, 0.0]), 1)  # p = (1, e^-1000): all the loss on label 1
+    assert loss == pytest.approx(1000.0) and np.array_equal(dscores, [1.0, -1.0])
+    scores = np.random.default_rng(6).standard_normal(5)
+    for y in (3, np.int64(3), np.array([3])):
+        loss, dscores = softmax_loss(scores, y)
+        batch_loss, batch_dscores = softmax_loss(scores[None], np.array([3]))
+        assert loss == batch_loss and np.array_equal(dscores, batch_dscores[0])
+    numeric = numerical_gradient(lambda: np.array(softmax_loss(scores, 3)[0]), scores, 1.0)
+    assert rel_error(dscores, numeric) < TOL
 
 
 @pytest.mark.parametrize("mode", ["max", "avg"])

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.signal import correlate
 
@@ -97,8 +97,7 @@ def scipy_conv(X, W, b, S, P):
 )
 def test_conv2d_naive_equals_scipy_correlate(F, S, D, P, K, extra_h, extra_w, seed):
     H1, W1 = F + S * extra_h - 2 * P, F + S * extra_w - 2 * P  # sizes that tile
-    if H1 < 1 or W1 < 1:
-        return
+    assume(H1 >= 1 and W1 >= 1)  # (a return here checked nothing in about a quarter of the cases)
     rng = np.random.default_rng(seed)
     X, W, b = rng.normal(size=(H1, W1, D)), rng.normal(size=(K, F, F, D)), rng.normal(size=K)
     np.testing.assert_allclose(conv2d_naive(X, W, b, S, P), scipy_conv(X, W, b, S, P), rtol=1e-10, atol=1e-10)

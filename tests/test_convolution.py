@@ -54,6 +54,20 @@ def test_gaussians_convolve_to_a_gaussian_whose_variances_add():
     np.testing.assert_allclose(out, gaussian(x, 3.0), atol=1e-9)
 
 
+def test_convolve_continuous_is_the_midpoint_rule():
+    """The midpoint rule integrates a line exactly and t^2 on [0, 1] with n cells to 1/3 - 1/(12 n^2).
+
+    A left- or right-endpoint sum misses both by about 1/(2n) (0.375 or 0.625 for the line on 4 cells);
+    with g = 1, (f * g)(x) is the integral of f over [lo, hi] for every x.
+    """
+    one = np.ones_like
+    assert convolve_continuous(lambda t: t, one, 0.0, lo=0.0, hi=1.0, n=4) == pytest.approx(0.5, abs=1e-15)
+    assert convolve_continuous(lambda t: 2 - t, one, 7.0, lo=-1.0, hi=3.0, n=5) == pytest.approx(4.0, abs=1e-14)
+    for n in (1, 3, 10, 100):
+        expected = 1 / 3 - 1 / (12 * n**2)
+        assert convolve_continuous(np.square, one, 0.0, lo=0.0, hi=1.0, n=n) == pytest.approx(expected, abs=1e-15)
+
+
 def test_continuous_convolution_flips_g():
     # f = box on [0, 1], g(t) = t on [0, 1]. With the flip: (f * g)(0.5) = integral_0^0.5 (0.5 - t) dt = 1/8.
     # Without it (cross-correlation): integral f(t) g(t + 0.5) dt = integral_0^0.5 (t + 0.5) dt = 3/8.
@@ -115,3 +129,66 @@ def test_bad_input(call, error, message):
 @given(st.integers(1, 6), st.integers(1, 6))
 def test_pmf_of_two_dice_sums_to_one(a, b):
     assert sum(convolve_pmf(dice_pmf(a, exact=True), dice_pmf(b, exact=True)).p) == 1
+
+
+# Properties: the midpoint rule, dice against counting, exact integers, bad signals
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=st.floats(-5, 5), c=st.floats(-5, 5), lo=st.floats(-5, 5), width=st.floats(0.1, 10), n=st.integers(1, 50),
+       x=st.floats(-20, 20))
+def test_the_midpoint_rule_integrates_lines_exactly_and_parabolas_to_its_known_error(a, c, lo, width, n, x):
+    """With g = 1, (f * g)(x) is the integral of f over [lo, hi] whatever x: a t + c exactly, t^2 short by
+    (hi - lo) dt^2 / 12 (the midpoint rule's error); a left- or right-endpoint sum misses both."""
+    hi, one = lo + width, np.ones_like
+    line = a * (hi**2 - lo**2) / 2 + c * width
+    assert convolve_continuous(lambda t: a * t + c, one, x, lo=lo, hi=hi, n=n) == pytest.approx(line, rel=1e-9, abs=1e-9)
+    dt = width / n
+    parabola = (hi**3 - lo**3) / 3 - width * dt**2 / 12
+    assert convolve_continuous(np.square, one, x, lo=lo, hi=hi, n=n) == pytest.approx(parabola, rel=1e-9, abs=1e-9)
+    xs = np.array([x, x + 1.0])  # an array of points: one value each
+    assert convolve_continuous(np.square, one, xs, lo=lo, hi=hi, n=n) == pytest.approx([parabola] * 2, rel=1e-9, abs=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 3), faces=st.integers(1, 6), value=st.integers(-3, 25))
+def test_the_sum_of_n_dice_counts_every_outcome(n, faces, value):
+    outcomes = np.array(np.meshgrid(*[np.arange(1, faces + 1)] * n)).reshape(n, -1).sum(axis=0)
+    pmf = sum_of_dice(n, faces, exact=True)
+    assert list(pmf.support) == list(range(n, n * faces + 1)) and len(pmf) == n * (faces - 1) + 1
+    assert pmf[value] == Fraction(int(np.sum(outcomes == value)), faces**n)  # 0 outside the support
+    assert float(sum_of_dice(n, faces)[value]) == pytest.approx(float(pmf[value]))
+    with pytest.raises(TypeError, match="a Pmf is indexed by an integer value"):
+        pmf[float(value)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(f=st.lists(st.integers(-(2**62), 2**62), min_size=1, max_size=4), g=st.lists(st.integers(-(2**62), 2**62), min_size=1, max_size=4))
+def test_integers_convolve_exactly_even_past_int64(f, g):
+    """int64 while no sum can pass 2**63, Python ints beyond: the exact sums either way."""
+    exact = [sum(f[m] * g[k - m] for m in range(len(f)) if 0 <= k - m < len(g)) for k in range(len(f) + len(g) - 1)]
+    out = convolve(np.array(f, dtype=np.int64), np.array(g, dtype=np.int64))
+    assert [int(v) for v in out] == exact
+    largest = max(map(abs, f)) * max(map(abs, g)) * min(len(f), len(g))
+    assert out.dtype == (np.int64 if largest < 2**63 else object)
+
+
+@settings(max_examples=40, deadline=None)
+@given(bad=st.one_of(st.just([]), st.just([[1.0]]), st.just(["a"]), st.just([True]), st.just(np.array([None, 1], dtype=object)),
+                     st.lists(st.booleans(), min_size=1, max_size=3).map(np.array)),
+       first=st.booleans())
+def test_a_signal_that_is_not_a_sequence_of_numbers_is_refused_with_its_name(bad, first):
+    name, args = ("f", (bad, [1.0])) if first else ("g", ([1.0], bad))
+    with pytest.raises((TypeError, ValueError), match=rf"^{name} "):
+        convolve(*args)
+
+
+@settings(max_examples=40, deadline=None)
+@given(lo=st.floats(-5, 5), shorter=st.floats(0, 5), x=st.one_of(st.none(), st.text(max_size=2), st.booleans(), st.complex_numbers(max_magnitude=2)))
+def test_convolve_continuous_refuses_an_empty_interval_a_bad_point_and_a_non_function(lo, shorter, x):
+    with pytest.raises(ValueError, match=r"the integration interval needs lo < hi"):
+        convolve_continuous(box, box, 0.0, lo=lo, hi=lo - shorter)
+    with pytest.raises(TypeError, match=r"x must be a real number or an array of real numbers"):
+        convolve_continuous(box, box, x)
+    with pytest.raises(TypeError, match="f and g must be functions"):
+        convolve_continuous(lo, box, 0.0)

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnnref import alexnet_like, conv2d, crop_scores, fc, fc_to_conv, output_size, slide
+from strategies import strided_nets
 
 
 @settings(max_examples=60, deadline=None)
@@ -103,3 +104,21 @@ def test_padding_breaks_exact_equality_at_the_crop_borders():
     net = Net((8, 8, 1), [ConvLayer(K=2, F=3, P=1), ReLULayer(), PoolLayer(), FCLayer(K=3)], seed=0)
     image = np.random.default_rng(3).normal(size=(16, 16, 1))
     assert not np.allclose(slide(net.to_conv(), image, 2), crop_scores(net, image, 2))
+
+
+@settings(max_examples=30, deadline=None)
+@given(net=strided_nets(), data=st.data())
+def test_any_unpadded_net_slid_at_any_dividing_stride_equals_its_crops(net, data):
+    """slide(net.to_conv(), image, s) == crop_scores(net, image, s) for every s dividing the total stride."""
+    net.init()
+    conv = net.to_conv()
+    T = conv.total_stride if isinstance(conv.total_stride, tuple) else (conv.total_stride,) * 2
+    s = tuple(data.draw(st.sampled_from([d for d in range(1, t + 1) if t % d == 0])) for t in T)
+    extra = [data.draw(st.integers(0, 3)) for _ in s]
+    h, w, d = net.input_shape
+    image = np.random.default_rng(data.draw(st.integers(0, 2**16))).standard_normal((h + s[0] * extra[0], w + s[1] * extra[1], d))
+    crops = crop_scores(net, image, s)
+    assert crops.shape[:2] == (extra[0] + 1, extra[1] + 1)
+    np.testing.assert_allclose(slide(conv, image, s), crops, rtol=1e-10, atol=1e-10)
+    if s == T:
+        np.testing.assert_allclose(slide(conv, image), crops, rtol=1e-10, atol=1e-10)  # one pass

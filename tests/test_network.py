@@ -1,9 +1,14 @@
 """The composable Net: shape inference, the notes' CIFAR-10 volumes, forward pass, table, seeds."""
 
+import copy
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from cnnref import ConvLayer, FCLayer, Net, PoolLayer, ReLULayer, cifar10_net, conv2d_naive, fc, max_pool, relu, volume
+from cnnref import ConvLayer, FCLayer, Net, PoolLayer, ReLULayer, alexnet_like, cifar10_net, conv2d_naive, fc, max_pool, relu, volume
+from strategies import nets, random_biases
 
 
 def test_the_notes_cifar10_volumes():
@@ -59,3 +64,180 @@ def test_forward_on_a_larger_image_than_the_fc_head_expects_is_refused():
     net = cifar10_net()
     with pytest.raises(ValueError, match=r"this net takes inputs of shape \(32, 32, 3\) \(H, W, D\), got X of shape \(64, 64, 3\)"):
         net(np.zeros((64, 64, 3)))
+
+
+def test_weights_are_he_initialised():
+    """std sqrt(2 / fan_in), fan_in = F F D1 for CONV and H W D for FC (He et al.), mean 0, biases 0.
+
+    The sample standard deviation s of n draws from N(0, sigma^2) has standard error sigma / sqrt(2n):
+    s must lie within 5 of them (here 3.7% and 1.3%), where half the scale, or fan_out for fan_in, is off
+    by 50% or more.
+    """
+    net = Net((6, 5, 16), [ConvLayer(K=64, F=3, P=1), ReLULayer(), FCLayer(K=40)], seed=0).init()
+    conv_W, conv_b, fc_W, fc_b = net.params()
+    assert conv_W.shape == (64, 3, 3, 16) and fc_W.shape == (40, 6 * 5 * 64)
+    for W, fan_in in ((conv_W, 3 * 3 * 16), (fc_W, 6 * 5 * 64)):
+        sigma, n = np.sqrt(2 / fan_in), W.size
+        assert abs(W.std() - sigma) < 5 * sigma / np.sqrt(2 * n), (W.std(), sigma)
+        assert abs(W.mean()) < 5 * sigma / np.sqrt(n)
+    assert not conv_b.any() and not fc_b.any()
+
+
+def test_volume_writes_width_by_height():
+    """The notes write W1 x H1 x D1; arrays are (H, W, D): a 4-high, 7-wide, 3-deep volume is 7x4x3."""
+    assert volume((4, 7, 3)) == "7x4x3"
+    assert volume(np.zeros((2, 9, 5)).shape) == "9x2x5"
+    net = Net((4, 6, 3), [ConvLayer(K=2, F=3), FCLayer(K=5)])  # 4 high, 6 wide -> 2 high, 4 wide
+    assert net.shapes()[1] == (2, 4, 2)
+    assert net.table().splitlines()[1].split()[-2:] == ["6x4x3", "0"]
+    assert net.table().splitlines()[2].split()[-2:] == ["4x2x2", "56"]  # 3*3*3*2 + 2
+
+
+# Properties of any net: random stacks of every layer kind and keyword (tests/strategies.py)
+
+
+@settings(max_examples=40, deadline=None)
+@given(net=nets(), batch=st.sampled_from([None, 1, 3]), seed=st.integers(0, 2**16))
+def test_any_net_computes_the_shapes_and_parameters_it_announces(net, batch, seed):
+    shapes = net.shapes()
+    net.init()
+    X = np.random.default_rng(seed).standard_normal(shapes[0] if batch is None else (batch, *shapes[0]))
+    out = X
+    for layer, before, after in zip(net.layers, shapes, shapes[1:]):
+        assert layer.param_shapes(before) == {name: p.shape for name, p in layer.params.items()}
+        assert layer.n_params(before) == sum(p.size for p in layer.params.values())
+        out = layer(out)
+        assert out.shape == (after if batch is None else (batch, *after))
+    np.testing.assert_array_equal(net(X), out)
+    rows = net.table().splitlines()
+    assert len(rows) == len(net.layers) + 3  # header, INPUT, the layers, total
+    for row, layer, before, after in zip(rows[2:], net.layers, shapes, shapes[1:]):
+        assert row.startswith(layer.describe()) and row.split()[-2:] == [volume(after), f"{layer.n_params(before):,}"]
+    assert rows[-1].split() == ["total", f"{sum(layer.n_params(s) for layer, s in zip(net.layers, shapes)):,}"]
+    assert repr(net) == net.table()
+    drawn = [p.copy() for p in net.params()]
+    net.init()  # nothing missing: nothing redrawn
+    assert all(np.array_equal(a, b) for a, b in zip(drawn, net.params()))
+
+
+def spot_check(loss, A, grad, rng, entries=4, h=1e-6):
+    """Central differences at a few entries of A against grad; an entry whose step crosses a kink is skipped.
+
+    The net is piecewise linear in each entry (conv, FC and average pooling are linear, ReLU and max
+    pooling piecewise linear): along [A - h, A + h] the loss is a line unless a ReLU input or a max-pool
+    winner changes there, which a second difference far above rounding shows.
+    """
+    for _ in range(entries):
+        idx = tuple(int(rng.integers(0, n)) for n in A.shape)
+        old = A[idx]
+        A[idx] = old + h
+        plus = loss()
+        A[idx] = old - h
+        minus = loss()
+        A[idx] = old
+        zero = loss()
+        if abs(plus - 2 * zero + minus) > 1e-9 * max(1.0, abs(zero)):
+            continue  # a kink within the step: the difference quotient is no derivative there
+        numeric = (plus - minus) / (2 * h)
+        assert abs(numeric - grad[idx]) <= 1e-6 * max(1.0, abs(numeric) + abs(grad[idx])), (idx, numeric, grad[idx])
+
+
+@settings(max_examples=25, deadline=None)
+@given(net=nets(max_size=6), seed=st.integers(0, 2**16))
+def test_any_net_backward_matches_numerical_gradients(net, seed):
+    """dL/dX and every dL/dparam of L = sum(net(X) * G), at random entries, for any stack of layers."""
+    rng = np.random.default_rng(seed)
+    random_biases(net.init(), seed)
+    X = rng.standard_normal((2, *net.input_shape))
+    G = rng.standard_normal(net.forward(X).shape)
+    dX = net.backward(G)
+    assert dX.shape == X.shape and [g.shape for g in net.grads()] == [p.shape for p in net.params()]
+
+    def loss():
+        return float(np.sum(net(X) * G))
+
+    for A, grad in [(X, dX), *zip(net.params(), net.grads())]:
+        spot_check(loss, A, grad, rng)
+
+
+@settings(max_examples=25, deadline=None)
+@given(net=nets(), lr=st.floats(0.0, 1.0), seed=st.integers(0, 2**16))
+def test_sgd_step_moves_every_parameter_against_its_gradient(net, lr, seed):
+    net.init()
+    X = np.random.default_rng(seed).standard_normal((2, *net.input_shape))
+    G = np.ones(net.forward(X).shape)
+    net.backward(G)
+    expected = [p - lr * g for p, g in zip(net.params(), net.grads())]
+    net.sgd_step(lr)
+    for p, e in zip(net.params(), expected):
+        np.testing.assert_allclose(p, e, rtol=0, atol=1e-15)
+
+
+@settings(max_examples=30, deadline=None)
+@given(net=nets(fc_head=True), seed=st.integers(0, 2**16))
+def test_any_converted_net_computes_the_same_numbers(net, seed):
+    """to_conv: every FC layer becomes a CONV layer with the same numbers; the copy trains on its own."""
+    net.init()
+    X = np.random.default_rng(seed).standard_normal((2, *net.input_shape))
+    conv = net.to_conv()
+    assert all(layer.kind != "FC" for layer in conv.layers)
+    assert [s[-1:] for s in conv.shapes()[1:]] == [s[-1:] for s in net.shapes()[1:]]
+    scores = conv(X)
+    assert scores.shape == (2, 1, 1, net.shapes()[-1][0])
+    np.testing.assert_allclose(scores[:, 0, 0], net(X), rtol=1e-10, atol=1e-10)
+    for p in conv.params():
+        p += 1.0  # the converted net's parameters are copies
+    np.testing.assert_allclose(scores[:, 0, 0], net(X), rtol=1e-10, atol=1e-10)
+
+
+@settings(max_examples=30, deadline=None)
+@given(net=nets(fc_head=True))
+def test_a_net_converts_before_its_weights_are_drawn(net):
+    """Shapes only: the converted net's layers have no weights yet, and the same volumes, FC ones as 1x1xK."""
+    conv = net.to_conv()
+    assert not net.initialized and not conv.initialized
+    assert all(value is None for layer in conv.layers for value in layer.params.values())
+    assert [s if len(s) == 3 else (1, 1, *s) for s in net.shapes()] == conv.shapes()
+
+
+@settings(max_examples=30, deadline=None)
+@given(blocks=st.integers(1, 5), depths=st.lists(st.integers(1, 64), min_size=5, max_size=5),
+       fc_sizes=st.lists(st.integers(1, 4096), max_size=3), classes=st.integers(1, 1000), larger=st.integers(0, 3))
+def test_alexnet_like_reduces_by_32_for_any_sizes(blocks, depths, fc_sizes, classes, larger):
+    """Five CONV 1x1 + RELU + POOL 2x2 blocks: any input of 32 m is m x m x depths[-1] before the head."""
+    size = 32 * blocks
+    net = alexnet_like(input_size=size, depths=tuple(depths), fc_sizes=tuple(fc_sizes), classes=classes)
+    shapes = net.shapes()
+    assert shapes[15] == (blocks, blocks, depths[-1]) and shapes[-1] == (classes,) and net.total_stride == 32
+    big = net.to_conv().shapes((size + 32 * larger, size + 32 * larger, 3))
+    assert big[-1] == (larger + 1, larger + 1, classes)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_the_cifar10_net_is_seeded(seed):
+    first, again, other = cifar10_net(seed).init(), cifar10_net(seed).init(), cifar10_net(seed + 1).init()
+    assert all(np.array_equal(a, b) for a, b in zip(first.params(), again.params()))
+    assert not np.array_equal(first.params()[0], other.params()[0])
+    assert sum(p.size for p in first.params()) == 31_066  # the notes' table
+
+
+@settings(max_examples=25, deadline=None)
+@given(net=nets(fc_head=True), seed=st.integers(0, 2**16))
+def test_weights_are_drawn_on_first_use_as_init_draws_them(net, seed):
+    X = np.random.default_rng(seed).standard_normal(net.input_shape)
+    twin = Net(net.input_shape, [copy.deepcopy(layer) for layer in net.layers], seed=net.seed)
+    np.testing.assert_array_equal(net(X), twin.init()(X))  # net: not initialised, drawn on this call
+
+
+@settings(max_examples=25, deadline=None)
+@given(shape=st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 3)), K=st.integers(1, 4), seed=st.integers(0, 2**16))
+def test_given_weights_are_kept_and_used(shape, K, seed):
+    rng = np.random.default_rng(seed)
+    X, b = rng.standard_normal(shape), rng.standard_normal(K)
+    W_fc, W_conv = rng.standard_normal((K, X.size)), rng.standard_normal((K, 1, 1, shape[2]))
+    fc_net = Net(shape, [FCLayer(K=K, W=W_fc, b=b)]).init()
+    conv_net = Net(shape, [ConvLayer(K=K, F=1, W=W_conv, b=b)]).init()
+    assert np.array_equal(fc_net.params()[0], W_fc) and np.array_equal(conv_net.params()[0], W_conv)
+    np.testing.assert_allclose(fc_net(X), W_fc @ X.ravel() + b, rtol=1e-12)
+    np.testing.assert_allclose(conv_net(X), X @ W_conv[:, 0, 0, :].T + b, rtol=1e-12)

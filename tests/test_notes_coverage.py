@@ -41,7 +41,7 @@ NUMBERS = [
     "f(1)g(3) + f(2)g(2) + f(3)g(1)", "3/36",  # dice
     "32x32x3", "32x32x12", "16x16x12", "1x1x10",  # CIFAR-10 volumes
     "(5 - 3 + 2)/2 + 1 = 3", "F = 3", "S = 1", "P = 1",  # the demo and the common setting
-    "(34848, 96, 34944)",  # AlexNet conv1 parameters, printed by conv_params
+    "34848, 96, 34944)",  # AlexNet conv1 parameters, printed by conv_params
     "363", "3025", "96 x 363", "96 x 3025", "55x55x96",  # im2col
     "75%",  # pooling discards
     "7x7x512", "1x1x4096", "1x1x1000", "224/2/2/2/2/2 = 7",  # FC to CONV

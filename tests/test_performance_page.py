@@ -35,12 +35,23 @@ def table_rows(markdown, header_start):
 
 
 def test_every_marker_of_the_page_is_replaced():
-    assert len(markers.MARKER.findall(PAGE)) == 5
+    assert len(markers.INLINE_MARKER.findall(PAGE)) == 8  # 5 blocks and 3 values in sentences
     assert "<!--" not in rendered()
 
 
 def test_the_hook_renders_exactly_its_markers():
     assert sorted(hook.PARTS) == markers.known("performance")
+
+
+def test_the_tuned_kernels_constants_are_rendered_from_its_module(monkeypatch):
+    """16 MiB, 1 MiB and 1024 today: changing the constant in the code changes the page."""
+    tuned = hook.fast_conv
+    page = rendered()
+    assert f"at most\n  {tuned._BLOCK / 2**20:g} MiB at a time" in page
+    assert f"\\le \\) {tuned._SMALL_WIDTH}:" in page and f"blocks of about {tuned._SMALL_BLOCK / 2**20:g} MiB" in page
+    monkeypatch.setattr(tuned, "_BLOCK", 1 << 25)
+    monkeypatch.setattr(tuned, "_SMALL_WIDTH", 2048)
+    assert "at most\n  32 MiB at a time" in rendered() and "\\le \\) 2048:" in rendered()
 
 
 def test_the_table_is_results_json_row_by_row():

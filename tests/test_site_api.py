@@ -18,6 +18,14 @@ def test_api_reference_documents_every_public_name(built_site):
     assert "<blockquote>" not in api  # doctests must render as code, not as nested quotes
 
 
+def test_api_reference_shows_every_module_in_the_package_order(built_site):
+    """hooks/api.py expands docs/api.md's marker: a new module of cnnref.MODULES needs no edit of the page."""
+    api = (built_site / "api" / "index.html").read_text(encoding="utf-8")
+    shown = [m for m in re.findall(r'\bid="cnnref\.(\w+)"', api)]
+    expected = [name for name in cnnref.MODULES if name != "checks"]
+    assert shown == expected  # each module's own heading, in cnnref.MODULES' order, nothing else at that level
+
+
 def test_griffe_extension_fences_doctests_and_escapes_prose():
     to_markdown = load_module("griffe_doctest", ROOT / "hooks" / "griffe_doctest.py").doctests_to_fences
     text = "Weights F*F*D, W[k].\n\n>>> 1 + 1\n2\n\nAfter."

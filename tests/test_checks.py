@@ -1,0 +1,313 @@
+"""Bad input, as properties: whatever the wrong value, a clear TypeError or ValueError naming the argument.
+
+The example tests of each module show one refusal each, with its message; these draw the wrong
+values (floats, strings, bools, None, complex numbers, pairs of the wrong length, values below the
+minimum; arrays of the wrong kind, rank, shape or size) and hold for all of them.
+"""
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cnnref import (
+    ConvLayer,
+    FCLayer,
+    Net,
+    PoolLayer,
+    ReLULayer,
+    avg_pool,
+    avg_pool_backward,
+    col2im,
+    conv2d,
+    conv2d_backward,
+    conv2d_fast,
+    conv_output_shape,
+    conv_params,
+    conv_transpose2d,
+    conv_transpose_output_size,
+    convolve,
+    convolve_continuous,
+    convolve_pmf,
+    crop_scores,
+    dice_pmf,
+    fc,
+    fc_backward,
+    fc_to_conv,
+    im2col,
+    max_pool,
+    max_pool_backward,
+    output_size,
+    pool_output_size,
+    relu,
+    relu_backward,
+    slide,
+    softmax_loss,
+    sum_of_dice,
+    volume,
+)
+from cnnref import checks
+from cnnref import fast_conv
+
+X3, W3 = np.ones((5, 5, 2)), np.ones((2, 3, 3, 2))
+
+# (argument name, call with the bad value, smallest valid integer: None where the argument takes no pair)
+HYPERPARAMETERS = [
+    ("W1", lambda v: output_size(v, 3), 1),
+    ("F", lambda v: output_size(7, v), 1),
+    ("S", lambda v: output_size(7, 3, S=v), 1),
+    ("P", lambda v: output_size(7, 3, P=v), 0),
+    ("dilation", lambda v: output_size(7, 3, dilation=v), 1),
+    ("S", lambda v: conv2d(X3, W3, S=v), 1),
+    ("P", lambda v: conv2d_fast(X3, W3, P=v), 0),
+    ("dilation", lambda v: im2col(X3, 3, dilation=v), 1),
+    ("F", lambda v: max_pool(X3, F=v), 1),
+    ("K", lambda v: conv_output_shape((5, 5, 2), K=v, F=3), 1),
+    ("groups", lambda v: conv_params(F=3, D1=2, K=2, groups=v), 1),
+    ("output_padding", lambda v: conv_transpose_output_size(3, 3, S=2, output_padding=v), 0),
+    ("K", lambda v: ConvLayer(K=v, F=3), 1),
+    ("S", lambda v: PoolLayer(S=v), 1),
+    ("K", lambda v: FCLayer(K=v), 1),
+    ("seed", lambda v: Net((4, 4, 1), [ReLULayer()], seed=v), 0),
+    ("input_shape[0]", lambda v: Net((v, 4, 1), [ReLULayer()]), 1),
+    ("n", lambda v: convolve_continuous(np.exp, np.exp, 0.0, n=v), 1),
+    ("faces", lambda v: dice_pmf(faces=v), 1),
+    ("n", lambda v: sum_of_dice(v), 1),
+]
+
+
+def not_an_integer():
+    return st.one_of(
+        st.booleans(), st.floats(allow_nan=True), st.text(max_size=2), st.none(), st.complex_numbers(max_magnitude=9),
+        st.sampled_from([np.float64(2.0), np.bool_(True), 2.5, "3", b"3"]),
+    )
+
+
+@settings(max_examples=120, deadline=None)
+@given(data=st.data())
+def test_a_bad_hyperparameter_is_refused_with_its_name(data):
+    name, call, minimum = data.draw(st.sampled_from(HYPERPARAMETERS))
+    bad = data.draw(st.one_of(not_an_integer(), st.integers(max_value=minimum - 1), st.lists(st.integers(1, 3), min_size=3, max_size=4).map(tuple)))
+    error = ValueError if isinstance(bad, int) and not isinstance(bad, bool) else (TypeError, ValueError)
+    with pytest.raises(error, match=re.escape(name)):
+        call(bad)
+
+
+def not_a_volume(ranks=(3, 4)):
+    """Values that are not a non-empty array of real numbers of one of the ranks."""
+    return st.one_of(
+        st.none(), st.text(max_size=3), st.just(b"abc"),
+        st.lists(st.booleans(), min_size=1, max_size=4).map(np.array),
+        st.lists(st.complex_numbers(max_magnitude=9), min_size=1, max_size=4).map(np.array),
+        st.lists(st.text(min_size=1, max_size=2), min_size=1, max_size=4).map(np.array),
+        st.just([[1.0, 2.0], [3.0]]),  # ragged
+        st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 2)).filter(lambda s: 0 in s).map(np.zeros),  # empty
+        st.integers(0, 6).filter(lambda n: n not in ranks).map(lambda n: np.ones((2,) * n)),  # wrong rank
+    )
+
+
+ARRAYS = [  # (name, call, the ranks it takes)
+    ("X", lambda v: conv2d(v, W3), (3, 4)),
+    ("X", lambda v: max_pool(v), (3, 4)),
+    ("X", lambda v: im2col(v, 3), (3,)),
+    ("W", lambda v: conv2d(X3, v), (4,)),
+    ("b", lambda v: conv2d(X3, W3, b=v), (1,)),
+    ("dV", lambda v: conv2d_backward(v, X3, W3), (3,)),
+    ("dV", lambda v: max_pool_backward(v, np.ones((4, 4, 1))), (3,)),
+    ("dV", lambda v: avg_pool_backward(v, np.ones((4, 4, 1))), (3,)),
+    ("dV", lambda v: fc_backward(v, np.ones(4), np.ones((2, 4))), (1,)),
+    ("dV", lambda v: relu_backward(v, np.ones(4)), (1, 2, 3, 4)),
+    ("Y", lambda v: conv_transpose2d(v, W3), (3, 4)),
+    ("X_col", lambda v: col2im(v, (5, 5, 2), 3), (2,)),
+    ("scores", lambda v: softmax_loss(v, 0), (1, 2)),
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_a_bad_array_is_refused_with_its_name(data):
+    name, call, ranks = data.draw(st.sampled_from(ARRAYS))
+    bad = data.draw(not_a_volume(ranks).filter(lambda v: not (name == "b" and v is None)))  # b=None: no biases
+    with pytest.raises((TypeError, ValueError), match=rf"\b{re.escape(name)}\b"):
+        call(bad)
+
+
+def other_shape(shape):
+    """A shape of the same rank as shape, but another shape."""
+    return st.tuples(*[st.integers(1, n + 2) for n in shape]).filter(lambda s: s != tuple(shape))
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_a_gradient_of_the_wrong_shape_is_refused(data):
+    """Each backward pass needs dV of its forward's output shape: any other is a ValueError naming dV."""
+    X = np.ones((2, 6, 6, 2))
+    forward, backward = data.draw(st.sampled_from([
+        (lambda: conv2d(X, W3, P=1), lambda dV: conv2d_backward(dV, X, W3, P=1)),
+        (lambda: max_pool(X), lambda dV: max_pool_backward(dV, X)),
+        (lambda: max_pool(X), lambda dV: avg_pool_backward(dV, X)),
+        (lambda: relu(X), lambda dV: relu_backward(dV, X)),
+        (lambda: fc(X, np.ones((3, 72)), np.zeros(3)), lambda dV: fc_backward(dV, X, np.ones((3, 72)))),
+    ]))
+    dV = np.ones(data.draw(other_shape(forward().shape)))
+    with pytest.raises(ValueError, match="dV must have the shape"):
+        backward(dV)
+
+
+@settings(max_examples=40, deadline=None)
+@given(H=st.integers(1, 5), W1=st.integers(1, 5), D=st.integers(1, 4), wrong=st.integers(1, 100))
+def test_weights_that_do_not_fit_the_input_are_refused(H, W1, D, wrong):
+    """FC weights for another number of inputs, or filters of another depth: a ValueError with both sizes."""
+    n = H * W1 * D
+    if wrong != n:
+        with pytest.raises(ValueError, match=rf"expects {wrong} inputs"):
+            fc(np.ones((H, W1, D)), np.ones((2, wrong)), np.zeros(2))
+        with pytest.raises(ValueError, match=rf"expects {wrong} inputs, but {H}x{W1}x{D} = {n}"):
+            fc_to_conv(np.ones((2, wrong)), (H, W1, D))
+    if wrong != D and wrong <= 6:
+        with pytest.raises(ValueError, match=rf"depth mismatch: the input has depth D1 = {D}"):
+            conv2d(np.ones((H, W1, D)), np.ones((1, 1, 1, wrong)))
+    if D % wrong:  # groups must divide the depth
+        with pytest.raises(ValueError, match=rf"groups = {wrong} must divide the input depth D1 = {D}"):
+            conv_output_shape((H, W1, D), K=wrong, F=1, groups=wrong)
+
+
+@settings(max_examples=30, deadline=None)
+@given(F=st.integers(1, 6), P=st.integers(0, 6))
+def test_pooling_pads_at_most_half_a_window(F, P):
+    if P <= F // 2:
+        assert pool_output_size(2 * F, F, S=1, P=P) == 2 * F + 2 * P - F + 1
+    else:
+        with pytest.raises(ValueError, match=rf"pooling pads at most half a window: P = {P} > F // 2 = {F // 2}"):
+            pool_output_size(10, F, S=1, P=P)
+
+
+@settings(max_examples=40, deadline=None)
+@given(value=st.one_of(st.text(max_size=3).filter(lambda t: not (t.strip().isascii() and t.strip().isdigit() and int(t) >= 1)),
+                       st.integers(-5, 0).map(str)))
+def test_a_bad_cnnref_threads_is_refused_with_its_name(value):
+    if not value.strip():
+        assert fast_conv._threads({"CNNREF_THREADS": value}) >= 1  # unset or blank: the default
+    else:
+        with pytest.raises(ValueError, match="CNNREF_THREADS must be a whole number >= 1"):
+            fast_conv._threads({"CNNREF_THREADS": value})
+
+
+@settings(max_examples=20, deadline=None)
+@given(H=st.integers(10**5, 10**6), D=st.integers(1, 4))
+def test_an_allocation_beyond_the_machines_memory_is_refused_before_it_is_made(H, D):
+    """A broadcast view takes no memory, but its X_col would: MemoryError naming the array, nothing allocated."""
+    X = np.broadcast_to(np.zeros(1), (H, H, D))
+    assert H * H * D * 8 * 9 > checks.MEMORY_LIMIT or pytest.skip("a machine with that much memory")
+    with pytest.raises(MemoryError, match=r"would need .* GiB, more than this machine's"):
+        im2col(X, 3)
+
+
+@settings(max_examples=20, deadline=None)
+@given(layer=st.sampled_from([ConvLayer(K=1, F=1), ReLULayer(), PoolLayer(F=1, S=1), PoolLayer(F=1, S=1, mode="avg"), FCLayer(K=1)]))
+def test_backward_before_forward_says_what_to_do(layer):
+    layer.X = None
+    with pytest.raises(RuntimeError, match=r"needs the input of a forward\(\) first"):
+        layer.backward(np.zeros((1, 1, 1)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(dtype=st.sampled_from([np.int8, np.int16, np.int64, np.uint8]), seed=st.integers(0, 2**16))
+def test_integer_inputs_compute_in_float64_without_wrapping(dtype, seed):
+    """int8 products would wrap: the layers that multiply compute integers in float64; max and ReLU keep them."""
+    rng = np.random.default_rng(seed)
+    X, W = rng.integers(0, 100, (5, 5, 2)).astype(dtype), rng.integers(0, 100, (2, 3, 3, 2)).astype(dtype)
+    W_fc = rng.integers(0, 100, (3, 50)).astype(dtype)
+    for f, args in [(conv2d, (X, W)), (conv2d_fast, (X, W)), (avg_pool, (X, 3, 1)), (fc, (X, W_fc, np.zeros(3, dtype)))]:
+        V = f(*args)
+        assert V.dtype == np.float64
+        np.testing.assert_array_equal(V, f(*[a.astype(np.float64) if isinstance(a, np.ndarray) else a for a in args]))
+    for f, args in [(max_pool, (X, 3, 1)), (relu, (X,))]:
+        V = f(*args)
+        assert V.dtype == dtype
+        np.testing.assert_array_equal(V, f(*[a.astype(np.float64) if isinstance(a, np.ndarray) else a for a in args]))
+    assert convolve(X[:, 0, 0], X[0, :, 0]).dtype == np.int64  # the discrete convolution stays exact
+
+
+@settings(max_examples=30, deadline=None)
+@given(shape=st.one_of(st.tuples(st.integers(1, 50)), st.tuples(st.integers(1, 50), st.integers(1, 50), st.integers(1, 50))))
+def test_volume_writes_any_shape_width_first(shape):
+    text = volume(shape)
+    W, H, D = (int(n) for n in text.split("x"))
+    assert (H, W, D) == (shape if len(shape) == 3 else (1, 1, shape[0]))
+
+
+def _net():
+    return Net((4, 4, 2), [ConvLayer(K=2, F=3, P=1), ReLULayer(), PoolLayer(), FCLayer(K=3)]).init()
+
+
+def _trained(scale=1.0):
+    net = _net()
+    net.backward(np.full(net.forward(np.ones((4, 4, 2))).shape, scale))
+    return net
+
+
+def _overflowing_step(lr):
+    net = _trained(scale=1e300)
+    with np.errstate(over="ignore", invalid="ignore"):  # the overflow is the point: sgd_step must refuse it
+        net.sgd_step(lr)
+
+
+# (what the message says, a strategy of wrong values, the call): values of the right kind but wrong for the rest.
+MISFITS = [
+    (r"input_shape must be a tuple", st.one_of(st.integers(), st.text(max_size=2), st.none()), lambda v: Net(v, [ReLULayer()])),
+    (r"input_shape must be a volume \(H, W, D\)", st.lists(st.integers(1, 4), max_size=5).filter(lambda s: len(s) != 3).map(tuple),
+     lambda v: Net(v, [ReLULayer()])),
+    (r"layers\[0\] must be a cnnref Layer", st.one_of(st.none(), st.integers(), st.just(np.ones(2))), lambda v: Net((2, 2, 1), [v])),
+    (r"b must have one bias per filter, shape \(2,\)", st.integers(1, 6).filter(lambda n: n != 2).map(np.ones),
+     lambda v: conv2d(X3, W3, v)),
+    (r"groups = \d+ must divide the input depth D1 = 2", st.integers(3, 7), lambda g: conv2d(X3, np.ones((g, 1, 1, 1)), groups=g)),
+    (r"groups = \d+ must divide the input depth D1 = 2", st.integers(3, 7), lambda g: conv_params(1, 2, g, groups=g)),
+    (r"X_col must have shape \(FH\*FW\*D, N\*H2\*W2\) = \(18, 9\)", other_shape((18, 9)).map(np.ones),
+     lambda v: col2im(v, (5, 5, 2), 3)),
+    (r"W \(.*\) must have one filter per depth slice of Y \(K = 2\)", st.integers(1, 5).filter(lambda k: k != 2),
+     lambda k: conv_transpose2d(np.ones((3, 3, 2)), np.ones((k, 3, 3, 1)))),
+    (r"W has shape .* but K = 2 filters of F = 3 need", other_shape((2, 3, 3, 2)).filter(lambda s: s[:3] != (2, 3, 3)).map(np.ones),
+     lambda v: ConvLayer(K=2, F=3, W=v)),
+    (r"W has shape .* but an FC layer of K = 2 neurons needs", other_shape((3, 4)).filter(lambda s: s[0] != 2).map(np.ones),
+     lambda v: FCLayer(K=2, W=v)),
+    (r"CONV K=2 F=1 S=1 P=0: W has shape \(2, 1, 1, \d+\), but an input of shape \(4, 4, 2\) needs", st.integers(3, 5),
+     lambda d: Net((4, 4, 2), [ConvLayer(K=2, F=1, W=np.ones((2, 1, 1, d)))])),
+    (r"b was given to a layer built with bias=False", st.integers(1, 3).map(np.ones), lambda v: ConvLayer(K=1, F=1, bias=False, b=v)),
+    (r'mode must be "max" or "avg"', st.text(max_size=4).filter(lambda m: m not in ("max", "avg")), lambda m: PoolLayer(mode=m)),
+    (r"dilation applies to max pooling only", st.integers(2, 4), lambda d: PoolLayer(F=3, mode="avg", dilation=d)),
+    (r"this net takes inputs of shape \(4, 4, 2\)", other_shape((4, 4, 2)).map(np.ones), lambda v: _net()(v)),
+    (r"this net takes inputs of depth 2", st.integers(3, 5), lambda d: _net().to_conv()(np.ones((6, 6, d)))),
+    (r"lr must be a real number", st.one_of(st.text(max_size=2), st.none(), st.booleans()), lambda lr: _trained().sgd_step(lr)),
+    (r"lr must be finite", st.sampled_from([np.inf, -np.inf, np.nan]), lambda lr: _trained().sgd_step(lr)),
+    (r"lr must be non-negative", st.floats(-1e9, -1e-9), lambda lr: _trained().sgd_step(lr)),
+    (r"makes some parameters infinite or NaN; nothing was updated", st.floats(1e10, 1e300),
+     lambda lr: _overflowing_step(lr)),
+    (r"no gradients yet", st.just(0.1), lambda lr: _net().sgd_step(lr)),
+    (r"net must be a cnnref Net", st.one_of(st.none(), st.integers()), lambda v: crop_scores(v, np.ones((8, 8, 2)), 4)),
+    (r"the net takes depth 2, but the image has shape", st.integers(3, 4), lambda d: crop_scores(_net(), np.ones((8, 8, d)), 4)),
+    (r"slide takes the converted net", st.just(None), lambda _: slide(_net(), np.ones((8, 8, 2)))),
+    (r"the stride \d+ must divide the net's total stride 2", st.integers(3, 9).filter(lambda s: s % 2),
+     lambda s: slide(_net().to_conv(), np.ones((4 + 2 * s, 4 + 2 * s, 2)), s)),
+    (r"convolve_pmf takes two Pmf objects", st.one_of(st.none(), st.lists(st.floats(0, 1), max_size=3)),
+     lambda v: convolve_pmf(v, dice_pmf())),
+    (r"y must hold integer class labels", st.sampled_from([np.array([0.0, 1.0]), np.array([True, False]), np.array(["a", "b"])]),
+     lambda y: softmax_loss(np.zeros((2, 3)), y)),
+    (r"y must hold one label per example, shape \(2,\)", st.lists(st.integers(0, 2), max_size=4).filter(lambda y: len(y) != 2).map(np.array),
+     lambda y: softmax_loss(np.zeros((2, 3)), np.array(y, dtype=int))),
+    (r"labels y must lie in 0..K-1 = 0..2 for K = 3 classes", st.tuples(st.integers(-5, 7), st.integers(-5, 7)).filter(
+        lambda y: min(y) < 0 or max(y) > 2), lambda y: softmax_loss(np.zeros((2, 3)), np.array(y))),
+    (r"lo must be a real number", st.one_of(st.text(max_size=2), st.none(), st.complex_numbers(max_magnitude=2)),
+     lambda lo: convolve_continuous(np.exp, np.exp, 0.0, lo=lo)),
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_a_value_that_does_not_fit_is_refused_saying_why(data):
+    message, values, call = data.draw(st.sampled_from(MISFITS))
+    value = data.draw(values)
+    with pytest.raises((TypeError, ValueError, RuntimeError), match=message):
+        call(value)
