@@ -28,7 +28,7 @@ CS231N = [
      ["conv2d_backward(dV, X, W)", "conv2d_naive(zero_pad(dV, 2), flipped))\n    True", "W[:, ::-1, ::-1, :]"]),
     ("pooling", "Backpropagation: the Switches", ["_switches_", "max_pool_backward"]),
     ("architecture", "Prefer a Stack of Small Filters to One Large Filter",
-     ["49 C^2", "27 C^2", "conv_params(F=3", "conv_params(F=7", "27.0 49.0", "(7, 7)"]),
+     ["49 C^2", "27 C^2", "conv_params(F=3", "conv_params(F=7", "27.0 49.0", "5 5\n    7 7"]),
 ]
 
 
@@ -57,7 +57,7 @@ def checked_snippets(body: str) -> int:
     count = 0
     for fence in re.findall(r"```python\n(.*?)```", body, re.DOTALL):
         lines = [line.strip() for line in fence.splitlines()]
-        count += any(a.startswith(">>>") and b and not b.startswith((">>>", "...")) for a, b in zip(lines, lines[1:]))
+        count += any(a.startswith((">>>", "...")) and b and not b.startswith((">>>", "...")) for a, b in zip(lines, lines[1:]))
     return count
 
 
@@ -85,20 +85,22 @@ def test_the_depth_column_is_defined_before_the_pages_that_use_it():
 
 @pytest.mark.parametrize("page", ["index", "convolutions", "architecture", "conv-layer", "pooling", "fc-layer"])
 def test_every_notes_page_ends_with_exercises_and_checked_answers(page):
+    """Each exercise is a box: the question, then its answer collapsed inside it, with a snippet whose output
+    the tests compare (the question's numbers are checked in its section: tests/test_prose_numbers.py)."""
     assert page in notes_pages()
     text = (NOTES / f"{page}.md").read_text(encoding="utf-8")
     heads = re.findall(r"^## (.+)$", text, re.MULTILINE)
     assert heads and heads[-1] == "Exercises", f"{page}.md: the last section is {heads[-1:]}, not Exercises"
     section = text[text.index("\n## Exercises\n"):]
-    questions = re.findall(r"^\*\*Exercise (\d+)\.\*\* ", section, re.MULTILINE)
+    questions = re.findall(r'^!!! question "Exercise (\d+)"$', section, re.MULTILINE)
     assert questions and questions == [str(n) for n in range(1, len(questions) + 1)], questions
-    parts = re.split(r"^\*\*Exercise \d+\.\*\* ", section, flags=re.MULTILINE)[1:]
+    parts = re.split(r'^!!! question "Exercise \d+"\n', section, flags=re.MULTILINE)[1:]
     for n, part in enumerate(parts, 1):
-        answers = [m for m in BOX.finditer(part)]
-        assert len(answers) == 1, f"{page}.md exercise {n}: {len(answers)} answer boxes"
-        assert answers[0]["fence"] == "???" and answers[0]["title"] == "Answer", (
-            f"{page}.md exercise {n}: the answer must be a collapsed box (??? ... \"Answer\")")
-        assert checked_snippets(part[answers[0].end():]) >= 1, f"{page}.md exercise {n}: no checked number"
+        box = part.split("\n!!! ")[0]
+        question, _, answer = box.partition('    ??? success "Answer"\n')
+        assert question.strip() and "?" in question, f"{page}.md exercise {n}: no question before the answer"
+        assert answer, f"{page}.md exercise {n}: no collapsed answer (??? success \"Answer\") inside the box"
+        assert checked_snippets(answer) >= 1, f"{page}.md exercise {n}: no checked number in the answer"
 
 
 LINK = re.compile(r"(?<!!)\[(?P<text>[^\]]*)\]\((?P<target>[^)\s]+)\)")  # not images
