@@ -3,8 +3,9 @@
 // prefers-reduced-motion does (the <picture>'s <source> then matches always); pressed again, it plays.
 document.addEventListener("click", (event) => {
   const button = event.target.closest ? event.target.closest(".cnnref-animation-toggle") : null;
-  const link = button ? button.previousElementSibling : null;
-  const source = link ? link.querySelector("picture.cnnref-animation > source") : null;
+  let box = button ? button.previousElementSibling : null;  // the figure's box, before its "Open full size" link
+  while (box && !box.matches(".cnnref-figure")) box = box.previousElementSibling;
+  const source = box ? box.querySelector("picture.cnnref-animation > source") : null;
   if (!source) return;
   const paused = button.getAttribute("aria-pressed") !== "true";
   button.setAttribute("aria-pressed", String(paused));

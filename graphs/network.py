@@ -1,5 +1,6 @@
 """Figures of the Architecture Overview section (docs/dl/cnn/architecture.md): the CIFAR-10 example's volumes, and the
-activations of a small ConvNet applied to a photograph that ships with matplotlib (nothing downloaded).
+activations of the trained digits net of the training notebook (graphs/digits.py) on one of its test digits. The
+photograph that ships with matplotlib (nothing downloaded) is used by the FC-to-CONV figure.
 """
 
 import numpy as np
@@ -7,7 +8,7 @@ from matplotlib import cbook
 from matplotlib.image import imread
 from matplotlib.patches import FancyArrowPatch, Polygon
 
-from cnnref import ConvLayer, FCLayer, Net, PoolLayer, ReLULayer, cifar10_net, volume
+from cnnref import ConvLayer, FCLayer, PoolLayer, cifar10_net, volume
 
 from ._style import BLUE, GREEN, INK, MUTED, ORANGE, RED, new_figure, tint
 
@@ -68,7 +69,6 @@ def draw_architecture():
 
 
 IMAGE_SIZE = 48  # the photograph, block-averaged to 48 x 48 x 3
-SHOWN = 6  # activation maps drawn per layer
 
 
 def photo(size=IMAGE_SIZE):
@@ -83,73 +83,77 @@ def photo(size=IMAGE_SIZE):
     return img.reshape(size, f, size, f, 3).mean(axis=(1, 3))  # (size, size, 3)
 
 
-def small_net():
-    """INPUT 48x48x3 -> [CONV 6 -> RELU -> POOL] x 2 -> FC 10, seeded (untrained) weights."""
-    return Net((IMAGE_SIZE, IMAGE_SIZE, 3),
-               [ConvLayer(K=6, F=3, S=1, P=1), ReLULayer(), PoolLayer(F=2, S=2),
-                ConvLayer(K=6, F=3, S=1, P=1), ReLULayer(), PoolLayer(F=2, S=2), FCLayer(K=10)], seed=1)
-
-
 def activations():
-    """The input and the output of every layer of small_net on the photograph (mean-subtracted input)."""
-    net = small_net().init()
-    X = photo()
-    outs = [X]
-    A = X - X.mean(axis=(0, 1))  # centre each channel
+    """The trained digits net, a test digit it reads correctly, and that digit's volume after every layer."""
+    from .digits import data, trained
+
+    net, _ = trained()
+    _, X_test, _, y_test = data()
+    scores = net(X_test)
+    n = int(np.flatnonzero(scores.argmax(axis=1) == y_test)[0])  # the first test digit it reads correctly
+    outs, A = [X_test[n]], X_test[n]
     for layer in net.layers:
         A = layer(A)
         outs.append(A)
-    return net, outs
+    return net, outs, int(y_test[n])
 
 
-def _montage(maps, gap=1):
-    """Depth slices (H, W, n) stacked vertically into one image, each scaled to [0, 1], NaN gaps between."""
-    H, W, n = maps.shape
-    out = np.full((n * H + (n - 1) * gap, W), np.nan)
-    for d in range(n):
-        m = maps[:, :, d]
-        lo, hi = m.min(), m.max()
-        out[d * (H + gap) : d * (H + gap) + H] = (m - lo) / (hi - lo) if hi > lo else 0.0
+def _grid(maps, rows, gap=1):
+    """Depth slices (H, W, D) laid out rows x (D / rows) in one image, NaN gaps between."""
+    H, W, D = maps.shape
+    cols = -(-D // rows)
+    out = np.full((rows * H + (rows - 1) * gap, cols * W + (cols - 1) * gap), np.nan)
+    for d in range(D):
+        r, c = divmod(d, cols)
+        out[r * (H + gap) : r * (H + gap) + H, c * (W + gap) : c * (W + gap) + W] = maps[:, :, d]
     return out
 
 
+GRID_ROWS = 4  # 16 depth slices as 4 x 4
+
+
 def draw_activations():
-    net, outs = activations()
+    from matplotlib.colors import ListedColormap
+
+    net, outs, label = activations()
     layers = [None] + net.layers
-    cols = len(layers)
-    fig = new_figure(6.8, 5.0)
-    w = 0.86 / cols
-    for c, (layer, A) in enumerate(zip(layers, outs)):
-        x0 = 0.01 + c * (w + 0.14 / cols)
+    fig = new_figure(6.8, 3.5)
+    grey = ListedColormap(np.linspace(0, 1, 256)[:, None].repeat(3, axis=1)).with_extremes(bad=tint(MUTED, 0.15))
+    widths = [0.11, 0.17, 0.17, 0.17, 0.2]
+    x0 = 0.02
+    for layer, A, w in zip(layers, outs, widths):
         kind = "INPUT" if layer is None else layer.kind
-        fig.text(x0 + w / 2, 0.965, kind, ha="center", va="center", fontsize=8.5, fontweight="bold", color=INK)
-        fig.text(x0 + w / 2, 0.93, volume(A.shape), ha="center", va="center", fontsize=7.5, color=MUTED)
-        if layer is None:
-            ax = fig.add_axes([x0, 0.91 - w * 6.8 / 5.0, w, w * 6.8 / 5.0])
-            ax.imshow(np.clip(A, 0, 1), interpolation="none")
+        fig.text(x0 + w / 2, 0.955, kind, ha="center", va="center", fontsize=9, fontweight="bold", color=INK)
+        fig.text(x0 + w / 2, 0.895, volume(A.shape), ha="center", va="center", fontsize=9, color=MUTED)
+        if A.ndim == 3:
+            top = float(np.abs(A).max()) or 1.0
+            # One scale per layer: 0 is mid-grey where values can be negative (CONV), black where they cannot.
+            low = -top if A.min() < 0 else 0.0
+            image = _grid(A, GRID_ROWS) if A.shape[2] > 1 else A[:, :, 0]
+            ax = fig.add_axes([x0, 0.26, w, 0.6])
+            ax.imshow(image, cmap=grey, vmin=low, vmax=top, interpolation="none", aspect="equal")
             ax.axis("off")
-        elif A.ndim == 3:
-            ax = fig.add_axes([x0, 0.03, w, 0.86])
-            ax.imshow(_montage(A[:, :, :SHOWN]), cmap="gray", interpolation="none", aspect="equal",
-                      vmin=0, vmax=1)
-            ax.axis("off")
+            note = "the digit" if layer is None else f"{A.shape[2]} depth slices"
+            fig.text(x0 + w / 2, 0.2, note, ha="center", va="center", fontsize=9, color=MUTED)
         else:  # the class scores
-            ax = fig.add_axes([x0 + 0.03, 0.07, w - 0.04, 0.82])  # inside the card, room for the labels
+            ax = fig.add_axes([x0 + 0.045, 0.26, w - 0.05, 0.6])
             ys = np.arange(len(A))
-            ax.barh(ys, A, color=[tint(RED, 0.75) if v >= 0 else tint(BLUE, 0.6) for v in A], height=0.7)
+            best = int(A.argmax())
+            ax.barh(ys, A, color=[RED if k == best else tint(MUTED, 0.45) for k in ys], height=0.7)
             ax.axvline(0, color=INK, lw=0.8)
             ax.set_ylim(len(A) - 0.5, -0.5)
-            top = float(np.abs(A).max()) * 1.15  # a margin: the longest bar does not touch the edge
-            ax.set_xlim(-top, top)
-            ax.set_yticks(ys)
-            ax.tick_params(labelsize=7.5, length=2, pad=1)
-            ax.annotate("class", (0, 1), xycoords="axes fraction", xytext=(-1, 3), textcoords="offset points",
-                        ha="right", va="bottom", fontsize=7.5)
+            span = float(np.abs(A).max()) * 1.15
+            ax.set_xlim(-span, span)
+            ax.set_yticks(ys, [str(k) for k in ys])
+            ax.tick_params(labelsize=9, length=2, pad=1)
             ax.set_xticks([])
-            ax.set_xlabel("score", fontsize=7.5, labelpad=3)
             ax.spines["bottom"].set_visible(False)
             ax.spines["left"].set_visible(False)
-    fig.text(0.012, 0.7, f"one ConvNet\nwith seeded,\nuntrained\nweights\n(seed={net.seed});\nthe first {SHOWN}\ndepth slices\nof each layer", fontsize=7.5, color=MUTED, va="top", linespacing=1.35)
+            fig.text(x0 + w / 2, 0.2, f"class scores: {best}", ha="center", va="center", fontsize=9, color=INK)
+        x0 += w + 0.025
+    fig.text(0.02, 0.025, f"The trained digits net of the training notebook, on a test digit {label}. One grey scale\n"
+             "per layer: mid-grey is 0 where values can be negative (CONV), black is 0 after RELU.",
+             fontsize=8.5, color=MUTED, va="bottom", linespacing=1.3)
     return fig
 
 
@@ -160,19 +164,20 @@ def _alts():
     net = cifar10_net()
     vols = [volume(s) for s in net.shapes()]
     names = ["INPUT"] + [layer.kind for layer in net.layers]
-    small, outs = activations()
+    digits, outs, label = activations()
     svols = [volume(a.shape) for a in outs]
-    snames = ["INPUT"] + [layer.kind for layer in small.layers]
+    snames = ["INPUT"] + [layer.kind for layer in digits.layers]
+    best = int(outs[-1].argmax())
     return {
         "cnn-architecture": (
             "The CIFAR-10 example ConvNet as a row of boxes whose size follows each volume: "
             + ", then ".join(f"{n} [{v}]" for n, v in zip(names, vols)) + "."),
         "cnn-activations": (
-            f"A photograph of Grace Hopper, reduced to {svols[0]}, passed through a small ConvNet with untrained, "
-            "seeded weights. Each column shows the first few depth slices of one layer's output as grey images: "
+            f"A handwritten test digit {label}, {svols[0]} pixels, passed through the ConvNet trained on the training "
+            "notebook's page. Each column shows one layer's output, every depth slice as a small grey image: "
             + ", ".join(f"{n} [{v}]" for n, v in zip(snames, svols))
-            + "; the last column is the 10 class scores as bars. The CONV maps respond to edges and colours of the "
-            "face, RELU keeps only their positive parts, POOL halves their size."),
+            + f". RELU keeps only the positive part of each CONV map, POOL halves their size, and of the 10 class "
+            f"scores, drawn as bars labelled 0 to 9, the highest is the one for {best}."),
     }
 
 

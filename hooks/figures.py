@@ -11,10 +11,14 @@ is a folder of the repository, imported from here, not an installed package.
 - on_page_content: the placeholder becomes the demo's HTML with the notes' numbers embedded as JSON and its
   two scripts right after it (drawn before the rest of the page is laid out: nothing moves), and each
   <img> of a figure gets its width and height (no layout shift); an empty alt
-  (`![](../../graphs/dl/cnn/maxpool.svg)`) is filled with the figure's ALT text, so it cannot go stale, and
-  each figure becomes a link to its SVG (to open it full size on a small screen). An animation (a STRIPS
-  entry of graphs/) becomes a <picture> that shows its frame strip under prefers-reduced-motion, followed
-  by a Pause button that shows the strip too (graphs/animations.js, after the page's content).
+  (`![](../../graphs/dl/cnn/maxpool.svg)`) is filled with the figure's ALT text, so it cannot go stale.
+  Each figure never shrinks below the width at which its smallest text is 9 CSS px ("legible width",
+  computed from the SVG): on a phone it scrolls sideways in its own box (docs/javascripts/
+  scroll-regions.js names it and fades the edge where more is hidden), and a link under it, "Open full
+  size (<name>.svg)", opens the SVG alone, to zoom (tapping the figure itself opens nothing).
+  An animation (a STRIPS entry of graphs/) is a <picture> that shows its frame strip under
+  prefers-reduced-motion, followed by a Pause button that shows the strip too (graphs/animations.js,
+  after the page's content).
 - `make serve`: mkdocs.yml watches cnnref/ and graphs/; before each rebuild the hook forgets the imported
   graphs and cnnref modules, so an edited figure or function is drawn anew.
 
@@ -23,6 +27,7 @@ Every error is mkdocs' PluginError naming the page (and the marker or figure).
 
 import html as html_lib
 import importlib
+import math
 import pkgutil
 import re
 import sys
@@ -62,6 +67,8 @@ FIGURE_REF = re.compile(re.escape(SITE_DIR) + r"/(?P<name>[^)\s\"'?#]*)")
 PLACEHOLDER = "CNNREFCONVDEMOPLACEHOLDER"
 IMG = re.compile(r"<img\b[^>]*>")
 _SIZES = {}  # figure name -> (width, height) in CSS px, filled by on_files
+_LEGIBLE = {}  # figure name -> the narrowest width (CSS px) at which its smallest text is MIN_TEXT_PX
+MIN_TEXT_PX = 9
 
 
 def _modules():
@@ -127,6 +134,7 @@ def on_files(files, config):
     for name, (draw, _alt) in figures().items():
         svg = render(draw)
         _SIZES[name] = svg_size(svg)
+        _LEGIBLE[name] = legible_width(svg)
         files.append(File.generated(config, f"{SITE_DIR}/{name}.svg", content=svg))
     for path, source in ASSETS.items():
         files.append(File.generated(config, path, abs_src_path=str(source)))
@@ -175,11 +183,21 @@ def svg_size(svg):
     return round(float(m[1]) * 4 / 3), round(float(m[2]) * 4 / 3)
 
 
-def size_images(html, sizes):
+def legible_width(svg, min_text_px=MIN_TEXT_PX):
+    """The narrowest display width (CSS px) at which the SVG's smallest text is min_text_px high.
+
+    Font sizes and the width are in the SVG's own units (matplotlib writes pt for both)."""
+    width = float(re.search(r'<svg[^>]*\bwidth="([\d.]+)pt"', svg)[1])
+    smallest = min(float(v) for v in re.findall(r"font-size: ([\d.]+)px", svg))
+    return math.ceil(min_text_px * width / smallest)
+
+
+def size_images(html, sizes, legible=None):
     """Give each <img> of a figure its intrinsic size (a page's own width= is kept, height follows), async
-    decoding, its ALT text when the page left the alt empty, and a link to its SVG (unless the page already
-    made it a link), so that on a phone the figure can be opened full size and zoomed; the link's accessible
-    name is the image's alt text.
+    decoding, and its ALT text when the page left the alt empty. Unless the page made it a link itself,
+    the image goes into a box that scrolls sideways once the screen is narrower than the figure's legible
+    width (`legible`: name -> CSS px, from legible_width), followed by a link that says it opens the
+    figure full size.
 
     Not loading="lazy": the figures are small once gzipped, and a lazy image that was never scrolled
     into view reports naturalWidth 0, which a broken-image check cannot tell from a missing file."""
@@ -216,17 +234,20 @@ def size_images(html, sizes):
         before = html[: m.start()]
         if before.rfind("<a ") > before.rfind("</a>") or before.rfind("<a>") > before.rfind("</a>"):
             return shown  # the page already made it a link (and an animation's button cannot go inside it)
-        linked = f'<a class="cnnref-figure-link" href="{src}">{shown}</a>'
+        least = (legible or {}).get(name[1])
+        style = f' style="--cnnref-legible: {least}px"' if least else ""
+        boxed = (f'<span class="cnnref-figure"{style}>{shown}</span>'
+                 f'<a class="cnnref-figure-open" href="{src}">Open full size ({name[1]}.svg)</a>')
         if strip:  # WCAG 2.2.2: an animation that loops can be paused (graphs/animations.js)
-            linked += '<button type="button" class="cnnref-animation-toggle" aria-pressed="false">Pause</button>'
-        return linked
+            boxed += '<button type="button" class="cnnref-animation-toggle" aria-pressed="false">Pause</button>'
+        return boxed
 
     return IMG.sub(sub, html)
 
 
 def on_page_content(html, page, config, files):
     assets = get_relative_url("assets/cnnref", page.url)
-    html = size_images(insert_demo(html, page.file.src_uri, assets), _SIZES)
+    html = size_images(insert_demo(html, page.file.src_uri, assets), _SIZES, _LEGIBLE)
     if "cnnref-animation-toggle" in html:  # the Pause buttons' script, on the pages that have them only
         html += f'<script src="{assets}/animations.js"></script>'
     return html

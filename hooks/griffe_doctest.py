@@ -5,7 +5,11 @@ block quotes, `F*F*D` turns italic and `W[k]` looks like a link. This extension,
 python handler's `extensions` in mkdocs.yml, rewrites each docstring before it is rendered:
 - every doctest block (from a `>>>` line to the next blank line) becomes a ```pycon fence, which
   Pygments highlights as a console session (the copy button leaves out prompts and output);
-- the prose around it is kept as written: Markdown's special characters are escaped.
+- the prose around it is kept as written: Markdown's special characters are escaped;
+- a back-reference to the notes, a site path such as /dl/cnn/conv-layer/ or
+  /dl/cnn/fc-layer/#converting-fc-layers-to-conv-layers, becomes a link to that page's Markdown
+  file relative to the API page (docs/api.md), which MkDocs checks (strict build: page and anchor)
+  and turns into the page's URL.
 """
 
 from __future__ import annotations
@@ -19,8 +23,21 @@ SPECIAL = re.compile(r"[\\`*_\[\]<]")
 ENTITIES = {"[": "&#91;", "]": "&#93;", "<": "&lt;"}
 
 
+# A site path of a notes page in a docstring's prose (the module docstrings' "page: CNN notes, ...").
+NOTES_PATH = re.compile(r"(?<![\w/.])/(dl(?:/[\w-]+)+)/(#[\w-]+)?")
+
+
 def _escape(line: str) -> str:
     return SPECIAL.sub(lambda m: ENTITIES.get(m.group(0), "\\" + m.group(0)), line)
+
+
+def _link_notes(line: str) -> str:
+    """/dl/cnn/pooling/ -> [/dl/cnn/pooling/](dl/cnn/pooling.md); /dl/cnn/ -> (dl/cnn/index.md)."""
+    def link(m):
+        path = m.group(1) if m.group(1) != "dl/cnn" else "dl/cnn/index"
+        return f"[{m.group(0)}]({path}.md{m.group(2) or ''})"
+
+    return NOTES_PATH.sub(link, line)
 
 
 def doctests_to_fences(text: str) -> str:
@@ -33,7 +50,7 @@ def doctests_to_fences(text: str) -> str:
         elif in_doctest and not line.strip():
             in_doctest = False
             out.append("```")
-        out.append(line if in_doctest else _escape(line))
+        out.append(line if in_doctest else _link_notes(_escape(line)))
     if in_doctest:
         out.append("```")
     return "\n".join(out)

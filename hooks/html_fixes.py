@@ -20,6 +20,9 @@
   Material's own syntax colours (class "highlight").
 - Every page, and 404.html: Material's search overlay is a role="dialog" without a name (axe and Lighthouse:
   aria-dialog-name); it is labelled "Search".
+- Notebook pages, downloads: under the title, links to the notebook itself (mkdocs-jupyter's
+  include_source copies it next to the page) and to the helper module it imports (_nbutils.py, copied
+  from docs/notebooks/ as it is), with the pip line that installs what they need.
 """
 
 from __future__ import annotations
@@ -40,12 +43,31 @@ SOURCE_BOX = re.compile(r'<details class="mkdocstrings-source">(\s*<summary>.*?<
 SEARCH_DIALOG = '<div class="md-search" data-md-component="search" role="dialog"'
 
 
+HELPER = "_nbutils.py"  # the module every notebook imports, next to it in docs/notebooks/
+FIRST_TITLE = re.compile(r"</h1>")
+
+
+def download_links(page, config) -> str:
+    """The paragraph under a notebook page's title: the .ipynb and its helper, both as downloads."""
+    from properdocs.utils import get_relative_url
+
+    folder, name = page.file.src_uri.rpartition("/")[::2]
+    helper = get_relative_url(f"{folder}/{HELPER}" if folder else HELPER, page.url)
+    return (
+        '<p class="cnnref-downloads" data-search-exclude>Run it yourself: download '
+        f'<a href="{name}" download>the notebook, {name}</a>, and <a href="{helper}" download>its helper '
+        f"module, {HELPER}</a>, into one folder; <code>pip install \"cnnref[docs] @ git+{config.repo_url}\"</code> "
+        "installs what they import.</p>"
+    )
+
+
 def on_page_content(content: str, page, config, files) -> str:
     if not page.file.src_uri.endswith(".ipynb"):
         return SOURCE_BOX.sub(
             r'<details class="mkdocstrings-source" data-search-exclude>\1<template class="cnnref-source">\2</template>\3',
             content,
         )
+    content = FIRST_TITLE.sub(lambda m: m.group(0) + download_links(page, config), content, count=1)
     content = MATHJAX_CONFIG.sub("", content)
     content = STYLE.sub("", content)
     content = PROMPT.sub(r'<div class="\1" data-search-exclude', content)

@@ -8,7 +8,16 @@ MathJax it links from a CDN (hooks/html_fixes.py removes that link). This hook:
 - collects the formulas of each page and has one Node process per build (tools/katex_render.js,
   KaTeX from node_modules, installed by ``npm ci``) render them all, HTML plus MathML;
 - fails the build, naming the page and the formula, when KaTeX cannot parse a formula;
-- in notebook pages, typesets the math of Markdown cells, Markdown outputs and LaTeX outputs.
+- in notebook pages, typesets the math of Markdown cells, Markdown outputs and LaTeX outputs;
+- ships KaTeX's stylesheet and its woff2 fonts with the site (assets/katex/, from the same npm
+  package) and links the stylesheet from every page that has a formula: the HTML is laid out with
+  KaTeX's own fonts whatever fonts the reader's machine has, and nothing is fetched from elsewhere.
+
+Search indexes a formula once, as the text of its MathML: the HTML copy (for the eye) and the TeX
+source (kept in the MathML) are marked data-search-exclude. The HTML copy's wrapper is renamed from
+<span> to the custom element <katex-html> (same class, so KaTeX's stylesheet applies): Material's
+search parser compares elements by tag name only, so an excluded <span> stopped being excluded as
+soon as the first <span> inside it closed, and "the stride S" was indexed as "the stride SS".
 """
 
 from __future__ import annotations
@@ -41,8 +50,15 @@ RAW_MATH = re.compile(
     r"|(?<![\\$])\$(?P<d>[^\s$](?:[^$]*?[^\s\\$])?)\$(?!\$)",
     re.DOTALL,
 )
-# The TeX source KaTeX keeps inside the MathML: search indexes the formula's text once, not its source.
+# The TeX source KaTeX keeps inside the MathML, and the HTML copy of the formula: search indexes the
+# formula's text once (the MathML's), not its source nor its HTML.
 ANNOTATION = '<annotation encoding="application/x-tex">'
+KATEX_HTML = '<span class="katex-html" aria-hidden="true">'
+# KaTeX's stylesheet and fonts, shipped under this site path; the stylesheet keeps only the woff2
+# sources (every browser that runs the site reads woff2: no .woff or .ttf to ship).
+ASSETS = "assets/katex"
+FONT_FALLBACKS = re.compile(r',url\(fonts/[\w-]+\.(?:woff|ttf)\) format\("(?:woff|truetype)"\)')
+FONT_URL = re.compile(r"url\(fonts/([\w-]+\.woff2)\)")
 NOTEBOOK_MATH = ("jp-RenderedMarkdown", "jp-RenderedLatex")
 SKIP_TAGS = {"code", "pre", "script", "style", "kbd", "samp"}
 
@@ -87,7 +103,7 @@ _renderer: Renderer | None = None
 
 
 def _typeset(formulas: list[tuple[str, bool]], page) -> list[str]:
-    """KaTeX's MathML for each (tex, display) formula of `page`; a formula that fails stops the build."""
+    """KaTeX's HTML and MathML for each (tex, display) formula of `page`; a formula that fails stops the build."""
     global _renderer
     if not formulas:
         return []
@@ -99,13 +115,32 @@ def _typeset(formulas: list[tuple[str, bool]], page) -> list[str]:
         raise PluginError(f"katex_math: cannot typeset {len(errors)} formula(s) in {page.file.src_uri}:\n" + "\n".join(errors))
     out = []
     for (_, display), result in zip(formulas, results):
-        result["html"] = result["html"].replace(ANNOTATION, ANNOTATION[:-1] + " data-search-exclude>", 1)
+        result["html"] = _exclude_html_copy(result["html"].replace(ANNOTATION, ANNOTATION[:-1] + " data-search-exclude>", 1))
         if display:
-            # Wide formulas scroll inside their own box (a keyboard can reach it), not the page.
-            out.append(f'<div class="katex-block" tabindex="0">{result["html"]}</div>')
+            # A wide formula scrolls inside its own box, not the page (375 px screens);
+            # docs/javascripts/scroll-regions.js makes the box focusable and names it while it scrolls.
+            out.append(f'<div class="katex-block">{result["html"]}</div>')
         else:
             out.append(result["html"])
     return out
+
+
+SPAN_TAG = re.compile(r"<span\b|</span>")
+
+
+def _exclude_html_copy(formula: str) -> str:
+    """KaTeX's <span class="katex-html" ...>...</span> -> <katex-html class="katex-html" ... data-search-exclude>...</katex-html>."""
+    start = formula.find(KATEX_HTML)
+    if start < 0:
+        return formula
+    depth = 0
+    for m in SPAN_TAG.finditer(formula, start):
+        depth += 1 if m.group(0) == "<span" else -1
+        if depth == 0:
+            inner = formula[start + len(KATEX_HTML) : m.start()]
+            return (formula[:start] + '<katex-html class="katex-html" aria-hidden="true" data-search-exclude>'
+                    + inner + "</katex-html>" + formula[m.end():])
+    raise PluginError(f"katex_math: unbalanced <span> in KaTeX's output: {formula[:200]}")
 
 
 def _strip_delimiters(tex: str) -> tuple[str, bool]:
@@ -183,6 +218,41 @@ def on_page_content(content: str, page, config, files) -> str:
     if page.file.src_uri.endswith(".ipynb"):
         return _notebook_page(content, page)
     return _markdown_page(content, page)
+
+
+def stylesheet() -> str:
+    """KaTeX's stylesheet from the npm package, its fonts as woff2 only."""
+    css = (KATEX / "dist" / "katex.min.css").read_text(encoding="utf-8")
+    return FONT_FALLBACKS.sub("", css)
+
+
+def fonts() -> list[Path]:
+    """The woff2 files the stylesheet names."""
+    return [KATEX / "dist" / "fonts" / name for name in sorted(set(FONT_URL.findall(stylesheet())))]
+
+
+def on_files(files, config):
+    from properdocs.structure.files import File
+
+    if not (KATEX / "package.json").is_file():
+        raise PluginError(f"katex_math: {KATEX} is missing; run `npm ci` (or `make build`)")
+    files.append(File.generated(config, f"{ASSETS}/katex.min.css", content=stylesheet()))
+    for font in fonts():
+        files.append(File.generated(config, f"{ASSETS}/fonts/{font.name}", abs_src_path=str(font)))
+    return files
+
+
+def on_post_page(output: str, page, config) -> str:
+    """Link KaTeX's stylesheet from a page that has a formula (before the site's own extra.css)."""
+    if '<span class="katex">' not in output:
+        return output
+    from properdocs.utils import get_relative_url
+
+    href = get_relative_url(f"{ASSETS}/katex.min.css", page.url)
+    link = f'<link rel="stylesheet" href="{href}">'
+    anchor = output.find('<link rel="stylesheet" href="', output.find("stylesheets/main."))
+    at = output.find("</head>") if anchor < 0 else anchor
+    return output[:at] + link + "\n    " + output[at:]
 
 
 def _shutdown(*args, **kwargs) -> None:

@@ -14,10 +14,15 @@ Nothing on docs/performance.md is typed by hand: at build time its markers (hook
 - `<!-- cnnref:test-quality -->`: how strong the tests are, from benchmarks/property-coverage.json
   (`make property-coverage`) and benchmarks/mutation.json (`make mutation`);
 and the chart graphs/performance/conv-vs-torch.svg is drawn (File.generated: nothing lands in docs/).
+The page shows the chart inline, in its colour scheme: it is drawn with placeholder colours that the
+SVG turns into CSS variables the site sets for its light and dark schemes (docs/stylesheets/extra.css;
+the same convention as the notebooks' figures, docs/notebooks/_nbutils.py), the light colours as
+fallback where no stylesheet sets them (the SVG opened alone).
 """
 
 import io
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -36,6 +41,16 @@ RESULTS = ROOT / "benchmarks" / "results.json"
 LIGHTHOUSE = ROOT / "benchmarks" / "lighthouse-results.json"
 _NAV = []  # (URL path, source file) of every page in the nav, in order: filled by on_nav
 CHART = "graphs/performance/conv-vs-torch.svg"
+# Placeholder colour -> (CSS variable, light value): see the module's docstring.
+THEME = {
+    "#0c0c01": ("--cnnref-plot-ink", "#1f1f1f"),
+    "#0c0c02": ("--cnnref-plot-muted", "#6e7781"),
+    "#0c0c06": ("--cnnref-plot-green", "#1a7f37"),
+    "#0c0c07": ("--cnnref-plot-red", "#cf222e"),
+    "#0c0c05": ("--cnnref-plot-grey", "#5f6368"),
+}
+INK, MUTED, GREEN, RED, GREY = THEME
+IMG = re.compile(r'<img alt="(?P<alt>[^"]*)" src="(?P<src>[^"]*' + re.escape(CHART) + r')"\s*/?>')
 
 
 def load(path=RESULTS):
@@ -155,19 +170,21 @@ def chart(results):
 
     rows = [r for r in results["conv"] if "ratio" in r]
     labels = [f"{r['case']}, N = {r['N']}, {r['dtype']}" for r in rows]
-    with matplotlib.rc_context({"svg.hashsalt": "cnnref-performance", "font.size": 10}):
+    theme = {"text.color": INK, "axes.edgecolor": INK, "axes.labelcolor": INK, "xtick.color": INK,
+             "ytick.color": INK, "figure.facecolor": "none", "axes.facecolor": "none", "savefig.facecolor": "none"}
+    with matplotlib.rc_context({"svg.hashsalt": "cnnref-performance", "svg.fonttype": "none", "font.size": 10, **theme}):
         fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(rows) + 1.2))
         y = range(len(rows))
-        kinds = {"met": "#1a7f37", "missed": "#cf222e", "no target": "#57606a"}
+        kinds = {"met": GREEN, "missed": RED, "no target": GREY}
         kind = ["no target" if "ok" not in r else "met" if r["ok"] else "missed" for r in rows]
         ax.barh(y, [r["ratio"] for r in rows], color=[kinds[k] for k in kind])
         for i, r in enumerate(rows):
             if "target" in r:
-                ax.plot([r["target"]] * 2, [i - 0.4, i + 0.4], color="black", lw=2)
+                ax.plot([r["target"]] * 2, [i - 0.4, i + 0.4], color=INK, lw=2)
             ax.text(max(r["ratio"], r.get("target", 0)) + 0.03, i, f"{r['ratio']:.2f}", va="center")  # clear of the mark
         handles = [Patch(color=kinds[k], label=k) for k in kinds if k in kind]
-        handles.append(Line2D([], [], color="black", lw=2, label="target"))
-        ax.axvline(1.0, color="#57606a", ls=":", lw=1)
+        handles.append(Line2D([], [], color=INK, lw=2, label="target"))
+        ax.axvline(1.0, color=MUTED, ls=":", lw=1)
         ax.set_yticks(list(y), labels)
         ax.invert_yaxis()
         ax.set_xlabel("time of cnnref.conv2d / time of torch.nn.functional.conv2d (lower is faster)")
@@ -175,9 +192,25 @@ def chart(results):
         ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(handles), frameon=False, title="conv2d time / torch time")
         fig.tight_layout()
         out = io.StringIO()
-        fig.savefig(out, format="svg", metadata={"Date": None})
+        fig.savefig(out, format="svg", metadata={"Date": None}, transparent=True)
         plt.close(fig)
-    return out.getvalue()
+    svg = out.getvalue()
+    for colour, (variable, light) in THEME.items():
+        svg = svg.replace(colour, f"var({variable}, {light})")
+    return svg
+
+
+def inline_chart(html, svg):
+    """The page's <img> of the chart -> the chart's SVG itself, so that it takes the page's colour scheme."""
+    def inline(m):
+        body = svg[svg.index("<svg"):]
+        width = float(re.search(r'<svg[^>]*\bwidth="([\d.]+)pt"', body)[1])
+        smallest = min(float(v) for v in re.findall(r"font-size: ?([\d.]+)px", body))
+        legible = -(-9 * width // smallest)  # the width at which its smallest text is 9 CSS px
+        return (f'<div class="cnnref-plot" role="img" aria-label="{m["alt"]}" style="--cnnref-legible: {legible:.0f}px"'
+                f' data-search-exclude>{body}</div>')
+
+    return IMG.sub(inline, html, count=1)
 
 
 COVERAGE = ROOT / "benchmarks" / "property-coverage.json"
@@ -283,9 +316,17 @@ def on_nav(nav, config, files):
     return nav
 
 
+_chart = {}  # the chart's SVG, drawn once per build
+
+
 def on_files(files, config):
-    files.append(File.generated(config, CHART, content=chart(load())))
+    _chart["svg"] = chart(load())
+    files.append(File.generated(config, CHART, content=_chart["svg"]))
     return files
+
+
+def on_page_content(html, page, config, files):
+    return inline_chart(html, _chart["svg"]) if "svg" in _chart and CHART in html else html
 
 
 def on_page_markdown(markdown, page, config, files):

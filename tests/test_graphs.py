@@ -21,7 +21,8 @@ from cnnref import conv2d_naive, output_size, zero_pad
 from graphs import arithmetic
 from graphs._style import render
 from graphs.conv_demo import MAX_CELLS, NOTES, OPTIONS, P, S, notes_numbers
-from hooks.figures import check_figure_links, figures, insert_demo, replace_markers, size_images, svg_size
+from hooks.figures import (check_figure_links, figures, insert_demo, legible_width, replace_markers, size_images,
+                           svg_size)
 
 ROOT = Path(__file__).resolve().parents[1]
 # The figure names the notes page links (COMMON.md's agreed layout).
@@ -108,6 +109,17 @@ def _page_widths():
 
 def _viewbox_width(svg):
     return float(re.search(r'<svg[^>]*\bviewBox="[\d.]+ [\d.]+ ([\d.]+) [\d.]+"', svg)[1])
+
+
+@pytest.mark.parametrize("name", sorted(NAMES))
+def test_figure_legible_width_keeps_its_text_at_9px_and_fits_the_page(name):
+    """On a phone a figure is shown no narrower than legible_width: there its smallest text is 9 CSS px."""
+    svg = render(figures()[name][0])
+    width = float(re.search(r'<svg[^>]*\bwidth="([\d.]+)pt"', svg)[1])
+    smallest = min(float(v) for v in re.findall(r"font-size: ([\d.]+)px", svg))
+    least = legible_width(svg)
+    assert smallest * least / width >= 9 > smallest * (least - 1) / width
+    assert least <= _page_widths().get(name, 600), f"{name}: legible only from {least} px, shown at less on a desktop"
 
 
 @pytest.mark.parametrize("name", sorted(NAMES))
@@ -357,18 +369,22 @@ def test_strict_build_serves_every_figure_and_the_demo(tmp_path):
     assert html.count('data-testid="conv-demo"') == 1
     assert '<img alt="maxpool figure"' in html  # a page's own alt text is kept
     assert f'<img alt="{figures()["maxpool"][1]}"' in html  # an empty one is filled in
-    # each figure links to its own SVG, which the site serves (the link is named by the image's alt text)
-    links = re.findall(r'<a class="cnnref-figure-link" href="([^"]+)">(?:<picture class="cnnref-animation">'
-                       r'<source [^>]*srcset="([^"]+)"[^>]*>)?<img alt="([^"]+)" src="([^"]+)"', html)
-    assert len(links) == len(NAMES) + 1
-    assert all(href == src and (site / href).is_file() and alt for href, _strip, alt, src in links)
+    # each figure sits in a box that keeps it legible, followed by a link that says it opens the SVG full size;
+    # an animation's box holds a <picture> whose frame strip shows under reduced motion
+    figures_ = re.findall(r'<span class="cnnref-figure" style="--cnnref-legible: (\d+)px">(?:<picture class="cnnref-animation">'
+                          r'<source [^>]*srcset="([^"]+)"[^>]*>)?<img alt="([^"]+)" src="([^"]+)"'
+                          r'[^>]*>(?:</picture>)?</span><a class="cnnref-figure-open" href="([^"]+)">Open full size \(([^)]+)\)</a>', html)
+    assert len(figures_) == len(NAMES) + 1
+    assert all(href == src and (site / href).is_file() and alt and src.endswith("/" + label)
+               for _, _strip, alt, src, href, label in figures_)
+    assert not re.search(r"<a [^>]*>\s*<img", html)  # tapping a figure opens nothing unannounced
     # an animation shows its frame strip under reduced motion (served too), and has a Pause button
-    strips = {src.rsplit("/", 1)[1][: -len(".svg")]: strip for _href, strip, _alt, src in links if strip}
+    strips = {src.rsplit("/", 1)[1][: -len(".svg")]: strip for _, strip, _alt, src, _href, _label in figures_ if strip}
     assert {name: strip.rsplit("/", 1)[1] for name, strip in strips.items()} == {
         name: f"{strip}.svg" for name, strip in arithmetic.STRIPS.items()}
     assert all((site / strip).is_file() for strip in strips.values())
-    assert html.count('</picture></a><button type="button" class="cnnref-animation-toggle" aria-pressed="false">'
-                      "Pause</button>") == len(arithmetic.STRIPS)
+    assert len(re.findall(r'</picture></span><a class="cnnref-figure-open" href="[^"]+">Open full size \([^)]+\)</a>'
+                          r'<button type="button" class="cnnref-animation-toggle" aria-pressed="false">Pause</button>', html)) == len(arithmetic.STRIPS)
     assert (site / "assets/cnnref/animations.js").is_file() and "assets/cnnref/animations.js" in html
     for asset in ("assets/cnnref/conv-demo.js", "assets/cnnref/conv-demo-port.js", "assets/cnnref/conv-demo.css"):
         assert (site / asset).is_file() and asset in html
@@ -393,9 +409,11 @@ def test_figure_images_get_their_size():
            'decoding="async" />' in html and '<img src="x.png">' in html
     html = size_images('<img alt="a" src="../../graphs/dl/cnn/maxpool.svg" width="400" />', sizes)
     assert 'width="400" height="200" decoding="async"' in html
-    html = size_images('<img alt="" src="../../graphs/dl/cnn/maxpool.svg">', sizes)
-    assert html.startswith('<a class="cnnref-figure-link" href="../../graphs/dl/cnn/maxpool.svg">'
-                           f'<img alt="{figures()["maxpool"][1]}" src=') and html.endswith("></a>")
+    html = size_images('<img alt="" src="../../graphs/dl/cnn/maxpool.svg">', sizes, {"maxpool": 321})
+    assert html.startswith('<span class="cnnref-figure" style="--cnnref-legible: 321px">'
+                           f'<img alt="{figures()["maxpool"][1]}" src=')
+    assert html.endswith('></span><a class="cnnref-figure-open" href="../../graphs/dl/cnn/maxpool.svg">'
+                         "Open full size (maxpool.svg)</a>")
     linked = '<a href="big.svg"><img alt="a" src="../../graphs/dl/cnn/maxpool.svg"></a>'  # the page's own link
     assert size_images(linked, sizes).count("<a ") == 1
     draw = figures()["maxpool"][0]
@@ -568,11 +586,12 @@ def test_an_animation_becomes_a_picture_with_its_frames_under_reduced_motion_and
     html = size_images(f'<figure><img alt="" src="../graphs/dl/cnn/{name}.svg" width="300" /></figure>', sizes)
     (w, h), (sw, sh) = sizes[name], sizes[strip]
     assert html == (
-        f'<figure><a class="cnnref-figure-link" href="../graphs/dl/cnn/{name}.svg"><picture class="cnnref-animation">'
+        f'<figure><span class="cnnref-figure"><picture class="cnnref-animation">'
         f'<source media="(prefers-reduced-motion: reduce)" data-media="(prefers-reduced-motion: reduce)" '
         f'srcset="../graphs/dl/cnn/{strip}.svg" width="300" height="{round(300 * sh / sw)}">'
         f'<img alt="{figures()[name][1]}" src="../graphs/dl/cnn/{name}.svg" width="300" height="{round(300 * h / w)}" '
-        f'decoding="async" /></picture></a>'
+        f'decoding="async" /></picture></span>'
+        f'<a class="cnnref-figure-open" href="../graphs/dl/cnn/{name}.svg">Open full size ({name}.svg)</a>'
         f'<button type="button" class="cnnref-animation-toggle" aria-pressed="false">Pause</button></figure>')
     assert svg_size(_svg(name))[0] == arithmetic.WIDTH  # written in pt, shown in px
 

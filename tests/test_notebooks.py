@@ -49,9 +49,12 @@ def test_notebook_page_shows_its_outputs(path, built_site):
     assert "Measured on:" in html, f"{path.name} does not say which machine measured it"
     assert "<strong>In short</strong>" in html, f"{path.name} did not run to its closing summary"
 
-    # Every figure goes through show(fig, alt): an <img> with a text alternative computed from the data.
-    # (A bare image/png output would lose its alt text in mkdocs-jupyter's template.)
-    images = re.findall(r"<img\b[^>]*>", html)
-    alts = [re.search(r'\balt="([^"]*)"', tag) for tag in images]
+    # Every figure goes through show(fig, alt): an inline SVG in the page's colours (_nbutils.py), named by a
+    # text alternative computed from the data. (A bare image/png output would lose its alt text in
+    # mkdocs-jupyter's template, and be a white panel in the dark scheme.)
+    assert not re.findall(r"<img\b[^>]*>", html), f"{path.name}: a figure shown as an image, not through show()"
+    figures = re.findall(r'<div [^>]*\bclass="cnnref-plot"[^>]*>\s*<svg', html)  # (attribute order varies)
+    alts = [re.search(r'\baria-label="([^"]*)"', tag) for tag in figures]
+    assert all('role="img"' in tag for tag in figures), f"{path.name}: a figure that is not role=img"
     assert all(alt and len(alt.group(1)) > 40 for alt in alts), f"{path.name}: a figure without a useful alt text"
-    assert len(images) == len(re.findall(r"^\s*show\(fig", source, flags=re.M)) > 0
+    assert len(figures) == len(re.findall(r"^\s*show\(fig", source, flags=re.M)) > 0

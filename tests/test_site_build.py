@@ -58,7 +58,9 @@ def test_built_site_fetches_nothing_from_another_host(built_site):
 def test_mkdocs_config_keeps_the_site_offline_and_strict():
     config = load_config()  # as ProperDocs validates it, plugins loaded
     assert config.theme["font"] is False  # Material fetches Google Fonts otherwise
-    assert not config.repo_url  # Material would call the GitHub API for the repository's stars
+    # The repository is a plain link: Material's own partial would call the GitHub API for its stars.
+    source = (ROOT / "overrides" / "partials" / "source.html").read_text(encoding="utf-8")
+    assert config.repo_url and "data-md-component" not in source.split("-#}")[-1]
     jupyter = config.plugins["mkdocs-jupyter"].config
     assert jupyter["include"] == ["*.ipynb"]  # the default also turns docs/**/*.py into pages
     assert jupyter["execute"] is True and jupyter["allow_errors"] is False

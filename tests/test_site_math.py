@@ -1,6 +1,9 @@
-"""Math is typeset at build time: no raw TeX is left on a page, and every formula is KaTeX's MathML."""
+"""Math is typeset at build time: no raw TeX is left on a page, and every formula is KaTeX's HTML (with
+its stylesheet and fonts, shipped with the site) plus MathML for screen readers."""
 
 from __future__ import annotations
+
+import re
 
 from sitetools import html_pages, scan
 
@@ -22,16 +25,29 @@ def test_built_site_has_no_raw_math(built_site):
     assert not raw, "\n".join(raw)
 
 
-def test_math_is_typeset_as_mathml(built_site):
-    """KaTeX's MathML only: the browser lays it out, so no KaTeX stylesheet, font or HTML rendering."""
+def test_math_is_typeset_as_katex_html_with_its_stylesheet_and_fonts(built_site):
+    """KaTeX's HTML (for the eye) and MathML (for screen readers), with KaTeX's stylesheet and fonts
+    shipped under assets/katex/ and linked from every page that has a formula."""
+    css = built_site / "assets" / "katex" / "katex.min.css"
+    fonts = set(re.findall(r"url\(fonts/([\w-]+\.woff2)\)", css.read_text(encoding="utf-8")))
+    shipped = {f.name for f in (built_site / "assets" / "katex" / "fonts").iterdir()}
+    assert fonts == shipped and "KaTeX_AMS-Regular.woff2" in fonts and "KaTeX_Size2-Regular.woff2" in fonts
+    assert not re.search(r"url\((?!fonts/[\w-]+\.woff2\))", css.read_text(encoding="utf-8"))  # woff2 only
+    with_math = 0
     for page in html_pages(built_site):
         html = page.read_text(encoding="utf-8")
         name = page.relative_to(built_site)
-        assert "katex.min.css" not in html and "katex-html" not in html, name
-        # Every formula KaTeX typeset is one <math> element with its TeX kept as an annotation.
+        # Every formula KaTeX typeset is HTML plus one <math> with its TeX kept as an annotation.
         formulas = html.count('<span class="katex">')
-        assert html.count("<math") == formulas == html.count('encoding="application/x-tex"'), name
+        assert html.count('<span class="katex-mathml"><math') == formulas == html.count('encoding="application/x-tex"'), name
+        # The HTML copy is hidden from screen readers and from search (a <katex-html> element: see hooks/katex_math.py).
+        shown = re.findall(r'<katex-html [^>]*\bclass="katex-html"[^>]*>', html)  # attribute order varies
+        assert len(shown) == formulas, name
+        assert all('aria-hidden="true"' in tag and "data-search-exclude" in tag for tag in shown), name
         assert "katex-error" not in html and "<merror" not in html, name
-    home = (built_site / "index.html").read_text(encoding="utf-8")
-    assert '<span class="katex"><math' in home  # the home page's formula
-    assert not (built_site / "assets" / "katex").exists()
+        linked = re.findall(r'<link rel="stylesheet" href="([^"]*assets/katex/katex\.min\.css)">', html)
+        assert len(linked) == (1 if formulas else 0), name
+        if linked:
+            assert (page.parent / linked[0]).resolve() == css.resolve(), name
+            with_math += 1
+    assert with_math >= 7  # home, the notes' pages, the notebooks

@@ -5,9 +5,11 @@
 // order of {"html": "..."} or {"error": "..."}. A formula KaTeX cannot parse is an error (the hook
 // fails the build with it), never red text on the page.
 //
-// The output is MathML only: Chromium, Firefox and Safari lay out MathML Core natively and screen
-// readers read it, so no stylesheet or web font is needed, and a page has a third of the elements of
-// KaTeX's HTML-plus-MathML output (start-up time: benchmarks/lighthouse-notes.md).
+// The output is KaTeX's HTML, which the eye reads (laid out by KaTeX's stylesheet and fonts, which the
+// hook ships with the site), plus MathML, which screen readers read (visually hidden). MathML alone is
+// not enough: Chromium's MathML Core has no columnalign (an align* environment's "=" signs do not line
+// up) and, without a math font on the machine (Linux, Android), shows \mathbb{R} as a plain R and sets
+// sums and integrals at text size.
 "use strict";
 
 const readline = require("node:readline");
@@ -16,7 +18,7 @@ const katex = require("katex");
 const OPTIONS = {
   throwOnError: true,
   strict: "error", // non-standard LaTeX fails too, instead of a console warning
-  output: "mathml", // one <math> per formula: the browser lays it out, screen readers read it
+  output: "htmlAndMathml", // HTML for the eye, MathML for screen readers
   trust: false,
 };
 

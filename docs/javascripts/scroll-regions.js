@@ -1,24 +1,50 @@
-// A table too wide for the page scrolls sideways inside Material's wrapper; a keyboard must be able to
-// reach it (axe: scrollable-region-focusable). The wrapper takes focus, with a name, exactly while it
-// scrolls (checked again when its size changes: a phone turned sideways).
+// A table too wide for the page scrolls sideways inside Material's wrapper, a display formula inside
+// its box (hooks/katex_math.py), a figure on a phone inside its box (hooks/figures.py); a keyboard must
+// be able to reach them (axe: scrollable-region-focusable). The wrapper takes focus, with a name,
+// exactly while it scrolls (checked again when its size changes: a phone turned sideways), and says in
+// data-more ("left", "right", "left right") on which side more is hidden: figures fade that edge (an
+// opaque picture hides the edge shadows that tables, formulas and code get from docs/stylesheets/extra.css).
 (function () {
-  function watch(wrap) {
-    function update() {
-      if (wrap.scrollWidth > wrap.clientWidth) {
-        wrap.tabIndex = 0;
-        wrap.setAttribute("role", "region");
-        wrap.setAttribute("aria-label", "Table, scrolls sideways");
-      } else {
-        wrap.removeAttribute("tabindex");
-        wrap.removeAttribute("role");
-        wrap.removeAttribute("aria-label");
-      }
+  var labels = new Map();  // watched box -> its name while it scrolls
+  function measure(box) {  // reads only
+    var scrolls = box.scrollWidth > box.clientWidth;
+    var left = box.scrollLeft > 1, right = box.scrollLeft + box.clientWidth < box.scrollWidth - 1;
+    return { box: box, scrolls: scrolls, more: ((left ? "left " : "") + (right ? "right" : "")).trim() };
+  }
+  function apply(m) {  // writes only
+    if (m.scrolls) {
+      m.box.tabIndex = 0;
+      m.box.setAttribute("role", "region");
+      m.box.setAttribute("aria-label", labels.get(m.box));
+    } else {
+      m.box.removeAttribute("tabindex");
+      m.box.removeAttribute("role");
+      m.box.removeAttribute("aria-label");
     }
-    update();
-    if (window.ResizeObserver) new ResizeObserver(update).observe(wrap);
+    if (m.more) m.box.setAttribute("data-more", m.more);
+    else m.box.removeAttribute("data-more");
+  }
+  // All boxes are measured first, then all are written: one layout for the page, not one per box.
+  function update(boxes) {
+    boxes.map(measure).forEach(apply);
+  }
+  var observer = window.ResizeObserver ? new ResizeObserver(function (entries) {
+    update(entries.map(function (entry) { return entry.target; }));
+  }) : null;
+  function watch(box, label) {
+    labels.set(box, label);
+    box.addEventListener("scroll", function () { apply(measure(box)); }, { passive: true });
+    if (observer) observer.observe(box);  // its first callback measures every box at once
   }
   function mount() {
-    document.querySelectorAll(".md-typeset__scrollwrap").forEach(watch);
+    document.querySelectorAll(".md-typeset__scrollwrap").forEach(function (wrap) { watch(wrap, "Table, scrolls sideways"); });
+    document.querySelectorAll(".md-typeset .katex-block").forEach(function (box) { watch(box, "Formula, scrolls sideways"); });
+    document.querySelectorAll(".md-typeset .cnnref-figure").forEach(function (box) {
+      var img = box.querySelector("img");
+      watch(box, "Figure, scrolls sideways" + (img && img.alt ? ": " + img.alt.split(/[.:]/)[0] : ""));
+    });
+    document.querySelectorAll(".md-typeset .cnnref-plot").forEach(function (box) { watch(box, "Figure, scrolls sideways"); });
+    if (!observer) update(Array.from(labels.keys()));
   }
   if (window.document$) window.document$.subscribe(mount);
   else document.addEventListener("DOMContentLoaded", mount);

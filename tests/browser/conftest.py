@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sitecheck import base_path, in_ci, site_pages, unavailable
+from sitecheck import DESKTOP, base_path, in_ci, site_pages, unavailable
 from static_server import StaticServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +35,28 @@ def chromium_path() -> str | None:
         if candidate and (found := shutil.which(candidate)):
             return found
     return None
+
+
+def pytest_addoption(parser):
+    parser.addoption("--screenshots", action="store_true", default=False,
+                     help="also run the screenshot tests (tests/browser/test_screenshots.py): every page at 1280 px "
+                          "light and 375 px dark, PNGs in build/screenshots/")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "screenshots: on-demand screenshot tests, run with --screenshots")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The screenshot tests run on demand only: without --screenshots they are deselected, not skipped."""
+    if config.getoption("--screenshots"):
+        return
+    kept, deselected = [], []
+    for item in items:
+        (deselected if item.get_closest_marker("screenshots") else kept).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
 
 
 def pytest_generate_tests(metafunc):
@@ -97,3 +119,28 @@ def visit(browser, server, site_dir):
     from sitecheck import Visitor
 
     return Visitor(browser, server.url, site_dir)
+
+
+@pytest.fixture(scope="session")
+def open_page(browser, server):
+    """open_page(path, width, scheme) -> a fresh, loaded Playwright page (other hosts blocked, fonts ready), for
+    tests that act on a page or measure it (the `visit` records are read-only); closed at the session's end."""
+    contexts = []
+
+    def load(path: str, width: int = DESKTOP, scheme: str = "light"):
+        while len(contexts) >= 4:  # pages stay usable for a while, not for the whole session
+            contexts.pop(0).close()
+        # scheme "dark": the reader's system prefers dark, which Material's palette follows.
+        context = browser.new_context(viewport={"width": width, "height": 800}, color_scheme=scheme)
+        contexts.append(context)
+        origin = server.url.split("/", 3)[:3]
+        context.route(lambda url: not url.startswith("/".join(origin) + "/"), lambda route: route.abort("blockedbyclient"))
+        page = context.new_page()
+        page.goto(server.url + path.lstrip("/"), wait_until="load")
+        page.wait_for_load_state("networkidle")
+        page.evaluate("() => document.fonts.ready.then(() => null)")
+        return page
+
+    yield load
+    for context in contexts:
+        context.close()

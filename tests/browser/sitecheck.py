@@ -206,13 +206,16 @@ async () => {
     if (m) raw.push(`${describe(parent)}: ...${node.nodeValue.slice(Math.max(0, m.index - 30), m.index + 50).trim()}...`);
   }
   const arithmatex = [...document.querySelectorAll('.arithmatex')];
-  // KaTeX writes MathML only: a formula is a .katex holding one <math>, laid out by the browser.
-  const untypeset = arithmatex.filter(el => !el.querySelector('math')).map(el => `${describe(el)}: ${el.textContent.slice(0, 80)}`)
-    .concat([...document.querySelectorAll('.katex')].filter(el => el.querySelectorAll('math').length !== 1).map(el => `${describe(el)}: not one <math>`))
-    // ... and the browser lays it out as MathML (display "math" or "block math"), not as loose text.
-    .concat([...document.querySelectorAll('.katex > math')].filter(m => !getComputedStyle(m).display.includes('math')).map(m => `${describe(m)}: displayed as ${getComputedStyle(m).display}`));
+  // A formula is a .katex holding KaTeX's HTML (shown, in KaTeX's fonts) and one <math> (for screen
+  // readers, visually hidden).
+  const untypeset = arithmatex.filter(el => !el.querySelector('.katex')).map(el => `${describe(el)}: ${el.textContent.slice(0, 80)}`)
+    .concat([...document.querySelectorAll('.katex')].filter(el => el.querySelectorAll(':scope > .katex-mathml > math').length !== 1).map(el => `${describe(el)}: not one <math>`))
+    .concat([...document.querySelectorAll('.katex')].filter(el => !el.querySelector(':scope > .katex-html')).map(el => `${describe(el)}: no KaTeX HTML`))
+    // ... laid out by KaTeX's stylesheet: the HTML shown, the MathML clipped away, KaTeX's font.
+    .concat([...document.querySelectorAll('.katex > .katex-mathml')].filter(m => getComputedStyle(m).position !== 'absolute' || getComputedStyle(m).clip === 'auto').map(m => `${describe(m)}: MathML shown (no KaTeX stylesheet)`))
+    .concat([...document.querySelectorAll('.katex')].filter(el => !/KaTeX_Main/.test(getComputedStyle(el).fontFamily)).map(el => `${describe(el)}: font ${getComputedStyle(el).fontFamily}`));
   const errors = [...document.querySelectorAll('.katex-error, merror')].map(el => `${describe(el)}: ${(el.getAttribute('title') || el.textContent).slice(0, 120)}`);
-  const math = {arithmatex: arithmatex.length, typeset: document.querySelectorAll('.katex > math').length, raw, untypeset, errors};
+  const math = {arithmatex: arithmatex.length, typeset: document.querySelectorAll('.katex > .katex-mathml > math').length, raw, untypeset, errors};
   return {images, unnamed, links, ids, math};
 }
 """
