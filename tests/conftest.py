@@ -56,10 +56,14 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
-def pytest_configure(config):
-    """Under "ci", seed every property test from HYPOTHESIS_SEED or a fresh random seed (unless --hypothesis-seed)."""
+def _seed_hypothesis(config):
+    """Under "ci", seed every property test from HYPOTHESIS_SEED or a fresh random seed (unless --hypothesis-seed).
+
+    The main process draws the seed and puts it in the environment, so xdist's workers use the same one.
+    """
     if settings.get_current_profile_name() == "ci" and config.getoption("hypothesis_seed") is None:
         seed = os.environ.get("HYPOTHESIS_SEED") or str(int.from_bytes(os.urandom(4), "big"))
+        os.environ["HYPOTHESIS_SEED"] = seed
         config.option.hypothesis_seed = core.global_force_seed = int(seed)
 
 
@@ -77,6 +81,12 @@ class SiteBuild(NamedTuple):
 
 
 def pytest_configure(config):
+    _seed_hypothesis(config)
+    _share_site(config)
+
+
+def _share_site(config):
+    """The main process (or the only one, without xdist) makes the folder of the one site build."""
     if not hasattr(config, "workerinput") and not os.environ.get(SHARED):  # the main process (or no xdist)
         folder = tempfile.mkdtemp(prefix="cnnref-site-")
         os.environ[SHARED] = folder  # xdist's workers inherit it
