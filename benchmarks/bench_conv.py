@@ -9,8 +9,8 @@
 torch is the baseline only (pip install torch==2.13.0): never a dependency of cnnref or of its tests.
 Without it the script still times cnnref, but asserts nothing.
 
-How the two are timed, in the same run: each library runs in its own worker process (this script
-with --worker), with its default threads, so that neither meets the other's thread pools (OpenBLAS
+How the two are timed, in the same run (benchmarks/harness.py, shared with bench_nets.py): each
+library runs in its own worker process (this script with --worker), with its default threads, so that neither meets the other's thread pools (OpenBLAS
 and OpenMP threads spin for a while after each call: timed in one process, whichever runs second
 pays for the other's spinning). The workers take turns, in rounds, the order alternating, with a
 pause before each turn that lets the other's threads fall asleep. Each time reported is the median
@@ -19,18 +19,18 @@ largest ratio of single rounds. cnnref runs on its layout (N, H, W, D), torch on
 converted once outside the timed region. Two cross-checks are recorded, not asserted: the same
 rounds with one thread each (one core), and `matmul_ratio`, the one multiply X_col.T @ W_row.T
 alone (X_col.T built beforehand, in cnnref's worker) over torch: the floor of any im2col + BLAS. Exits non-zero, naming the failures, when a target is missed.
+
+Each run also compares itself with the run it replaces (`conv_check` in results.json, issue 11's
+"within noise"): a case is within noise when either run's ratio lies inside the other's range of
+single rounds.
 """
 
 import argparse
 import contextlib
-import datetime
-import importlib
 import importlib.metadata
 import json
 import os
-import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,6 +42,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.harness import (  # noqa: E402
+    SETTLE, TURN, Worker, load_average, median_ms, now, one_core, pools, spread, time_calls, wait_until_idle,
+)
+from benchmarks.harness import machine as machine_info  # noqa: E402
 from cnnref import conv2d_fast as conv2d, conv2d_naive, output_size  # noqa: E402  (the tuned kernel)
 
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -57,7 +61,6 @@ FLOAT64_TARGET = 1.2
 NAIVE_CASE = ("CIFAR image", 1, 32, 3, 12, 3, 1, 1, None)  # conv2d_naive: small shapes only
 MEMORY_TARGET, SITE_TARGET, TESTS_TARGET, CI_TARGET = 1.5, 30.0, 180.0, 300.0
 ROUNDS, ONE_CORE_ROUNDS = 7, 3  # turns of each library per case, all threads / one thread each
-TURN, SETTLE = 0.3, 0.25  # seconds of timed calls per turn; pause before each turn
 
 
 def torch_version():
@@ -65,32 +68,6 @@ def torch_version():
         return importlib.metadata.version("torch")
     except importlib.metadata.PackageNotFoundError:
         return None
-
-
-def idle_fraction(seconds=0.5):
-    """Share of the machine's CPU time left idle over a short interval (Linux /proc/stat), else None."""
-    def read():
-        with open("/proc/stat") as f:
-            values = [int(v) for v in f.readline().split()[1:]]
-        return values[3] + values[4], sum(values)  # idle + iowait, total
-
-    try:
-        idle0, total0 = read()
-        time.sleep(seconds)
-        idle1, total1 = read()
-    except OSError:
-        return None
-    return (idle1 - idle0) / max(1, total1 - total0)
-
-
-def wait_until_idle(threshold=0.6, patience=30.0):
-    """Other work on the machine skews both timings: wait (up to `patience` s) for idle cores. Returns the idle share."""
-    deadline = time.monotonic() + patience
-    while True:
-        idle = idle_fraction()
-        if idle is None or idle >= threshold or time.monotonic() > deadline:
-            return idle
-        time.sleep(2.0)
 
 
 def inputs(N, H1, D1, K, F, dtype):
@@ -130,48 +107,13 @@ def _function(library, case, dtype):
     return run_torch
 
 
-@contextlib.contextmanager
-def _one_core(library):
-    """One thread for the library: NumPy's BLAS and cnnref's pool, or PyTorch's intra-op pool."""
-    if library == "torch":
-        import torch
-
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(threads)
-    else:
-        from threadpoolctl import threadpool_limits
-
-        threads = os.environ.get("CNNREF_THREADS")
-        os.environ["CNNREF_THREADS"] = "1"  # read by conv2d_fast at every call
-        try:
-            with threadpool_limits(1):
-                yield
-        finally:
-            if threads is None:
-                del os.environ["CNNREF_THREADS"]
-            else:
-                os.environ["CNNREF_THREADS"] = threads
-
-
 def worker(library):
     """`--worker LIBRARY`: run and time what the main process asks for, in this process only."""
     functions = {}
     for line in sys.stdin:
         command = json.loads(line)
         if command["do"] == "info":
-            if library == "torch":
-                import torch
-
-                answer = {"torch": torch.__version__, "threads": torch.get_num_threads()}
-            else:
-                from threadpoolctl import threadpool_info
-
-                keys = ("internal_api", "prefix", "version", "architecture", "num_threads")
-                answer = {"blas": [{k: pool.get(k) for k in keys} for pool in threadpool_info()]}
+            answer = pools(library)
         else:
             key = (command["library"], tuple(command["case"]), command["dtype"])
             if key not in functions:
@@ -182,56 +124,22 @@ def worker(library):
                 np.save(command["path"], V.numpy().transpose(0, 2, 3, 1) if library == "torch" else V)
                 answer = "saved"
             else:
-                with _one_core(library) if command["one_core"] else contextlib.nullcontext():
-                    fn()  # warm up: caches, thread pools, allocator
-                    answer, start = [], time.perf_counter()
-                    while len(answer) < command["min_runs"] or time.perf_counter() - start < command["seconds"]:
-                        t = time.perf_counter()
-                        fn()
-                        answer.append(time.perf_counter() - t)
+                with one_core(library) if command["one_core"] else contextlib.nullcontext():
+                    answer = time_calls(fn, command["seconds"], command["min_runs"])
         print(json.dumps(answer), flush=True)
-
-
-class Worker:
-    """A worker process of this script for one library ("cnnref" also runs conv2d_naive)."""
-
-    def __init__(self, library):
-        self.library = library
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, "--worker", library], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
-
-    def ask(self, **command):
-        self.process.stdin.write(json.dumps(command) + "\n")
-        self.process.stdin.flush()
-        answer = self.process.stdout.readline()
-        if not answer:
-            raise RuntimeError(f"the {self.library} worker stopped (exit code {self.process.wait()})")
-        return json.loads(answer)
-
-    def close(self):
-        self.process.stdin.close()
-        self.process.wait()
 
 
 def rounds(workers, libraries, case, dtype, count, one_core=False, seconds=TURN, min_runs=5):
     """Times (s) of each library over `count` rounds of turns: {library: [[times of round 0], ...]}."""
-    times = {library: [] for library in libraries}
-    for r in range(count):
-        for library in libraries if r % 2 == 0 else libraries[::-1]:  # alternate who goes first
-            time.sleep(SETTLE)  # the other worker's threads stop spinning
-            times[library].append(
-                workers[library if library in workers else "cnnref"].ask(
-                    do="time", library=library, case=list(case), dtype=np.dtype(dtype).name,
-                    one_core=one_core, seconds=seconds, min_runs=min_runs,
-                )
-            )
-    return times
+    from benchmarks.harness import rounds as take_turns
 
+    def turn(library):
+        return workers[library if library in workers else "cnnref"].ask(
+            do="time", library=library, case=list(case), dtype=np.dtype(dtype).name,
+            one_core=one_core, seconds=seconds, min_runs=min_runs,
+        )
 
-def median_ms(times):
-    """{library: median in ms of all its timed calls, every turn pooled} from rounds()' result."""
-    return {k: 1e3 * statistics.median(t for turn in turns for t in turn) for k, turns in times.items()}
+    return take_turns(turn, libraries, count)
 
 
 def conv_case(workers, case, dtype, naive=False):
@@ -264,8 +172,7 @@ def conv_case(workers, case, dtype, naive=False):
     }
     if "torch" in times:
         row["ratio"] = round(ms["cnnref"] / ms["torch"], 3)
-        per_round = [statistics.median(c) / statistics.median(t) for c, t in zip(times["cnnref"], times["torch"])]
-        row["ratio_range"] = [round(min(per_round), 3), round(max(per_round), 3)]
+        row["ratio_range"] = spread(times, "cnnref", "torch")
         if "matmul" in ms:
             row["matmul_ratio"] = round(ms["matmul"] / ms["torch"], 3)
         if not naive:
@@ -306,8 +213,7 @@ def timed_command(cmd, target, env=None, cwd=ROOT):
     if proc.returncode != 0:
         print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")
     return {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "date": now(), "load_average": load_average(),
         "command": " ".join(cmd), "seconds": round(seconds, 1), "returncode": proc.returncode,
         "last_line": next((line.strip("= ") for line in reversed(proc.stdout.splitlines()) if line.strip()), ""),
         "target": target, "ok": proc.returncode == 0 and seconds < target,
@@ -341,18 +247,30 @@ def fresh_clone_ci():
 
 def machine(workers):
     """What the numbers were measured on (the thread pools as each worker sees them)."""
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), None) \
-        if os.path.exists("/proc/cpuinfo") else platform.processor()
-    torch = workers["torch"].ask(do="info") if "torch" in workers else {}
-    return {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpu": cpu, "cores": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()],
-        "python": platform.python_version(), "numpy": np.__version__,
-        "torch": torch.get("torch"), "torch_threads": torch.get("threads"),
-        "cnnref_threads": importlib.import_module("cnnref.fast_conv")._threads(),
-        "blas": workers["cnnref"].ask(do="info")["blas"], "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
-        "method": f"separate processes, {ROUNDS} alternating rounds of {TURN} s after {SETTLE} s pauses",
-    }
+    return machine_info(workers, f"separate processes, {ROUNDS} alternating rounds of {TURN} s after {SETTLE} s pauses")
+
+
+def within_noise(before, rows, before_date=None):
+    """The tuned kernel against the previous committed run (issue 11: "within noise of results.json").
+
+    For each case of both runs: the ratio to torch then and now, and each run's lowest and highest
+    single-round ratio. A case is within noise when either run's ratio lies inside the other run's
+    range of single rounds (what a repeat of the same code gives on this machine).
+    """
+    old = {(r["case"], r["N"], r["dtype"]): r for r in before if "ratio_range" in r}
+    cases = []
+    for r in rows:
+        b = old.get((r["case"], r["N"], r["dtype"]))
+        if b is None or "ratio_range" not in r:
+            continue
+        inside = lambda x, span: span[0] <= x <= span[1]  # noqa: E731
+        cases.append({
+            "case": r["case"], "N": r["N"], "dtype": r["dtype"],
+            "ratio_before": b["ratio"], "range_before": b["ratio_range"],
+            "ratio_now": r["ratio"], "range_now": r["ratio_range"],
+            "within_noise": inside(r["ratio"], b["ratio_range"]) or inside(b["ratio"], r["ratio_range"]),
+        })
+    return {"before": before_date, "cases": cases, "within_noise": sum(c["within_noise"] for c in cases)}
 
 
 def print_table(rows):
@@ -383,8 +301,9 @@ def main(argv=None):
 
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     rows, measured = [], []
+    before, before_date = results.get("conv", []), results.get("machine", {}).get("date")
     if not args.skip_conv:
-        workers = {"cnnref": Worker("cnnref")} | ({"torch": Worker("torch")} if torch_version() else {})
+        workers = {"cnnref": Worker(__file__, "cnnref")} | ({"torch": Worker(__file__, "torch")} if torch_version() else {})
         try:
             results["machine"] = machine(workers)
             print(json.dumps(results["machine"], indent=1))
@@ -398,6 +317,9 @@ def main(argv=None):
             for w in workers.values():
                 w.close()
         results["conv"] = rows
+        results["conv_check"] = within_noise(before, rows, before_date)
+        check = results["conv_check"]
+        print(f"within noise of the run of {check['before']}: {check['within_noise']} of {len(check['cases'])} cases")
         results["memory"] = peak_memory()
         measured.append("memory")
         print_table(rows)

@@ -16,10 +16,17 @@ Performance page (/performance/):
    how many (1: only the caller's thread), read when the kernel runs; more than the usable cores is
    capped at their number, with a RuntimeWarning.
 
-1x1 filters at stride 1 need no copy at all (X itself is X_col). Groups other than 1 fall back to
-the notes' conv2d (one multiply per group; the Performance page gives its cost).
+1x1 filters at stride 1 need no copy at all (X itself is X_col).
+
+Depthwise convolution (groups = D1 = K: one filter per depth slice, MobileNet's) is no matrix multiply:
+each output number is FH*FW products of one depth slice. It takes its own path, one vectorised pass
+with no loop over groups: the padded input is stored in SW column phases so that every tap of a block
+of output rows is one contiguous run of W2*D1 numbers, and one einsum per phase multiplies and sums
+all taps (with each filter repeated along the run), on cnnref's threads. Other groups fall back to
+the notes' conv2d (one stacked multiply, a matrix per group).
 """
 
+import math
 import os
 import threading
 import warnings
@@ -39,6 +46,7 @@ _SMALL_GEMM = 3 << 18  # multiply-adds per block of the threaded path
 _SMALL_BLOCK = 1 << 20  # bytes of X_cols per block of the threaded path: stays in a core's cache
 _SMALL_WIDTH = 1024  # K * (F*F*D1 + 1) at most this: at least _SMALL_GEMM / _SMALL_WIDTH = 768 positions a block
 _MAX_THREADS = 4
+_DEPTHWISE_BLOCK = 1 << 18  # bytes of output per einsum of the depthwise path: stays in a core's cache
 # The refinements, in the order the Performance page adds them to the notes' conv2d. The benchmark
 # switches them off to measure each one's gain (tests/test_conv2d_fast.py: every combination equals
 # the loops); nothing else changes this set.
@@ -167,6 +175,69 @@ def _conv2d_small(X4, W, b, P, H2, W2):
     return V
 
 
+def _phases(X4, P, S, dtype):
+    """X4 (N, H, W, D) zero-padded by P = (PH, PW) and split by column into SW phases: Xq (SW, N, Hp, Wq, D).
+
+    Xq[q, n, r, m] = X_pad[n, r, m*SW + q]: in each phase, the columns a stride-SW window row reads
+    from one output row to the next sit side by side. No copy when SW = 1 and P = 0 (a view of X4).
+    """
+    (N, H1, W1, D), (PH, PW), SW = X4.shape, P, S[1]
+    if SW == 1 and not PH and not PW and X4.flags.c_contiguous:
+        return X4[None]
+    Hp, Wp = H1 + 2 * PH, W1 + 2 * PW
+    Xq = np.zeros((SW, N, Hp, -(-Wp // SW), D), dtype)
+    for q in range(SW):
+        m0 = max(0, -(-(PW - q) // SW))  # the first phase column that holds an input column
+        x0 = m0 * SW + q - PW
+        columns = X4[:, :, x0::SW]
+        Xq[q, :, PH : PH + H1, m0 : m0 + columns.shape[2]] = columns
+    return Xq
+
+
+def _depthwise(X4, W, b, S, P, dilation, out):
+    """Depthwise convolution (groups = D1 = K): V[n, i, j, d] = sum over a, c of
+    X_pad[n, i*SH + a*dH, j*SW + c*dW, d] * W[d, a, c, 0], plus b[d] when b is not None.
+
+    Tap c of the window reads padded column j*SW + c*dW = (j + (c*dW) // SW)*SW + (c*dW) % SW: phase
+    (c*dW) % SW, from column j + (c*dW) // SW on. The taps of one phase are every (SW/g)-th, g = gcd(SW, dW),
+    their starts dW/g columns apart: one strided view (N, H2, FH, taps, W2*D) per phase, each tap's
+    W2*D numbers contiguous, and one einsum per phase and block of output rows multiplies them by the
+    filters repeated W2 times and sums over the taps.
+    """
+    (N, _, _, D), (_, FH, FW, _), (SH, SW), (dH, dW), (H2, W2) = X4.shape, W.shape, S, dilation, out
+    dtype, g = W.dtype, math.gcd(SW, dW)
+    Xq = _phases(X4, P, S, dtype)
+    item, (_, sN, sR, _, _) = Xq.itemsize, Xq.strides
+    views, tiles = [], []
+    for q in range(SW):
+        taps = [c for c in range(FW) if c * dW % SW == q]  # every (SW // g)-th tap, from taps[0] on
+        if not taps:
+            continue
+        start = Xq[q, :, :, taps[0] * dW // SW :]  # (N, Hp, ., D): the first tap's columns
+        views.append(as_strided(start, (N, H2, FH, len(taps), W2 * D), (sN, SH * sR, dH * sR, dW // g * D * item, item)))
+        filters = W[:, :, taps[0] :: SW // g, 0].transpose(1, 2, 0)  # (FH, taps, D)
+        tiles.append(np.ascontiguousarray(np.broadcast_to(filters[:, :, None], (FH, len(taps), W2, D))).reshape(FH, len(taps), -1))
+    V = np.empty((N, H2, W2 * D), dtype)
+    rows = max(1, _DEPTHWISE_BLOCK // (W2 * D * item))
+
+    def run(chunk):
+        blocks = [V[n, i] for n, i in chunk]  # (images, rows, W2*D) each
+        extra = np.empty(max(block.size for block in blocks), dtype) if len(views) > 1 else None
+        for (n, i), block in zip(chunk, blocks):
+            for p, (view, tile) in enumerate(zip(views, tiles)):
+                if p == 0:
+                    np.einsum("nrack,ack->nrk", view[n, i], tile, out=block)
+                else:  # the taps of another phase, added
+                    more = extra[: block.size].reshape(block.shape)
+                    np.einsum("nrack,ack->nrk", view[n, i], tile, out=more)
+                    block += more
+            if b is not None:
+                _into(block, (-1, D))[...] += b
+
+    _parallel(run, _chunks(_blocks(N, H2, rows), _threads()))
+    return V.reshape(N, H2, W2, D)
+
+
 # --8<-- [start:conv2d_fast]
 def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
     """conv2d, tuned: the same arguments and numbers, a block of output rows at a time (module docstring).
@@ -187,9 +258,12 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
            [38., 44.]])
     """
     c = _conv_inputs(X, W, b, S, P, dilation, groups, exact, columns=False)
-    if c.groups > 1:  # the notes' conv2d: one multiply per group
-        return conv2d(c.X if c.batched else c.X[0], c.W, c.b, c.S, c.P, c.dilation, c.groups, exact)
     (N, H1, W1, D1), (K, FH, FW, _), (H2, W2) = c.X.shape, c.W.shape, c.out
+    if c.groups > 1 and c.groups == D1 == K:  # depthwise: one filter per depth slice, no multiply
+        V = _depthwise(c.X, c.W, None if b is None else c.b, c.S, c.P, c.dilation, c.out)
+        return V if c.batched else V[0]
+    if c.groups > 1:  # the notes' conv2d: one stacked multiply, a matrix per group
+        return conv2d(c.X if c.batched else c.X[0], c.W, c.b, c.S, c.P, c.dilation, c.groups, exact)
     one = c.S == (1, 1) and c.dilation == (1, 1)
     if "threads" in _steps and one and FH * FW > 1 and K * (FH * FW * D1 + 1) <= _SMALL_WIDTH:  # on cnnref's threads
         V = _conv2d_small(c.X, c.W, c.b, c.P, H2, W2)

@@ -315,3 +315,73 @@ def test_each_path_of_the_kernel_equals_conv2d_naive(case, path):
         V = conv2d_fast(X, W, b, S, P, dilation, exact=False)
     assert bool(threaded) == (path == "threaded")
     np.testing.assert_allclose(V, conv2d_naive(X, W, b, S, P, dilation, exact=False), **TOL[X.dtype.type])
+
+
+# The depthwise path (groups = D1 = K: one filter per depth slice, MobileNet's): einsum over phases, no loop over groups
+
+
+@st.composite
+def depthwise_cases(draw):
+    """(X, W, b or None, S, P, dilation, exact): every keyword drawn, pairs included, one filter per depth slice."""
+    F = [draw(st.integers(1, 4)) for _ in range(2)]
+    S = [draw(st.integers(1, 3)) for _ in range(2)]
+    P = [draw(st.integers(0, 2)) for _ in range(2)]
+    dilation = [draw(st.integers(1, 3)) for _ in range(2)]
+    sizes = [draw(st.integers(1, 11)) for _ in range(2)]
+    spans = [d * (f - 1) + 1 for f, d in zip(F, dilation)]
+    assume(all(span <= n + 2 * p for span, n, p in zip(spans, sizes, P)))
+    exact = draw(st.booleans())
+    if exact:  # sizes that tile: drop what the floor would drop
+        sizes = [n - (n + 2 * p - span) % s for n, p, span, s in zip(sizes, P, spans, S)]
+        assume(min(sizes) >= 1)
+    D = draw(st.integers(2, 6))  # groups = D = 1 is a plain convolution
+    batch = draw(st.sampled_from([(), (1,), (3,)]))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    X = rng.standard_normal(batch + (*sizes, D)).astype(dtype)
+    W = rng.standard_normal((D, *F, 1)).astype(dtype)
+    b = rng.standard_normal(D).astype(dtype) if draw(st.booleans()) else None
+    pair = lambda v: draw(st.sampled_from([v[0], tuple(v)])) if v[0] == v[1] else tuple(v)  # noqa: E731
+    return X, W, b, pair(S), pair(P), pair(dilation), exact
+
+
+@settings(max_examples=150, deadline=None)
+@given(case=depthwise_cases(), threads=st.integers(1, 3), block=st.sampled_from([1, 200, module._DEPTHWISE_BLOCK]))
+def test_the_depthwise_path_equals_the_loops_for_every_keyword(case, threads, block):
+    X, W, b, S, P, dilation, exact = case
+    D = X.shape[-1]
+    with pytest.MonkeyPatch.context() as patch:
+        use_threads(patch, threads)
+        patch.setattr(module, "_DEPTHWISE_BLOCK", block)  # 1: a block per output row
+        taken = []
+        patch.setattr(module, "_depthwise", lambda *a, f=module._depthwise: taken.append(1) or f(*a))
+        V = conv2d_fast(X, W, b, S, P, dilation, groups=D, exact=exact)
+    assert taken and V.dtype == X.dtype and V.flags.c_contiguous
+    np.testing.assert_allclose(V, conv2d_naive(X, W, b, S, P, dilation, groups=D, exact=exact), **TOL[X.dtype.type])
+
+
+@pytest.mark.parametrize("S, dilation, phases", [(1, 1, 1), (2, 1, 2), (2, 2, 1), (3, 2, 3)])
+def test_the_depthwise_path_has_no_loop_over_groups(monkeypatch, S, dilation, phases):
+    """The einsums it makes depend on the blocks and the column phases, never on the number of depth slices."""
+    monkeypatch.setenv("CNNREF_THREADS", "1")
+    calls = []
+    einsum = np.einsum
+    monkeypatch.setattr(module.np, "einsum", lambda *a, **k: calls.append(1) or einsum(*a, **k))
+    monkeypatch.setattr(module, "_DEPTHWISE_BLOCK", 1 << 40)  # one block: every output row of the image
+    counts = []
+    for D in (2, 64):
+        X = np.random.default_rng(0).standard_normal((1, 24, 24, D))
+        W = np.random.default_rng(1).standard_normal((D, 3, 3, 1))
+        calls.clear()
+        V = conv2d_fast(X, W, None, S, 2, dilation, groups=D, exact=False)
+        np.testing.assert_allclose(V, conv2d_naive(X, W, None, S, 2, dilation, groups=D, exact=False), rtol=1e-12, atol=1e-12)
+        counts.append(len(calls))
+    assert counts == [phases, phases]  # one einsum per column phase that holds a tap
+
+
+def test_other_groups_take_the_notes_conv2d():
+    X = np.random.default_rng(0).standard_normal((2, 7, 7, 4))
+    W = np.random.default_rng(1).standard_normal((8, 3, 3, 2))  # groups = 2: four filters per group
+    np.testing.assert_allclose(conv2d_fast(X, W, None, 1, 1, groups=2), conv2d_naive(X, W, None, 1, 1, groups=2), rtol=1e-12)
+    W1 = np.random.default_rng(2).standard_normal((8, 3, 3, 1))  # depth multiplier 2: groups = D1 = 4, K = 8
+    np.testing.assert_allclose(conv2d_fast(X, W1, None, groups=4), conv2d_naive(X, W1, None, groups=4), rtol=1e-12)
