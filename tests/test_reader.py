@@ -33,7 +33,7 @@ CS231N = [
 
 
 def notes_pages() -> list[str]:
-    pages = NAV_ENTRY.findall((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    pages = NAV_ENTRY.findall((ROOT / "properdocs.yml").read_text(encoding="utf-8"))
     assert len(pages) > 1 and pages[0] == "index", pages
     return pages
 
@@ -131,9 +131,9 @@ def test_the_architecture_example_is_open_by_default():
 
 
 def _config():
-    from mkdocs.config import load_config
+    from sitetools import load_config
 
-    return load_config(str(ROOT / "mkdocs.yml"))
+    return load_config()
 
 
 def test_every_page_links_the_repository_without_asking_github_for_stars(built_site):
