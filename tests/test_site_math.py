@@ -51,3 +51,22 @@ def test_math_is_typeset_as_katex_html_with_its_stylesheet_and_fonts(built_site)
             assert (page.parent / linked[0]).resolve() == css.resolve(), name
             with_math += 1
     assert with_math >= 7  # home, the notes' pages, the notebooks
+
+
+def test_a_page_with_formulas_preloads_the_katex_fonts_they_use(built_site):
+    """KaTeX's fonts arrive before the page is laid out (no layout shift when they do): every page with a
+    formula preloads KaTeX_Main-Regular, and KaTeX_Math-Italic when a formula has an italic letter; each
+    preloaded font is served."""
+    checked = 0
+    for page in html_pages(built_site):
+        html = page.read_text(encoding="utf-8")
+        preloads = re.findall(r'<link rel="preload" href="([^"]+)" as="font" type="font/woff2" crossorigin>', html)
+        if '<span class="katex">' not in html:
+            assert not preloads, page
+            continue
+        names = [href.rsplit("/", 1)[1] for href in preloads]
+        assert names[0] == "KaTeX_Main-Regular.woff2", page
+        assert ("KaTeX_Math-Italic.woff2" in names) == ('class="mord mathnormal' in html), page
+        assert all((page.parent / href).resolve().is_file() for href in preloads), page
+        checked += 1
+    assert checked >= 10

@@ -211,8 +211,9 @@ async () => {
   const untypeset = arithmatex.filter(el => !el.querySelector('.katex')).map(el => `${describe(el)}: ${el.textContent.slice(0, 80)}`)
     .concat([...document.querySelectorAll('.katex')].filter(el => el.querySelectorAll(':scope > .katex-mathml > math').length !== 1).map(el => `${describe(el)}: not one <math>`))
     .concat([...document.querySelectorAll('.katex')].filter(el => !el.querySelector(':scope > .katex-html')).map(el => `${describe(el)}: no KaTeX HTML`))
-    // ... laid out by KaTeX's stylesheet: the HTML shown, the MathML clipped away, KaTeX's font.
-    .concat([...document.querySelectorAll('.katex > .katex-mathml')].filter(m => getComputedStyle(m).position !== 'absolute' || getComputedStyle(m).clip === 'auto').map(m => `${describe(m)}: MathML shown (no KaTeX stylesheet)`))
+    // ... laid out by KaTeX's stylesheet: the HTML shown, the MathML clipped away (clip before KaTeX 0.17,
+    // clip-path since), KaTeX's font.
+    .concat([...document.querySelectorAll('.katex > .katex-mathml')].filter(m => { const s = getComputedStyle(m); return s.position !== 'absolute' || (s.clip === 'auto' && s.clipPath === 'none'); }).map(m => `${describe(m)}: MathML shown (no KaTeX stylesheet)`))
     .concat([...document.querySelectorAll('.katex')].filter(el => !/KaTeX_Main/.test(getComputedStyle(el).fontFamily)).map(el => `${describe(el)}: font ${getComputedStyle(el).fontFamily}`));
   const errors = [...document.querySelectorAll('.katex-error, merror')].map(el => `${describe(el)}: ${(el.getAttribute('title') || el.textContent).slice(0, 120)}`);
   const math = {arithmatex: arithmatex.length, typeset: document.querySelectorAll('.katex > .katex-mathml > math').length, raw, untypeset, errors};

@@ -46,7 +46,9 @@ async () => {
   for (const picture of document.querySelectorAll('picture.cnnref-animation')) {
     const img = picture.querySelector('img'), source = picture.querySelector('source');
     await img.decode().catch(() => null);
-    const box = img.getBoundingClientRect(), button = picture.parentElement.nextElementSibling;
+    const box = img.getBoundingClientRect();
+    let button = picture.parentElement.nextElementSibling;  // after the figure's box and its "Open full size" link
+    if (button && button.matches('.cnnref-figure-open')) button = button.nextElementSibling;
     pictures.push({src: img.currentSrc.split('/').pop(), natural: [img.naturalWidth, img.naturalHeight],
                    shown: [box.width, box.height], sized: [+img.getAttribute('width'), +img.getAttribute('height')],
                    sourceSized: [+source.getAttribute('width'), +source.getAttribute('height')],
