@@ -28,7 +28,10 @@ def residual_add(main, shortcut):
 
 
 def _path(layers, name):
-    layers = list(layers)
+    try:
+        layers = list(layers)
+    except TypeError:
+        raise TypeError(f"{name} must be a list of cnnref Layers, got {layers!r} ({type(layers).__name__})") from None
     for i, layer in enumerate(layers):
         if not isinstance(layer, Layer):
             raise TypeError(f"{name}[{i}] must be a cnnref Layer (ConvLayer, BatchNormLayer, ...), got {layer!r}")

@@ -130,3 +130,11 @@ def test_residual_add_follows_the_promotion_rule():
     assert V.dtype == np.float64 and np.all(V == 254.0)
     assert residual_add(np.ones((1, 1, 1), np.float16), np.ones((1, 1, 1), np.float16)).dtype == np.float32
     assert residual_add(np.ones((1, 1, 1), np.float32), np.ones((1, 1, 1), np.float32)).dtype == np.float32
+
+
+def test_paths_that_are_not_lists_are_refused_by_name():
+    """Found by fuzzing: ResidualBlock(ReLULayer()) raised "'ReLULayer' object is not iterable"."""
+    with pytest.raises(TypeError, match=r"\bmain\b must be a list of cnnref Layers"):
+        ResidualBlock(ReLULayer())
+    with pytest.raises(TypeError, match=r"\bshortcut\b must be a list of cnnref Layers"):
+        ResidualBlock([ReLULayer()], 3)
