@@ -88,6 +88,8 @@ def batch_norm_backward(dY, X, gamma, eps=1e-5):
     dY = checks.as_volume(dY, "dY", ndims=(1, 2, 3, 4))
     if dY.shape != X.shape:
         raise ValueError(f"dY must have the shape of X {X.shape} (batch norm keeps the shape), got {dY.shape}")
+    dtype = checks.float_type(dY, X, gamma)  # the promotion rule covers dY too: int dY sums in float64
+    dY, X, gamma = (a.astype(dtype, copy=False) for a in (dY, X, gamma))
     axes, m = _axes(X), X.size // X.shape[-1]
     if m < 2:  # batch_norm_train refuses this X: there is no training pass to differentiate
         raise ValueError(f"X of shape {X.shape} has {m} number per depth slice: batch statistics need at least 2 "

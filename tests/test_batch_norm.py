@@ -190,3 +190,12 @@ def test_backward_refuses_what_the_training_pass_refuses():
     """Found by fuzzing: with one number per depth slice batch_norm_train refuses X, but its backward returned 0."""
     with pytest.raises(ValueError, match="1 number per depth slice"):
         batch_norm_backward(np.ones((1, 3)), np.ones((1, 3)), np.ones(3))
+
+
+def test_backward_follows_the_promotion_rule_for_dY():
+    """Found by fuzzing: an integer dY was summed in its own dtype (dbeta int64, int64 sums wrapping)."""
+    X, gamma = np.array([[1.0], [3.0]], np.float32), np.ones(1, np.float32)
+    dY = np.array([[2**62], [2**62]], np.int64)
+    dX, dgamma, dbeta = batch_norm_backward(dY, X, gamma)
+    assert dX.dtype == dgamma.dtype == dbeta.dtype == np.float64
+    assert dbeta[0] == 2.0**63
