@@ -16,6 +16,7 @@ pools before the FC layers of AlexNet and VGG-16 (the identity at 224 x 224).
 
 import numpy as np
 
+from cnnref import checks
 from cnnref.batch_norm import BatchNormLayer
 from cnnref.global_pool import GlobalAvgPoolLayer
 from cnnref.layers import ConvLayer, FCLayer, PoolLayer, ReLULayer
@@ -80,9 +81,11 @@ def basic_block(D1, K, S=1):
     >>> block.output_shape((56, 56, 64)), [layer.describe() for layer in block.shortcut]
     ((28, 28, 128), ['CONV K=128 F=1 S=2 P=0 no bias', 'BN'])
     """
+    D1, K, S = checks.hyper(D1, "D1", 1), checks.hyper(K, "K", 1), checks.pair(S, "S", 1)
     main = [ConvLayer(K=K, F=3, S=S, P=1, exact=False, bias=False), BatchNormLayer(), ReLULayer(),
             ConvLayer(K=K, F=3, P=1, bias=False), BatchNormLayer()]
-    shortcut = [ConvLayer(K=K, F=1, S=S, exact=False, bias=False), BatchNormLayer()] if S != 1 or D1 != K else []
+    projection = S != (1, 1) or D1 != K
+    shortcut = [ConvLayer(K=K, F=1, S=S, exact=False, bias=False), BatchNormLayer()] if projection else []
     return [ResidualBlock(main, shortcut), ReLULayer()]
 
 
@@ -115,6 +118,7 @@ def depthwise_separable(D1, K, S=1):
     >>> [layer.describe() for layer in depthwise_separable(32, 64)][::3]
     ['CONV K=32 F=3 S=1 P=1 groups=32 no bias', 'CONV K=64 F=1 S=1 P=0 no bias']
     """
+    D1 = checks.hyper(D1, "D1", 1)
     return [ConvLayer(K=D1, F=3, S=S, P=1, groups=D1, exact=False, bias=False), BatchNormLayer(), ReLULayer(),
             ConvLayer(K=K, F=1, bias=False), BatchNormLayer(), ReLULayer()]
 

@@ -88,7 +88,12 @@ def batch_norm_backward(dY, X, gamma, eps=1e-5):
     dY = checks.as_volume(dY, "dY", ndims=(1, 2, 3, 4))
     if dY.shape != X.shape:
         raise ValueError(f"dY must have the shape of X {X.shape} (batch norm keeps the shape), got {dY.shape}")
+    dtype = checks.float_type(dY, X, gamma)  # the promotion rule covers dY too: int dY sums in float64
+    dY, X, gamma = (a.astype(dtype, copy=False) for a in (dY, X, gamma))
     axes, m = _axes(X), X.size // X.shape[-1]
+    if m < 2:  # batch_norm_train refuses this X: there is no training pass to differentiate
+        raise ValueError(f"X of shape {X.shape} has {m} number per depth slice: batch statistics need at least 2 "
+                         "(more than one image, or more than one position)")
     mean, var = X.mean(axis=axes), X.var(axis=axes)
     inv_std = 1.0 / np.sqrt(var + eps)
     X_hat = (X - mean) * inv_std
@@ -119,15 +124,30 @@ class BatchNormLayer(Layer):
             raise ValueError(f"momentum must be between 0 and 1, got momentum = {self.momentum}")
         if self.eps <= 0:
             raise ValueError(f"eps must be positive (it keeps 1/sqrt(var + eps) finite), got eps = {self.eps}")
+        gamma, beta = (None if v is None else checks.as_volume(v, name, ndims=(1,)) for name, v in (("gamma", gamma), ("beta", beta)))
         super().__init__(gamma=gamma, beta=beta)
-        for name, value in (("gamma", gamma), ("beta", beta), ("running_mean", running_mean), ("running_var", running_var)):
-            if value is not None:
-                checks.as_volume(value, name, ndims=(1,))
-        self.running_mean, self.running_var = running_mean, running_var
+        running = {}
+        for name, value in (("running_mean", running_mean), ("running_var", running_var)):
+            if value is not None:  # the layer's own float copy: forward() updates it in place
+                value = checks.as_volume(value, name, ndims=(1,))
+                value = np.array(value, dtype=checks.float_type(value))
+            running[name] = value
+        if running["running_var"] is not None and np.any(running["running_var"] < 0):
+            raise ValueError("running_var must be non-negative (a variance)")
+        self.running_mean, self.running_var = running["running_mean"], running["running_var"]
 
     def param_shapes(self, input_shape):
         D = checks.shape(input_shape, ndims=(1, 3))[-1]
         return {"gamma": (D,), "beta": (D,)}
+
+    def check_params(self, input_shape):
+        super().check_params(input_shape)
+        D = self.param_shapes(input_shape)["gamma"][0]
+        for name in ("running_mean", "running_var"):
+            value = getattr(self, name)
+            if value is not None and value.shape != (D,):
+                raise ValueError(f"{self.describe()}: {name} has shape {value.shape}, but an input of shape "
+                                 f"{tuple(input_shape)} needs {name} of shape ({D},)")
 
     def draw(self, name, shape, rng, dtype=np.float64):
         return np.ones(shape, dtype) if name == "gamma" else np.zeros(shape, dtype)

@@ -37,7 +37,8 @@ def global_avg_pool_backward(dV, X):
                          f"{X.shape}), got {dV.shape}")
     H, W = X.shape[-3:-1]
     dtype = checks.float_type(dV)
-    return np.broadcast_to((dV / (H * W)).astype(dtype, copy=False)[..., None, None, :], X.shape).copy()
+    checks.allocation("dX", X.shape, dtype)
+    return np.broadcast_to(dV.astype(dtype, copy=False)[..., None, None, :] / (H * W), X.shape).copy()
 
 
 class GlobalAvgPoolLayer(Layer):

@@ -46,7 +46,15 @@ class Summary:
     """
 
     def __init__(self, rows):
-        self.rows = list(rows)
+        try:
+            self.rows = list(rows)
+        except TypeError:
+            raise TypeError(f"rows must be a list of Rows, got {rows!r} ({type(rows).__name__})") from None
+        for i, row in enumerate(self.rows):
+            if not isinstance(row, Row):
+                raise TypeError(f"rows[{i}] must be a Row, got {row!r} ({type(row).__name__})")
+        if not self.rows:
+            raise ValueError("rows is empty: a summary starts with the INPUT row")
 
     params = property(lambda self: sum(r.params for r in self.rows), doc="Parameters of the whole net.")
     macs = property(lambda self: sum(r.macs for r in self.rows), doc="Multiply-adds of one forward pass of one image.")

@@ -15,6 +15,8 @@ from cnnref.shapes import Field
 def residual_add(main, shortcut):
     """The block's output: the main path's volume plus the shortcut's, which must have the same shape.
 
+    Added in the promotion rule's dtype (checks.float_type): int8 volumes add in float64, never wrapping.
+
     >>> residual_add(np.ones((2, 2, 1)), np.full((2, 2, 1), 2.0))[:, :, 0]
     array([[3., 3.],
            [3., 3.]])
@@ -22,11 +24,14 @@ def residual_add(main, shortcut):
     main, shortcut = checks.as_volume(main, "main"), checks.as_volume(shortcut, "shortcut")
     if main.shape != shortcut.shape:
         raise ValueError(f"the main path's output {main.shape} and the shortcut's {shortcut.shape} must have the same shape")
-    return main + shortcut
+    return np.add(main, shortcut, dtype=checks.float_type(main, shortcut))
 
 
 def _path(layers, name):
-    layers = list(layers)
+    try:
+        layers = list(layers)
+    except TypeError:
+        raise TypeError(f"{name} must be a list of cnnref Layers, got {layers!r} ({type(layers).__name__})") from None
     for i, layer in enumerate(layers):
         if not isinstance(layer, Layer):
             raise TypeError(f"{name}[{i}] must be a cnnref Layer (ConvLayer, BatchNormLayer, ...), got {layer!r}")

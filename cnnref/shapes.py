@@ -146,7 +146,13 @@ def volume(shape):
     return f"{W}x{H}x{D}"
 
 
-class Field(NamedTuple):
+class _Field(NamedTuple):
+    size: int
+    stride: int
+    start: int
+
+
+class Field(_Field):
     """The receptive field of a layer's outputs along one axis, in input pixels (Araujo, Norris & Sim,
     "Computing Receptive Fields of Convolutional Neural Networks", Distill 2019).
 
@@ -157,11 +163,15 @@ class Field(NamedTuple):
     - stride j: how far apart, in input pixels, neighbouring outputs look (the effective stride: the
       product of every stride so far);
     - start: where output 0 starts looking (minus the padding of every layer, in input pixels).
+
+    The three are Python ints (size and stride at least 1), whatever integer type they are given in.
     """
 
-    size: int = 1
-    stride: int = 1
-    start: int = 0
+    __slots__ = ()
+
+    def __new__(cls, size=1, stride=1, start=0):
+        start = checks.hyper(start, "start", minimum=-float("inf"))
+        return super().__new__(cls, checks.hyper(size, "size", 1), checks.hyper(stride, "stride", 1), start)
 
     def grow(self, F, S=1, P=0, dilation=1):
         """The field after one more layer with filter F, stride S, padding P: the published recurrence.
@@ -186,10 +196,12 @@ class Field(NamedTuple):
         >>> Field(7, 2, -3).union(Field(1, 2, 0))   # a 1x1 shortcut inside a 3x3 path's field
         Field(size=7, stride=2, start=-3)
         """
+        if not isinstance(other, Field):
+            raise TypeError(f"other must be a Field, got {other!r} ({type(other).__name__})")
         if self.stride != other.stride:
             raise ValueError(
                 f"paths with effective strides {self.stride} and {other.stride} cannot be added: their outputs "
-                "do not look at the same input positions"
+                f"do not look at the same input positions (other has stride {other.stride}, not {self.stride})"
             )
         start = min(self.start, other.start)
         end = max(self.start + self.size, other.start + other.size)

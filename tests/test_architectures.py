@@ -190,3 +190,33 @@ def test_bad_arguments():
         Net((4, 4, 1), [ReLULayer()], dtype="float16")
     with pytest.raises(ValueError, match=r"this net takes inputs of shape \(224, 224, 3\)"):
         resnet18()(np.zeros((1, 32, 32, 3), np.float32))
+
+
+def test_block_builders_check_their_arguments():
+    """Found by fuzzing: basic_block never checked D1 ("64", -1 and 2.5 all built a projection block),
+    S=(1, 1) built a projection where the identity fits, and depthwise_separable's bad D1 was reported
+    as a bad K or groups."""
+    from cnnref import basic_block, depthwise_separable
+
+    for D1, error in (("64", TypeError), (-1, ValueError), (2.5, TypeError), (True, TypeError)):
+        with pytest.raises(error, match=r"\bD1\b"):
+            basic_block(D1, 64)
+        with pytest.raises(error, match=r"\bD1\b"):
+            depthwise_separable(D1, 64)
+    block, _ = basic_block(np.int8(8), np.uint16(8), S=(1, 1))
+    assert block.shortcut == [] and block.n_params((4, 4, 8)) == 2 * (9 * 8 * 8 + 2 * 8)
+    block, _ = basic_block(8, 8, S=(2, 1))
+    assert [layer.describe() for layer in block.shortcut] == ["CONV K=8 F=1 S=2x1 P=0 no bias", "BN"]
+
+
+def test_a_summary_is_made_of_rows():
+    """Found by fuzzing: Summary(5) or Summary([1, 2]) failed later with "'int' object is not iterable" or an
+    AttributeError."""
+    from cnnref import Summary
+
+    with pytest.raises(TypeError, match=r"\brows\b must be a list of Rows"):
+        Summary(5)
+    with pytest.raises(TypeError, match=r"rows\[1\] must be a Row"):
+        Summary([lenet5().summary().rows[0], (1, 2)])
+    with pytest.raises(ValueError, match=r"\brows\b is empty"):
+        Summary([])

@@ -153,3 +153,49 @@ def test_bad_input_is_refused_with_the_argument_named():
         BatchNormLayer().init((2, 2, 3), None).backward(X)
     with pytest.raises(ValueError, match=r"gamma has shape \(3,\), but an input of shape \(4, 4, 5\) needs gamma of shape \(5,\)"):
         Net((4, 4, 5), [BatchNormLayer(gamma=ones)])
+
+
+@pytest.mark.parametrize("running", [np.zeros(2, int), [0.0, 0.0], "read-only"])
+def test_given_running_statistics_become_the_layers_own_float_arrays(running):
+    """Found by fuzzing: int, list or read-only running statistics crashed forward() inside NumPy
+    (UFuncTypeError, "can't multiply sequence", "output array is read-only"), and a given array was
+    updated in place behind its owner's back."""
+    if isinstance(running, str):
+        running = np.zeros(2)
+        running.flags.writeable = False
+    given = np.array(running, copy=True)
+    layer = BatchNormLayer(gamma=np.ones(2), beta=np.zeros(2), running_mean=running, running_var=np.ones(2, int))
+    X = np.arange(8.0).reshape(4, 2)
+    layer.forward(X)
+    np.testing.assert_allclose(layer.running_mean, 0.1 * X.mean(axis=0))
+    np.testing.assert_allclose(layer.running_var, 0.9 + 0.1 * X.var(axis=0, ddof=1))
+    np.testing.assert_array_equal(running, given)  # the caller's array is left alone
+
+
+def test_given_parameters_and_statistics_are_checked_against_the_input_depth():
+    """Found by fuzzing: running_mean of the wrong depth was accepted by Net and refused at the first call as
+    "mean must have one number per depth slice" (not the argument's name); a list gamma broke sgd_step."""
+    with pytest.raises(ValueError, match=r"running_mean has shape \(3,\), but an input of shape \(2, 2, 2\) needs running_mean"):
+        Net((2, 2, 2), [BatchNormLayer(running_mean=np.zeros(3))])
+    with pytest.raises(ValueError, match="running_var must be non-negative"):
+        BatchNormLayer(running_var=-np.ones(2))
+    net = Net((1, 2, 2), [BatchNormLayer(gamma=[1.0, 2.0], beta=[0.0, 0.0])])
+    net.forward(np.arange(8.0).reshape(2, 1, 2, 2))
+    net.backward(np.arange(8.0).reshape(2, 1, 2, 2))
+    net.sgd_step(0.1)
+    assert isinstance(net.params()[0], np.ndarray)
+
+
+def test_backward_refuses_what_the_training_pass_refuses():
+    """Found by fuzzing: with one number per depth slice batch_norm_train refuses X, but its backward returned 0."""
+    with pytest.raises(ValueError, match="1 number per depth slice"):
+        batch_norm_backward(np.ones((1, 3)), np.ones((1, 3)), np.ones(3))
+
+
+def test_backward_follows_the_promotion_rule_for_dY():
+    """Found by fuzzing: an integer dY was summed in its own dtype (dbeta int64, int64 sums wrapping)."""
+    X, gamma = np.array([[1.0], [3.0]], np.float32), np.ones(1, np.float32)
+    dY = np.array([[2**62], [2**62]], np.int64)
+    dX, dgamma, dbeta = batch_norm_backward(dY, X, gamma)
+    assert dX.dtype == dgamma.dtype == dbeta.dtype == np.float64
+    assert dbeta[0] == 2.0**63

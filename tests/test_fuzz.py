@@ -1520,6 +1520,631 @@ def test_network_builders(data):
     verify(lambda: c.alexnet_like(**args), reference, compare)
 
 
+# ---------------------------------------------------------------------------------------------------
+# Issue 14: batch norm, global average pooling, residual blocks, summaries, the five architectures
+
+OMIT = object()  # a keyword left out: its default is used
+EPS = [OMIT, 1e-5, 1e-3, 0.5, 1, np.float32(1e-3), np.float16(0.01)]
+BAD_EPS = [0, -1e-5, "1e-5", None, math.nan, math.inf, True, [1e-5]]
+
+
+def ref_eps(eps):
+    """eps as a Python float, or Invalid("eps"): a positive finite real number, not a bool."""
+    if eps is OMIT:
+        return 1e-5
+    if isinstance(eps, (bool, str, list, type(None))) or not math.isfinite(eps) or eps <= 0:
+        raise Invalid("eps")
+    return float(eps)
+
+
+def slices(X):
+    """The depth slices of X (..., D) as float64 vectors of the m numbers each (positions and images)."""
+    return [as64(X[..., d]).ravel() for d in range(X.shape[-1])]
+
+
+def ref_statistics(x, eps):
+    """mean, var (biased, divided by m), sigma and the conditioning factor of the statistics' roundings.
+
+    A rounding of the mean or of the sum of squares moves var by about eps * mean((|x| + |mean|)^2),
+    relative to var + eps: kappa = 1 + mean((|x| + |mean|)^2) / (var + eps) scales every bound below
+    (a constant slice of large numbers normalises rounding noise: kappa is huge there, rightly).
+    """
+    m = len(x)
+    mean = math.fsum(x) / m
+    var = math.fsum((x - mean) ** 2) / m
+    A = math.fsum((np.abs(x) + abs(mean)) ** 2) / m
+    return mean, var, math.sqrt(var + eps), 1 + A / (var + eps), A
+
+
+@covers("batch_norm_eval", "batch_norm_train", "batch_norm_backward")
+@fuzz(40)
+@given(data=st.data())
+def test_batch_norm(data):
+    D = data.draw(st.integers(1, 3))
+    lead = tuple(data.draw(st.integers(1, 3)) for _ in range(data.draw(st.sampled_from([0, 1, 1, 2, 2, 3]))))
+    if data.draw(st.integers(0, 29)) == 0:
+        lead = (2, 1, 1, 2)  # 5-D: refused
+    X, X_val = data.draw(array(lead + (D,)))
+    vectors = []
+    for _ in range(4):  # gamma, beta, mean, var: one number per depth slice (now and then one too many)
+        vectors.append(data.draw(array((D + (data.draw(st.integers(0, 59)) == 0),), bad=data.draw(st.integers(0, 3)) == 0)))
+    (gamma, g_val), (beta, b_val), (mean, m_val), (var, v_val) = vectors
+    if not isinstance(v_val, Bad) and data.draw(st.integers(0, 9)):
+        var = np.abs(var)  # a variance (int8's -128 stays negative: refused)
+        v_val = np.array(var)
+    eps = data.draw(st.sampled_from(EPS + BAD_EPS if data.draw(st.integers(0, 9)) == 0 else EPS))
+    kw = {} if eps is OMIT else {"eps": eps}
+
+    def common(problems, **named):
+        """X, eps and the (D,) vectors checked; every wrong one named in problems."""
+        Xl, *vs = gather(problems, ("X", X_val), *named.items())
+        if Xl is not None and Xl.ndim > 4:
+            problems.append("X")
+        depth = X.shape[-1]
+        for name, v in zip(named, vs):
+            if v is not None and v.shape != (depth,):
+                problems.append(name)
+        try:
+            e = ref_eps(eps)
+        except Invalid:
+            problems.append("eps")
+            e = None
+        return Xl, e, vs
+
+    def reference_eval():
+        problems = []
+        Xl, e, (g, b, mu, v) = common(problems, gamma=g_val, beta=b_val, mean=m_val, var=v_val)
+        if v is not None and np.any(as64(v) < 0):
+            problems.append("var")
+        refuse_if(problems)
+        Y, scale = np.empty(Xl.shape), np.empty(Xl.shape)
+        for d in range(D):
+            s = math.sqrt(float(v[d]) + e)
+            Y[..., d] = float(g[d]) * (as64(Xl[..., d]) - float(mu[d])) / s + float(b[d])
+            scale[..., d] = abs(float(g[d])) * (np.abs(as64(Xl[..., d])) + abs(float(mu[d]))) / s + abs(float(b[d]))
+        return Y, scale, 4
+
+    verify(lambda: c.batch_norm_eval(X, gamma, beta, mean, var, **kw), reference_eval,
+           lambda got, e: assert_close(got, e[0], e[1], e[2], rule(X.dtype, gamma.dtype, beta.dtype, mean.dtype, var.dtype)))
+
+    def train_statistics(with_beta=True):
+        problems = []
+        Xl, e, (g, b) = common(problems, gamma=g_val, beta=b_val if with_beta else np.zeros(D))
+        if Xl is not None and Xl.size // D < 2:
+            problems.append("X")  # batch statistics need two numbers per depth slice
+        refuse_if(problems)
+        return Xl, e, as64(g), as64(b), [ref_statistics(x, e) for x in slices(Xl)]
+
+    def reference_train():
+        Xl, e, g, b, stats = train_statistics()
+        m = Xl.size // D
+        Y, Y_scale = np.empty(Xl.shape), np.empty(Xl.shape)
+        for d, (mu, v, s, kappa, _) in enumerate(stats):
+            x = as64(Xl[..., d])
+            Y[..., d] = g[d] * (x - mu) / s + b[d]
+            Y_scale[..., d] = abs(g[d]) * (np.abs(x) + abs(mu)) / s * kappa + abs(b[d])
+        means, variances = (np.array([st_[i] for st_ in stats]) for i in (0, 1))
+        mean_scale = np.array([math.fsum(np.abs(x)) / m for x in slices(Xl)])
+        return (Y, means, variances), (Y_scale, mean_scale, np.array([st_[4] for st_ in stats])), m + 2
+
+    def compare_train(got, expected):
+        value, scale, terms = expected
+        assert isinstance(got, tuple) and len(got) == 3
+        for g_, v_, s_ in zip(got, value, scale):
+            assert_close(g_, v_, s_, terms, rule(X.dtype, gamma.dtype, beta.dtype))
+
+    verify(lambda: c.batch_norm_train(X, gamma, beta, **kw), reference_train, compare_train)
+
+    wrong = data.draw(st.integers(0, 19)) == 0
+    dY, dY_val = data.draw(array(X.shape + ((1,) if wrong else ())))
+
+    def reference_backward():
+        problems = []
+        (dYl,) = gather(problems, ("dY", dY_val))
+        if wrong:
+            problems.append("dY")
+        try:
+            Xl, e, g, _, stats = train_statistics(with_beta=False)
+        except Invalid as error:
+            problems += error.names
+        refuse_if(problems)
+        m = Xl.size // D
+        dX, dX_scale = np.empty(Xl.shape), np.empty(Xl.shape)
+        dgamma, dbeta, dgamma_scale, dbeta_scale = (np.empty(D) for _ in range(4))
+        for d, (mu, v, s, kappa, _) in enumerate(stats):
+            x, dy = as64(Xl[..., d]).ravel(), as64(dYl[..., d]).ravel()
+            x_hat = (x - mu) / s
+            # dY_i/dx_j = gamma/sigma (delta_ij - 1/m - x_hat_i x_hat_j / m): the Jacobian, entry by entry
+            J = g[d] / s * (np.eye(m) - 1.0 / m - np.outer(x_hat, x_hat) / m)
+            J_abs = abs(g[d]) / s * (np.eye(m) + 1.0 / m + np.outer(np.abs(x_hat), np.abs(x_hat)) / m)
+            dX[..., d] = (dy @ J).reshape(Xl.shape[:-1])
+            dX_scale[..., d] = (np.abs(dy) @ J_abs).reshape(Xl.shape[:-1]) * kappa
+            dgamma[d], dbeta[d] = math.fsum(dy * x_hat), math.fsum(dy)
+            dgamma_scale[d] = math.fsum(np.abs(dy) * (np.abs(x) + abs(mu)) / s) * kappa
+            dbeta_scale[d] = math.fsum(np.abs(dy))
+        return (dX, dgamma, dbeta), (dX_scale, dgamma_scale, dbeta_scale), 2 * m + 4
+
+    def compare_backward(got, expected):
+        value, scale, terms = expected
+        assert isinstance(got, tuple) and len(got) == 3
+        for g_, v_, s_ in zip(got, value, scale):
+            assert_close(g_, v_, s_, terms, rule(dY.dtype, X.dtype, gamma.dtype))
+
+    verify(lambda: c.batch_norm_backward(dY, X, gamma, **kw), reference_backward, compare_backward)
+
+
+@covers("global_avg_pool", "global_avg_pool_backward")
+@fuzz(40)
+@given(data=st.data())
+def test_global_avg_pool(data):
+    batch = data.draw(st.sampled_from([(), (2,), (1,)]))
+    H, W, D = (data.draw(st.integers(1, 4)) for _ in range(3))
+    shape = batch + (H, W, D)
+    if data.draw(st.integers(0, 29)) == 0:
+        shape = data.draw(st.sampled_from([(H, D), (1, 1, H, W, D)]))  # not a volume: refused
+    X, X_val = data.draw(array(shape))
+
+    def reference():
+        (Xl,) = logical(("X", X_val))
+        if Xl.ndim not in (3, 4):
+            raise Invalid("X")
+        X4 = as64(Xl).reshape((-1, H, W, D))
+        V, scale = np.zeros((len(X4), D)), np.zeros((len(X4), D))
+        for n in range(len(X4)):
+            for d in range(D):
+                V[n, d] = math.fsum(X4[n, :, :, d].ravel()) / (H * W)
+                scale[n, d] = math.fsum(np.abs(X4[n, :, :, d]).ravel()) / (H * W)
+        return (V if batch else V[0]), (scale if batch else scale[0]), H * W
+
+    verify(lambda: c.global_avg_pool(X), reference, lambda got, e: assert_close(got, e[0], e[1], e[2], rule(X.dtype)))
+
+    dV, dV_val = data.draw(array(batch + (D + (data.draw(st.integers(0, 19)) == 0),)))
+
+    def reference_backward():
+        problems = []
+        Xl, dVl = gather(problems, ("X", X_val), ("dV", dV_val))
+        if Xl is not None and Xl.ndim not in (3, 4):
+            problems.append("X")
+        if dVl is not None and dVl.shape != batch + (D,):
+            problems.append("dV")
+        refuse_if(problems)
+        dV2 = as64(dVl).reshape(-1, D)
+        dX = np.zeros((len(dV2), H, W, D))
+        for n in range(len(dV2)):
+            for i in range(H):
+                for j in range(W):
+                    dX[n, i, j] = dV2[n] / (H * W)  # each position's share of its slice's mean
+        return (dX if batch else dX[0]), np.abs(dX if batch else dX[0]), 1
+
+    def compare_backward(got, expected):
+        value, scale, terms = expected
+        got = np.asarray(got)
+        allowed = [rule(dV.dtype), rule(dV.dtype, X.dtype)]  # X gives only the shape
+        assert got.dtype in allowed, f"dtype {got.dtype}, expected one of {allowed}"
+        assert_close(got, value, scale, terms, got.dtype)
+        if got.dtype == np.float64 and X.dtype == np.float64:  # the adjoint identity <pool(X), dV> = <X, dX>
+            left, right = np.sum(as64(c.global_avg_pool(X)) * as64(dV)), np.sum(as64(X) * got)
+            bound = 1e-12 * (np.sum(np.abs(as64(X)) * np.abs(got)) + 1e-300)
+            assert abs(left - right) <= bound, (left, right)
+
+    verify(lambda: c.global_avg_pool_backward(dV, X), reference_backward, compare_backward)
+
+
+@covers("residual_add")
+@fuzz(40)
+@given(data=st.data())
+def test_residual_add(data):
+    shape = data.draw(st.sampled_from([(2, 2, 1), (1, 3, 2, 2), (3, 1, 2)]))
+    main, main_val = data.draw(array(shape))
+    other = shape if data.draw(st.integers(0, 14)) else shape[:-1] + (shape[-1] + 1,)
+    if data.draw(st.integers(0, 29)) == 0:
+        other = (4,)  # a vector: not a volume
+    shortcut, s_val = data.draw(array(other))
+
+    def reference():
+        problems = []
+        a, b = gather(problems, ("main", main_val), ("shortcut", s_val))
+        if b is not None and b.ndim not in (3, 4):
+            problems.append("shortcut")
+        if a is not None and b is not None and a.shape != b.shape:
+            problems += ["main", "shortcut"]
+        refuse_if(problems)
+        return as64(a) + as64(b), np.abs(as64(a)) + np.abs(as64(b)), 1
+
+    verify(lambda: c.residual_add(main, shortcut), reference,
+           lambda got, e: assert_close(got, e[0], e[1], e[2], rule(main.dtype, shortcut.dtype)))
+
+
+def pair_of(value):
+    return tuple(value) if isinstance(value, tuple) else (value, value)
+
+
+def ref_layers(layers, V):
+    """The layers' definitions applied in order to a batch V (N, H, W, D) or (N, n), in float64 (inference)."""
+    for layer in layers:
+        V = ref_layer(layer, V)
+    return V
+
+
+def ref_layer(layer, V):
+    if isinstance(layer, c.ResidualBlock):
+        return ref_layers(layer.main, V) + ref_layers(layer.shortcut, V)
+    if isinstance(layer, c.ConvLayer):
+        W = as64(layer.W)
+        b = as64(layer.b) if layer.bias else np.zeros(len(W))
+        return ref_conv(V, W, b, pair_of(layer.S), pair_of(layer.P), pair_of(layer.dilation), layer.groups, layer.exact)
+    if isinstance(layer, c.BatchNormLayer):
+        g, b, mu, var = (as64(a) for a in (layer.params["gamma"], layer.params["beta"], layer.running_mean, layer.running_var))
+        out = np.empty(V.shape)
+        for d in range(V.shape[-1]):
+            out[..., d] = g[d] * (V[..., d] - mu[d]) / math.sqrt(var[d] + layer.eps) + b[d]
+        return out
+    if isinstance(layer, c.ReLULayer):
+        return np.maximum(V, 0.0)
+    if isinstance(layer, c.PoolLayer):
+        d = pair_of(layer.dilation)
+        return as64(ref_pool(V, pair_of(layer.F), pair_of(layer.S), pair_of(layer.P), d, layer.exact, layer.mode))
+    if isinstance(layer, c.FCLayer):
+        return V.reshape(len(V), -1) @ as64(layer.W).T + as64(layer.b)
+    if isinstance(layer, c.GlobalAvgPoolLayer):
+        return V.sum(axis=(1, 2)) / (V.shape[1] * V.shape[2])
+    raise AssertionError(f"no reference for {layer!r}")
+
+
+def ref_param_count(layer, shape):
+    """Parameters by the layer's formula: CONV K FH FW D/groups (+ K), BN 2 D, FC (n + 1) K; blocks add theirs."""
+    if isinstance(layer, c.ResidualBlock):
+        total = 0
+        for path in (layer.main, layer.shortcut):
+            s = shape
+            for inner in path:
+                total += ref_param_count(inner, s)
+                s = inner.output_shape(s)
+        return total
+    if isinstance(layer, c.ConvLayer):
+        FH, FW = pair_of(layer.F)
+        return layer.K * FH * FW * (shape[2] // layer.groups) + (layer.K if layer.bias else 0)
+    if isinstance(layer, c.BatchNormLayer):
+        return 2 * shape[-1]
+    if isinstance(layer, c.FCLayer):
+        return (math.prod(shape) + 1) * layer.K
+    return 0
+
+
+def randomise(net, rng):
+    """Draw every parameter and BN's running statistics at random (float64): no zero bias, no unit variance."""
+    net.init()
+    for p in net.params():
+        p[...] = rng.standard_normal(p.shape)
+
+    def walk(layers):
+        for layer in layers:
+            if isinstance(layer, c.ResidualBlock):
+                walk(layer.main + layer.shortcut)
+            elif isinstance(layer, c.BatchNormLayer):
+                D = len(layer.params["gamma"])
+                layer.running_mean, layer.running_var = rng.standard_normal(D), rng.uniform(0.25, 4.0, D)
+
+    walk(net.layers)
+    return net
+
+
+def directional_check(net, X, rng):
+    """Training mode: backward's dL/dX and dL/dparams against central differences along random directions."""
+    G = rng.standard_normal(net.forward(X).shape)
+    dX = net.backward(G)
+
+    def relus(layers):
+        for layer in layers:
+            if isinstance(layer, c.ResidualBlock):
+                yield from relus(layer.main + layer.shortcut)
+            elif isinstance(layer, c.ReLULayer):
+                yield layer
+
+    if min((np.min(np.abs(r.X)) for r in relus(net.layers)), default=1.0) < 1e-4:
+        event("a RELU input within 1e-4 of its kink: no central difference")
+        return  # a step of 1e-6 along U may cross it: the difference quotient is not the derivative there
+    grads = [g.copy() for g in net.grads()]
+    loss = lambda: float(np.sum(net.forward(X) * G))
+    U, h = rng.standard_normal(X.shape), 1e-6
+    numeric = (float(np.sum(net.forward(X + h * U) * G)) - float(np.sum(net.forward(X - h * U) * G))) / (2 * h)
+    analytic = float(np.sum(dX * U))
+    assert abs(numeric - analytic) <= 1e-5 * (1 + abs(analytic)), ("dX", numeric, analytic)
+    params = net.params()
+    directions = [rng.standard_normal(p.shape) for p in params]
+    for p, u in zip(params, directions):
+        p += h * u
+    plus = loss()
+    for p, u in zip(params, directions):
+        p -= 2 * h * u
+    minus = loss()
+    for p, u in zip(params, directions):
+        p += h * u
+    numeric = (plus - minus) / (2 * h)
+    analytic = sum(float(np.sum(g * u)) for g, u in zip(grads, directions))
+    assert abs(numeric - analytic) <= 1e-5 * (1 + abs(analytic)), ("params", numeric, analytic)
+
+
+@covers("basic_block", "depthwise_separable", "ResidualBlock", "BatchNormLayer", "GlobalAvgPoolLayer")
+@fuzz(20)
+@given(data=st.data())
+def test_blocks(data):
+    builder = data.draw(st.sampled_from(["basic_block", "depthwise_separable"]))
+    D1, K = data.draw(hyper(1, 3, pair=False)), data.draw(hyper(1, 3, pair=False))
+    S = data.draw(hyper(1, 2))
+    H, W = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    head = data.draw(st.booleans())  # global average pooling and an FC layer after the block
+
+    def reference():
+        d1, k, s = logical(("D1", D1[0]), ("K", K[0]), ("S", S[0]))
+        sizes = tuple((n - 1) // s[a] + 1 for a, n in enumerate((H, W)))  # 3x3, P = 1, floored
+        if builder == "basic_block":
+            projection = s != (1, 1) or d1 != k
+            params = 9 * d1 * k + 2 * k + 9 * k * k + 2 * k + (d1 * k + 2 * k if projection else 0)
+        else:
+            params, projection = 9 * d1 + 2 * d1 + d1 * k + 2 * k, None
+        return sizes + (k,), params, projection
+
+    nets = []
+
+    def build():
+        layers = getattr(c, builder)(D1[1], K[1], S[1])
+        net = c.Net((H, W, D1[0]), layers + ([c.GlobalAvgPoolLayer(), c.FCLayer(K=2)] if head else []))
+        nets.append(net)
+        block_shape = net.shapes()[len(layers)]
+        shortcut = None if builder != "basic_block" else bool(layers[0].shortcut)
+        return block_shape, sum(layer.n_params(shape) for layer, shape in zip(layers, net.shapes())), shortcut
+
+    def compare(got, expected):
+        assert got == expected and all(type(v) is int for v in got[0]) and type(got[1]) is int, (got, expected)
+
+    verify(build, reference, compare)
+    if not nets:
+        return
+    net = nets[0]
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    randomise(net, rng)
+    X = rng.standard_normal((2, H, W, D1[0]))
+    np.testing.assert_allclose(net(X), ref_layers(net.layers, X), rtol=1e-10, atol=1e-10)
+    params = net.summary().params
+    assert params == sum(ref_param_count(layer, shape) for layer, shape in zip(net.layers, net.shapes()))
+    assert params == sum(p.size for p in net.params())
+    directional_check(net, X, rng)
+
+
+# Summaries: every number of Net.summary() counted by brute force on small random nets
+
+
+def brute_force(net, X):
+    """Run net's layers on one image X, counting what the summary claims: (params, macs, activations)."""
+    counts = {"params": 0, "macs": 0, "activations": X.size}
+
+    def run(layers, V):
+        for layer in layers:
+            if isinstance(layer, c.ResidualBlock):
+                V = c.residual_add(run(layer.main, V), run(layer.shortcut, V))
+                counts["activations"] += V.size  # the sum is a new volume
+                continue
+            counts["params"] += sum(np.size(p) for p in layer.params.values())
+            out = layer(V)
+            if isinstance(layer, c.ConvLayer):
+                counts["macs"] += out.size * math.prod(layer.W.shape[1:])  # one product per tap of each output
+            elif isinstance(layer, c.FCLayer):
+                counts["macs"] += out.size * layer.W.shape[1]
+            if not isinstance(layer, c.ReLULayer):  # RELU overwrites its input
+                counts["activations"] += out.size
+            V = out
+        return V
+
+    run(net.layers, X)
+    return counts
+
+
+def reads(layer, shape):
+    """Per axis, how output position o reads its input: taps o S - P + a dilation, a < F (whole input for FC, GAP)."""
+    if isinstance(layer, (c.ConvLayer, c.PoolLayer)):
+        return tuple(zip(pair_of(layer.F), pair_of(layer.S), pair_of(layer.P), pair_of(layer.dilation)))
+    if isinstance(layer, (c.FCLayer, c.GlobalAvgPoolLayer)) and len(shape) == 3:
+        return ((shape[0], 1, 0, 1), (shape[1], 1, 0, 1))
+    return ((1, 1, 0, 1), (1, 1, 0, 1))
+
+
+def positions(layers, shapes, axis, seen):
+    """The input coordinates (padding negative or past the end) that output positions `seen` depend on."""
+    for layer, shape in reversed(list(zip(layers, shapes))):
+        if isinstance(layer, c.ResidualBlock):
+            paths = []
+            for path in (layer.main, layer.shortcut):
+                inner = [shape]
+                for l_ in path:
+                    inner.append(l_.output_shape(inner[-1]))
+                paths.append(positions(path, inner, axis, seen))
+            seen = paths[0] | paths[1]
+            continue
+        F, S, P, d = reads(layer, shape)[axis]
+        seen = {o * S - P + a * d for o in seen for a in range(F)}
+    return seen
+
+
+def ref_field(layers, shapes, axis):
+    """The Field of the last of `layers` along axis: from the coordinates its outputs 0 and 1 depend on."""
+    zero, one = positions(layers, shapes, axis, {0}), positions(layers, shapes, axis, {1})
+    return min(zero), max(zero) - min(zero) + 1, min(one) - min(zero)  # start, size, stride
+
+
+@st.composite
+def summary_nets(draw):
+    """A random net of CONV/RELU/POOL layers, then now and then BN, a residual block, global pooling, FC."""
+    from strategies import nets
+
+    base = draw(nets(fc_head=False, max_layers=3, max_size=7))
+    layers, shape = list(base.layers), base.shapes()[-1]
+    H, W, D = shape
+    if draw(st.booleans()):
+        layers.append(c.BatchNormLayer())
+    kind = draw(st.sampled_from(["none", "identity", "projection"]))
+    if kind == "identity":
+        F = draw(st.sampled_from([1, 3]))
+        layers.append(c.ResidualBlock([c.ConvLayer(K=D, F=F, P=F // 2), c.ReLULayer()]))
+    elif kind == "projection":
+        K = draw(st.integers(1, 3))
+        layers.append(c.ResidualBlock([c.ConvLayer(K=K, F=3, S=2, P=1, exact=False, bias=False), c.BatchNormLayer()],
+                                      [c.ConvLayer(K=K, F=1, S=2, exact=False), c.BatchNormLayer()]))
+    tail = draw(st.sampled_from(["none", "gap", "fc", "gap+fc"]))
+    if "gap" in tail:
+        layers.append(c.GlobalAvgPoolLayer())
+    if "fc" in tail:
+        layers += [c.FCLayer(K=draw(st.integers(1, 3)))]
+    return c.Net(base.input_shape, layers, seed=draw(st.integers(0, 99)))
+
+
+@covers("Summary", "Row", "Field")
+@fuzz(30)
+@given(net=summary_nets(), data=st.data())
+def test_summary(net, data):
+    shapes = net.shapes()
+    summary = net.summary()
+    assert isinstance(summary, c.Summary) and all(isinstance(r, c.Row) for r in summary.rows)
+    top = [r for r in summary.rows if r.level == 0]  # the INPUT, then one row per layer of the net (a block's ADD)
+    assert len(top) == len(net.layers) + 1 and [r.output for r in top] == shapes
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    randomise(net, rng)
+    counts = brute_force(net, rng.standard_normal(net.input_shape))
+    assert (summary.params, summary.macs, summary.activations) == (counts["params"], counts["macs"], counts["activations"])
+    assert summary.bytes == 4 * counts["activations"] and all(type(v) is int for v in (summary.params, summary.macs))
+    for r in summary.rows:
+        assert r.bytes == 4 * r.activations and all(type(v) is int for v in (r.params, r.macs, r.activations))
+    for i, row in enumerate(top):  # every level-0 row's field: the span of input coordinates it depends on
+        fields = [ref_field(net.layers[:i], shapes[:i], axis) for axis in range(2)]
+        assert tuple(row.field) == tuple(c.Field(size, stride, start) for start, size, stride in fields), (i, row.field, fields)
+        sizes, strides = tuple(f[1] for f in fields), tuple(f[2] for f in fields)
+        assert row.receptive_field == (sizes[0] if sizes[0] == sizes[1] else sizes)
+        assert row.stride == (strides[0] if strides[0] == strides[1] else strides)
+    last_volume = max(i for i, s in enumerate(shapes) if len(s) == 3)
+    assert summary.receptive_field == top[last_volume].receptive_field and summary.stride == top[last_volume].stride
+    text = summary.table(("parameters", "multiply-adds"))
+    assert text.splitlines()[-1].split() == ["total", f"{counts['params']:,}", f"{counts['macs']:,}"]
+    assert f"**{counts['activations']:,}**" in summary.markdown()
+    bad = data.draw(st.sampled_from([("flops",), "output", ("output", "parameter")]))
+    verify(lambda: summary.table(bad), lambda: (_ for _ in ()).throw(Invalid("columns")), None)
+
+
+@covers("Field")
+@fuzz(60)
+@given(data=st.data())
+def test_field(data):
+    size, stride = data.draw(hyper(1, 30, pair=False)), data.draw(hyper(1, 8, pair=False))
+    start = data.draw(st.integers(-20, 5))
+    start = (start, data.draw(spelled(start))) if data.draw(st.integers(0, 29)) else (Bad(0.5), 0.5)
+    F, S = data.draw(hyper(1, 5, pair=False)), data.draw(hyper(1, 3, pair=False))
+    P, d = data.draw(hyper(0, 2, minimum=0, pair=False)), data.draw(hyper(1, 3, pair=False))
+    fields = []
+
+    def reference_field():
+        r, j, s0 = logical(("size", size[0]), ("stride", stride[0]), ("start", start[0]))
+        return r, j, s0
+
+    def make():
+        fields.append(c.Field(size[1], stride[1], start[1]))
+        return fields[-1]
+
+    def exact_ints(got, expected):
+        assert tuple(got) == tuple(expected) and all(type(v) is int for v in got), (got, expected)
+
+    verify(make, reference_field, exact_ints)
+    if not fields:
+        return
+    field = fields[0]
+
+    def reference_grow():
+        r, j, s0 = reference_field()
+        f, s, p, dd = logical(("F", F[0]), ("S", S[0]), ("P", P[0]), ("dilation", d[0]))
+        taps = [s0 + a * dd * j for a in range(f)]  # the inputs of the first output's taps, in input pixels
+        return r + taps[-1] - taps[0], j * s, s0 - p * j
+
+    verify(lambda: field.grow(F[1], S=S[1], P=P[1], dilation=d[1]), reference_grow, exact_ints)
+
+    i, W1 = data.draw(hyper(0, 5, minimum=0, pair=False)), data.draw(hyper(1, 40, pair=False))
+    clip = data.draw(st.booleans())
+
+    def reference_window():
+        r, j, s0 = reference_field()
+        (iv,) = logical(("i", i[0]))
+        first, last = s0 + iv * j, s0 + iv * j + r - 1
+        if clip and W1[1] is not None:  # W1=None: no image to clip to (the default)
+            (w,) = logical(("W1", W1[0]))
+            first, last = max(first, 0), min(last, w - 1)
+        return first, last
+
+    verify(lambda: field.window(i[1], W1[1]) if clip else field.window(i[1]), reference_window, exact_ints)
+
+    other_stride = data.draw(st.sampled_from([stride[0] if not isinstance(stride[0], Bad) else 1, 2]))
+    other = c.Field(data.draw(st.integers(1, 9)), other_stride, data.draw(st.integers(-5, 5)))
+    other = data.draw(st.sampled_from([other, other, other, (1, 1, 0), None]))
+
+    def reference_union():
+        r, j, s0 = reference_field()
+        if not isinstance(other, c.Field) or other.stride != j:
+            raise Invalid("other", "stride")
+        first, end = min(s0, other.start), max(s0 + r, other.start + other.size)
+        return end - first, j, first
+
+    verify(lambda: field.union(other), reference_union, exact_ints)
+
+
+ARCHITECTURES = {"lenet5": ((32, 32, 1), 10), "alexnet": ((224, 224, 3), 1000), "vgg16": ((224, 224, 3), 1000),
+                 "resnet18": ((224, 224, 3), 1000), "mobilenet_v1": ((224, 224, 3), 1000)}
+
+
+@covers("lenet5", "alexnet", "vgg16", "resnet18", "mobilenet_v1")
+@fuzz(15)
+@given(data=st.data())
+def test_architectures(data):
+    """Built at 224 x 224 (shapes and counts only: no weights drawn); LeNet-5 also runs, against the references."""
+    name = data.draw(st.sampled_from(sorted(ARCHITECTURES)))
+    seed = data.draw(hyper(0, 2**40, minimum=0, pair=False))
+    dtypes = {np.float32: np.float32, np.float64: np.float64, "float32": np.float32, "float64": np.float64,
+              float: np.float64, None: np.float64}
+    bad_dtypes = [np.int8, "float16", "x", np.complex64, int]
+    dtype = data.draw(st.sampled_from(list(dtypes) + (bad_dtypes if data.draw(st.integers(0, 5)) == 0 else [])))
+
+    def reference():
+        problems = []
+        (s,) = gather(problems, ("seed", seed[0]))
+        if dtype in bad_dtypes:
+            problems.append("dtype")
+        refuse_if(problems)
+        input_shape, classes = ARCHITECTURES[name]
+        return s, np.dtype(dtypes[dtype]), input_shape, (classes,)
+
+    nets = []
+
+    def build():
+        net = getattr(c, name)(seed=seed[1], dtype=dtype)
+        nets.append(net)
+        shapes = net.shapes()
+        assert all(type(v) is int for s in shapes for v in s)
+        return net.seed, net.dtype, shapes[0], shapes[-1]
+
+    def compare(got, expected):
+        assert got == expected and type(got[0]) is int, (got, expected)
+
+    verify(build, reference, compare)
+    if not nets:
+        return
+    net, shapes = nets[0], nets[0].shapes()
+    summary = net.summary()
+    by_shapes = sum(math.prod(s) for layer, shape in zip(net.layers, shapes) for s in layer.param_shapes(shape).values())
+    assert summary.params == by_shapes == sum(ref_param_count(layer, shape) for layer, shape in zip(net.layers, shapes))
+    assert [r.output for r in summary.rows if r.level == 0] == shapes
+    if name == "lenet5" and data.draw(st.integers(0, 2)) == 0:  # the one small enough to run here
+        X = np.random.default_rng(seed[0] % 2**32).standard_normal((1, 32, 32, 1)).astype(net.dtype)
+        eps = float(np.finfo(net.dtype).eps)
+        got, expected = net(X), ref_layers(net.layers, as64(X))
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e4 * eps * (1 + np.max(np.abs(expected))))
+        assert got.dtype == net.dtype and got.shape == (1, 10)
+
+
 def test_every_public_name_is_fuzzed():
     missing = sorted(set(c.__all__) - FUZZED)
     assert not missing, f"public names without a fuzz test here: {missing}"

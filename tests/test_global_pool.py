@@ -41,3 +41,16 @@ def test_bad_input():
         global_avg_pool_backward(np.ones(4), np.ones((2, 3, 3, 4)))
     with pytest.raises(RuntimeError, match="needs the input of a forward"):
         GlobalAvgPoolLayer().backward(np.ones(3))
+
+
+def test_backward_divides_in_the_result_dtype():
+    """Found by fuzzing: a float16 dV was divided by H * W in float16, then cast to float32 (error 2e-4)."""
+    dX = global_avg_pool_backward(np.array([1.0], np.float16), np.zeros((3, 1, 1)))
+    assert dX.dtype == np.float32 and np.all(dX == np.float32(1.0) / np.float32(3.0))
+
+
+def test_backward_checks_the_memory_it_allocates():
+    """Found by fuzzing: X may be a broadcast view of a huge shape; dX is allocated at that shape."""
+    X = np.broadcast_to(np.zeros(1), (2**20, 2**20, 2**10, 1))
+    with pytest.raises(MemoryError, match="dX"):
+        global_avg_pool_backward(np.ones((2**20, 1)), X)

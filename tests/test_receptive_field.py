@@ -153,3 +153,18 @@ def test_bad_fields():
         Field().grow(3, S=1.5)
     with pytest.raises(ValueError, match="i must be non-negative"):
         Field().window(-1)
+
+
+def test_a_field_holds_python_ints():
+    """Found by fuzzing: Field(np.int8(100), np.int8(100)).grow(3, S=2) wrapped in int8 (stride -56), and
+    Field("a").grow(3) or Field().union(3) failed inside the arithmetic, naming no argument."""
+    field = Field(np.int8(100), np.int8(100), np.int16(-3)).grow(3, S=2)
+    assert field == Field(300, 200, -3) and all(type(v) is int for v in field)
+    with pytest.raises(TypeError, match="size must be an integer"):
+        Field("a")
+    with pytest.raises(ValueError, match="stride must be at least 1"):
+        Field(3, 0)
+    with pytest.raises(TypeError, match="start must be an integer"):
+        Field(3, 1, 0.5)
+    with pytest.raises(TypeError, match="other must be a Field"):
+        Field().union(3)

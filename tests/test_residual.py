@@ -121,3 +121,20 @@ def test_bad_blocks_are_refused():
         block.backward(np.ones((2, 2, 1)))
     with pytest.raises(AttributeError, match="its layers' grads"):
         block.grads = {"main.0.W": np.ones(1)}
+
+
+def test_residual_add_follows_the_promotion_rule():
+    """Found by fuzzing: int8 volumes added in int8 and wrapped (127 + 127 = -2); float16 stayed float16."""
+    a = np.full((2, 2, 1), 127, np.int8)
+    V = residual_add(a, a)
+    assert V.dtype == np.float64 and np.all(V == 254.0)
+    assert residual_add(np.ones((1, 1, 1), np.float16), np.ones((1, 1, 1), np.float16)).dtype == np.float32
+    assert residual_add(np.ones((1, 1, 1), np.float32), np.ones((1, 1, 1), np.float32)).dtype == np.float32
+
+
+def test_paths_that_are_not_lists_are_refused_by_name():
+    """Found by fuzzing: ResidualBlock(ReLULayer()) raised "'ReLULayer' object is not iterable"."""
+    with pytest.raises(TypeError, match=r"\bmain\b must be a list of cnnref Layers"):
+        ResidualBlock(ReLULayer())
+    with pytest.raises(TypeError, match=r"\bshortcut\b must be a list of cnnref Layers"):
+        ResidualBlock([ReLULayer()], 3)
