@@ -1548,10 +1548,15 @@ def ref_statistics(x, eps):
     A rounding of the mean or of the sum of squares moves var by about eps * mean((|x| + |mean|)^2),
     relative to var + eps: kappa = 1 + mean((|x| + |mean|)^2) / (var + eps) scales every bound below
     (a constant slice of large numbers normalises rounding noise: kappa is huge there, rightly).
+    The mean and variance are exact (fractions), each rounded once: a float64 mean of three equal numbers
+    can round to a neighbour, and their variance, exactly 0, came out as (1 ulp)^2 > eps, which made
+    the reference's gradient 0 where the exact one (cnnref's, in float128) is gamma / sqrt(eps) (dY - mean dY).
     """
     m = len(x)
-    mean = math.fsum(x) / m
-    var = math.fsum((x - mean) ** 2) / m
+    exact = [Fraction(float(v)) for v in x]
+    mean_exact = sum(exact) / m
+    mean = float(mean_exact)
+    var = float(sum((v - mean_exact) ** 2 for v in exact) / m)
     A = math.fsum((np.abs(x) + abs(mean)) ** 2) / m
     return mean, var, math.sqrt(var + eps), 1 + A / (var + eps), A
 
