@@ -513,6 +513,11 @@ def walk_table(results):
     return "\n".join(lines)
 
 
+def _bytes(n):
+    """1.5 MiB, or 18.4 KiB below a MiB."""
+    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 2**10:.1f} KiB"
+
+
 def net_memory(results):
     """Peak memory of each net's forward pass at batch 1, beside its weights and its largest volume."""
     missing = _missing(results, "net_memory", "memory")
@@ -527,9 +532,8 @@ def net_memory(results):
         if m is None:
             lines.append(_not_measured("memory", 6, [name]))
             continue
-        mb = lambda n: f"{n / 2**20:.1f} MiB"  # noqa: E731
-        lines.append(f"| {name} | {mb(m['peak_bytes'])} | {mb(m['weights_bytes'])} | {mb(m['input_bytes'])} "
-                     f"| {mb(m['largest_volume_bytes'])} | {m['peak_bytes'] / m['largest_volume_bytes']:.2f} |")
+        lines.append(f"| {name} | {_bytes(m['peak_bytes'])} | {_bytes(m['weights_bytes'])} | {_bytes(m['input_bytes'])} "
+                     f"| {_bytes(m['largest_volume_bytes'])} | {m['peak_bytes'] / m['largest_volume_bytes']:.2f} |")
     return "\n".join(lines)
 
 

@@ -309,6 +309,13 @@ def test_the_operation_tables_are_the_file_row_by_row():
             assert (notes, notes_target) == ("-", "-")
 
 
+def test_the_memory_table_is_the_file_row_by_row():
+    rows = table_rows(hook.net_memory(FULL), "| net |")
+    assert [c[0] for c in rows] == list(BENCH.NETS)
+    for cells, m in zip(rows, FULL["net_memory"]):
+        assert cells[1:] == ["3.0 MiB", "5.0 MiB", "1.0 KiB", "1.0 MiB", f"{m['peak_bytes'] / m['largest_volume_bytes']:.2f}"]
+
+
 def test_the_walk_says_which_steps_are_within_noise():
     rows = table_rows(hook.walk_table(FULL), "| case |")
     stops = FULL["walk"][0]["stops"]
@@ -384,5 +391,5 @@ def test_the_committed_network_results_are_a_full_run_computed_not_typed():
     for r in RESULTS["nets"]:
         assert f"| {r['net']} | {r['N']} | {r['ms']['cnnref']:.2f} | {r['ms']['torch']:.2f} | {r['ratio']:.2f} |" in page
     for m in RESULTS["net_memory"]:
-        assert f"| {m['net']} | {m['peak_bytes'] / 2**20:.1f} MiB |" in page
+        assert f"| {m['net']} | {hook._bytes(m['peak_bytes'])} |" in page
     assert "not measured" not in hook.net_table(RESULTS) + hook.op_table(RESULTS)
