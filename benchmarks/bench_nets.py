@@ -706,6 +706,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="one short round per case: checks the script, times nothing worth keeping")
     parser.add_argument("--out", type=Path, help="write the results there instead of benchmarks/results.json "
                         "(a --quick run writes only there, marked quick)")
+    parser.add_argument("--rounds", type=int, help="rounds per case in every part (fewer: a shorter run, said in "
+                        "the method the page shows)")
     parser.add_argument("--worker", choices=["cnnref", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -714,6 +716,9 @@ def main(argv=None):
         for part in ROUNDS:
             ROUNDS[part], TURN[part], MIN_RUNS[part] = 1, 0.01, 1
         IDLE["patience"] = 0.0
+    if args.rounds:
+        for part in ROUNDS:
+            ROUNDS[part] = args.rounds
 
     from benchmarks.bench_conv import CASES
 
