@@ -332,7 +332,7 @@ def _target(ratio, target, at_most=True):
     return f"{'<=' if at_most else '>='} {target:g}, {'met' if ok else '**missed**'}"
 
 
-def _not_measured(part, columns, lead):
+def _not_measured(columns, lead):
     """A table row saying so, for a case the file lacks."""
     return "| " + " | ".join(lead + [NOT_MEASURED] + ["-"] * (columns - len(lead) - 1)) + " |"
 
@@ -349,7 +349,7 @@ def nets_method(results):
     """How the network, training, operation and walk numbers were measured: run, machine, rounds, load per part."""
     run = results.get("nets_run")
     if not run:
-        return f"Not measured yet: `python benchmarks/bench_nets.py` must be run and committed first."
+        return "Not measured yet: `python benchmarks/bench_nets.py` must be run and committed first."
     lines = []
     if run.get("quick"):
         lines += ["!!! warning \"A --quick run\"", "    One short round per case: these numbers check the script, they are no result.", ""]
@@ -378,7 +378,7 @@ def net_table(results):
         for N in b.BATCHES:
             r = rows.get((name, N))
             if r is None:
-                lines.append(_not_measured("nets", 10, [name, str(N)]))
+                lines.append(_not_measured(10, [name, str(N)]))
                 continue
             lines.append(
                 f"| {name} | {N} | {_f(r['ms']['cnnref'])} | {_f(r['ms']['torch'])} | {_f(r['ratio'])} | {_range(r)} "
@@ -439,7 +439,7 @@ def op_table(results):
         for N in b.BATCHES:
             r = rows.get((spec["op"], N))
             if r is None or "ratio" not in r:
-                lines.append(_not_measured("ops", 10, [spec["op"], _shape(spec), str(N)]))
+                lines.append(_not_measured(10, [spec["op"], _shape(spec), str(N)]))
                 continue
             floor, what = _op_floor(r)
             lines.append(
@@ -464,7 +464,7 @@ def peer_table(results):
         for N in b.BATCHES:
             r = rows.get((spec["op"], N))
             if r is None:
-                lines.append(_not_measured("ops", 6 + len(peers) + 2, [spec["op"], str(N)]))
+                lines.append(_not_measured(6 + len(peers) + 2, [spec["op"], str(N)]))
                 continue
             ms = r["ms"]
             best = min(spec["peers"], key=lambda p: ms[p])
@@ -530,7 +530,7 @@ def net_memory(results):
     for name in b.NETS:
         m = rows.get(name)
         if m is None:
-            lines.append(_not_measured("memory", 6, [name]))
+            lines.append(_not_measured(6, [name]))
             continue
         lines.append(f"| {name} | {_bytes(m['peak_bytes'])} | {_bytes(m['weights_bytes'])} | {_bytes(m['input_bytes'])} "
                      f"| {_bytes(m['largest_volume_bytes'])} | {m['peak_bytes'] / m['largest_volume_bytes']:.2f} |")
@@ -599,7 +599,7 @@ def nets_verdict(results):
     """How many of issue 19's targets the committed run met; each miss with its measured floor and the reason."""
     found = targets(results)
     if not found:
-        return f"Not measured yet: `python benchmarks/bench_nets.py` must be run and committed first."
+        return "Not measured yet: `python benchmarks/bench_nets.py` must be run and committed first."
     missed = [line for _, met, line in found if not met]
     lines = [f"**{len(found) - len(missed)} of {len(found)} targets met** in this run."
              + (" Missed, each with its measured floor:" if missed else ""), ""]
