@@ -542,9 +542,9 @@ def _reason(floor, target, what):
     if floor is None:
         return "No floor measured."
     if floor > target:
-        return (f"{what[0].upper() + what[1:]} takes {floor:.2f} x PyTorch's time: above the target before anything "
+        return (f"Floor, {what}: {floor:.2f} x PyTorch's time, above the target before anything "
                 f"else runs, so under the NumPy-only rule no rewrite meets it.")
-    return (f"{what[0].upper() + what[1:]} takes {floor:.2f} x PyTorch's time, leaving {target - floor:.2f} x for the "
+    return (f"Floor, {what}: {floor:.2f} x PyTorch's time, leaving {target - floor:.2f} x for the "
             f"rest (copies, padding, the other layers): the miss is cnnref's own overhead.")
 
 
