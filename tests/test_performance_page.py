@@ -340,8 +340,11 @@ def test_the_verdict_counts_every_target_and_gives_each_miss_its_floor():
         if target and r["ratio"] > target:
             floor = r["matmul_floor_ratio"]
             assert f"{r['net']}, N = {r['N']}: {r['ratio']:.2f} x PyTorch (target <= {target:g}). Floor, the matrix multiplies" in text
-            assert (f"alone: {floor:.2f} x PyTorch's time, above the target" if floor > target else
+            assert (f"alone: {floor:.2f} x PyTorch's time, more than cnnref's whole time" if floor > r["ratio"] else
+                    f"alone: {floor:.2f} x PyTorch's time, above the target" if floor > target else
                     f"alone: {floor:.2f} x PyTorch's time, leaving {target - floor:.2f} x for the rest") in text
+    assert "more than cnnref's whole time" in hook._reason(3.0, 1.3, "x", 2.0)
+    assert "above the target" in hook._reason(2.0, 1.3, "x", 3.0) and "leaving 0.30 x" in hook._reason(1.0, 1.3, "x", 3.0)
 
 
 def test_the_nets_chart_is_stable_and_shows_every_case():
