@@ -3,6 +3,7 @@ and the walk from the notes' conv2d to the tuned one (issue 11); writes their en
 
     python benchmarks/bench_nets.py                 # everything below
     python benchmarks/bench_nets.py --only ops walk # some parts (nets, training, ops, walk, memory), the others kept
+    python benchmarks/bench_nets.py --quick --out /tmp/quick.json   # checks the script: one short round each
 
 torch is the baseline only (pip install torch==2.13.0): never a dependency of cnnref or of its tests.
 
@@ -24,8 +25,9 @@ rounds, medians of every timed call, the lowest and highest single-round ratio).
 - memory: peak bytes NumPy allocates during one forward pass of each net at batch 1 (tracemalloc),
   beyond the weights and the input.
 - floors: for every net and batch, the matrix multiplies of its CONV and FC layers alone (each
-  layer's X_col built beforehand); for the memory-bound operations, the bytes they must read and
-  write at the copy bandwidth NumPy reaches on this machine.
+  layer's X_col built beforehand); for each convolution of the operation table, its one multiply
+  alone; for the memory-bound operations (pooling, batch norm, depthwise), the bytes they must read
+  and write at the copy bandwidth NumPy reaches on this machine.
 """
 
 import argparse
@@ -91,6 +93,7 @@ CONV_KINDS = ("conv", "depthwise", "transpose")  # the convolutions: the peer ta
 ROUNDS = {"nets": 5, "training": 5, "ops": 7, "walk": 7}  # alternating rounds per case
 TURN = {"nets": 1.0, "training": 2.0, "ops": 0.3, "walk": 0.3}  # seconds of timed calls per turn (at least MIN_RUNS calls)
 MIN_RUNS = {"nets": 2, "training": 1, "ops": 5, "walk": 5}
+IDLE = {"threshold": 0.6, "patience": 30.0}  # before each case: wait (up to patience s) for that share of free CPU time
 TOLERANCE = 1e-3  # outputs agree when max |a - b| <= TOLERANCE * max |b| (float32 through a whole net)
 
 
@@ -438,6 +441,26 @@ def _matmul_floor(case, seconds=0.2):
     return total
 
 
+def _op_matmul_floor(case, seconds=0.3):
+    """ms of the one matrix multiply of a convolution (groups = 1) or a transposed one, its operands built
+    beforehand: what im2col + BLAS cannot beat. None for the operations that make no multiply."""
+    from cnnref.windows import windows, zero_pad
+
+    kind, data = case["kind"], _op_data(case)
+    X, W = data[0], data[1] if len(data) > 1 else None
+    if kind == "conv":
+        (K, F, _, D1), S, d = W.shape, case["S"], case["dilation"]
+        cols = windows(zero_pad(X, (case["P"], case["P"])), (F, F), (S, S), (d, d))
+        A, B = np.ascontiguousarray(cols).reshape(-1, F * F * D1), np.ascontiguousarray(W.reshape(K, -1).T)
+    elif kind == "transpose":  # every input position times the filters: (N H2 W2, K) @ (K, F F D), then col2im
+        D, F, _, K = W.shape
+        A, B = X.reshape(-1, K), np.ascontiguousarray(W.transpose(3, 1, 2, 0).reshape(K, -1))
+    else:
+        return None
+    out = np.empty((len(A), B.shape[1]), np.float32)
+    return 1e3 * float(np.median(time_calls(lambda: np.matmul(A, B, out=out), seconds, 5)))
+
+
 def _bandwidth(megabytes=256):
     """GB/s of NumPy copying a large float32 array (read + write counted), the best of a few copies."""
     src = np.ones(megabytes * 2**20 // 4, np.float32)
@@ -477,6 +500,8 @@ def worker(library):
                 answer = pools(library)
             elif do == "floor":
                 answer = _matmul_floor(command["case"])
+            elif do == "op_floor":
+                answer = _op_matmul_floor(command["case"])
             elif do == "bandwidth":
                 answer = _bandwidth()
             elif do == "memory":
@@ -526,7 +551,7 @@ def _outputs(workers, routes, case):
 
 def _time(workers, routes, case, part):
     """Rounds of turns over the variants: (times, ms)."""
-    idle = wait_until_idle()
+    idle = wait_until_idle(IDLE["threshold"], IDLE["patience"])
 
     def turn(variant):
         return workers[routes[variant]].ask(do="time", variant=variant, case=case, seconds=TURN[part], min_runs=MIN_RUNS[part])
@@ -579,10 +604,10 @@ def training_case(workers):
 def _op_bytes(case):
     """Bytes an operation must read and write at least: its input, output and parameters, float32."""
     N, (H, Wd, D), kind = case["N"], case["input"], case["kind"]
-    if kind in ("max_pool", "avg_pool"):
-        F, S, P = case["F"], case["S"], case["P"]
-        H2, W2 = (H + 2 * P - F) // S + 1, (Wd + 2 * P - F) // S + 1
-        return 4 * N * (H * Wd * D + H2 * W2 * D)
+    if kind in ("max_pool", "avg_pool", "depthwise"):
+        F, S, P, d = case["F"], case["S"], case["P"], case.get("dilation", 1)
+        H2, W2 = (H + 2 * P - d * (F - 1) - 1) // S + 1, (Wd + 2 * P - d * (F - 1) - 1) // S + 1
+        return 4 * N * (H * Wd * D + H2 * W2 * D)  # depthwise: its weights (F F D numbers) stay in cache
     if kind == "batch_norm":
         return 4 * 2 * N * H * Wd * D
     return None
@@ -615,6 +640,10 @@ def op_case(workers, spec, N, bandwidth):
     if "notes" in ms and "cs231n" in ms and spec["kind"] == "conv":
         row["notes_vs_cs231n"] = round(ms["notes"] / ms["cs231n"], 3)
         row["notes_target"], row["notes_ok"] = NOTES_VS_CS231N, row["notes_vs_cs231n"] <= NOTES_VS_CS231N
+    floor = workers["cnnref"].ask(do="op_floor", case=case)
+    if floor is not None and "torch" in ms:
+        row["matmul_floor_ms"] = round(floor, 6)
+        row["matmul_floor_ratio"] = round(floor / ms["torch"], 3)
     moved = _op_bytes(case)
     if moved and "torch" in ms:
         row["bytes"] = moved
@@ -656,6 +685,15 @@ def memory_case(workers, name):
     return {"net": name, "N": 1, **m, "peak_over_largest_volume": round(m["peak_bytes"] / m["largest_volume_bytes"], 3)}
 
 
+@contextlib.contextmanager
+def timed(run, part):
+    """Record in run["part_runs"] when the part ran, how long it took and under which load (1-minute average)."""
+    start, record = time.monotonic(), {"started": now(), "load_average_start": load_average()}
+    yield
+    record |= {"seconds": round(time.monotonic() - start, 1), "load_average_end": load_average()}
+    run["part_runs"][part] = record
+
+
 def print_rows(title, rows, columns):
     print(f"\n{title}", flush=True)
     for r in rows:
@@ -666,6 +704,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS), help="the parts to measure")
     parser.add_argument("--quick", action="store_true", help="one short round per case: checks the script, times nothing worth keeping")
+    parser.add_argument("--out", type=Path, help="write the results there instead of benchmarks/results.json "
+                        "(a --quick run writes only there, marked quick)")
+    parser.add_argument("--rounds", type=int, help="rounds per case in every part (fewer: a shorter run, said in "
+                        "the method the page shows)")
     parser.add_argument("--worker", choices=["cnnref", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -673,6 +715,10 @@ def main(argv=None):
     if args.quick:
         for part in ROUNDS:
             ROUNDS[part], TURN[part], MIN_RUNS[part] = 1, 0.01, 1
+        IDLE["patience"] = 0.0
+    if args.rounds:
+        for part in ROUNDS:
+            ROUNDS[part] = args.rounds
 
     from benchmarks.bench_conv import CASES
 
@@ -684,48 +730,59 @@ def main(argv=None):
         raise SystemExit("torch is not installed (pip install torch==2.13.0): the nets and the training step need it")
     failed = []
     try:
-        run = {"started": now(), "load_average_start": load_average(), "parts": args.only}
+        previous = results.get("nets_run", {}).get("part_runs", {})  # the parts not measured again keep their record
+        run = {"started": now(), "load_average_start": load_average(), "parts": args.only,
+               "part_runs": {p: previous[p] for p in PARTS if p in previous and p not in args.only}}
         run["machine"] = machine(workers, "separate processes, alternating rounds: " + ", ".join(
             f"{part} {ROUNDS[part]} rounds of {TURN[part]} s (at least {MIN_RUNS[part]} calls)" for part in ROUNDS
         ) + f", after {SETTLE} s pauses")
         run["copy_bandwidth_GBps"] = round(workers["cnnref"].ask(do="bandwidth"), 2)
         if "ops" in args.only:
-            rows = []
-            for spec in OPS:
-                for N in BATCHES:
-                    rows.append(op_case(workers, spec, N, run["copy_bandwidth_GBps"]))
-                    print_rows("op", rows[-1:], ["op", "N", "ms", "ratio", "ratio_range", "best_peer", "peer_speedup"])
-            results["ops"] = rows
-            failed += [f"{r['op']} N={r['N']}: {r['ratio']} > {r['target']}" for r in rows if r.get("ok") is False]
-            failed += [f"{r['op']} N={r['N']}: best peer {r['best_peer']} only {r['peer_speedup']}x slower"
-                       for r in rows if r.get("peer_ok") is False]
+            with timed(run, "ops"):
+                rows = []
+                for spec in OPS:
+                    for N in BATCHES:
+                        rows.append(op_case(workers, spec, N, run["copy_bandwidth_GBps"]))
+                        print_rows("op", rows[-1:], ["op", "N", "ms", "ratio", "ratio_range", "best_peer", "peer_speedup"])
+                results["ops"] = rows
+                failed += [f"{r['op']} N={r['N']}: {r['ratio']} > {r['target']}" for r in rows if r.get("ok") is False]
+                failed += [f"{r['op']} N={r['N']}: best peer {r['best_peer']} only {r['peer_speedup']}x slower"
+                           for r in rows if r.get("peer_ok") is False]
         if "walk" in args.only:
-            results["walk"] = [walk_case(workers, case) for case in CASES]
-            for w in results["walk"]:
-                print_rows(f"walk {w['case']} N={w['N']}", w["stops"], ["stop", "ms", "gain", "gain_range"])
+            with timed(run, "walk"):
+                results["walk"] = [walk_case(workers, case) for case in CASES]
+                for w in results["walk"]:
+                    print_rows(f"walk {w['case']} N={w['N']}", w["stops"], ["stop", "ms", "gain", "gain_range"])
         if "memory" in args.only:
-            results["net_memory"] = [memory_case(workers, name) for name in NETS]
-            print_rows("peak memory, batch 1", results["net_memory"], ["net", "peak_bytes", "largest_volume_bytes"])
+            with timed(run, "memory"):
+                results["net_memory"] = [memory_case(workers, name) for name in NETS]
+                print_rows("peak memory, batch 1", results["net_memory"], ["net", "peak_bytes", "largest_volume_bytes"])
         if "nets" in args.only:
-            rows = []
-            for name in NETS:
-                for N in BATCHES:
-                    rows.append(net_case(workers, name, N))
-                    print_rows("net", rows[-1:], ["net", "N", "ms", "ratio", "ratio_range", "matmul_floor_ratio"])
-            results["nets"] = rows
-            failed += [f"{r['net']} N={r['N']}: {r['ratio']} > {r['target']}" for r in rows if r.get("ok") is False]
+            with timed(run, "nets"):
+                rows = []
+                for name in NETS:
+                    for N in BATCHES:
+                        rows.append(net_case(workers, name, N))
+                        print_rows("net", rows[-1:], ["net", "N", "ms", "ratio", "ratio_range", "matmul_floor_ratio"])
+                results["nets"] = rows
+                failed += [f"{r['net']} N={r['N']}: {r['ratio']} > {r['target']}" for r in rows if r.get("ok") is False]
         if "training" in args.only:
-            results["training"] = training_case(workers)
-            print_rows("training step", [results["training"]], ["net", "N", "ms", "ratio", "ratio_range"])
-            if not results["training"]["ok"]:
-                failed.append(f"training step: {results['training']['ratio']} > {results['training']['target']}")
+            with timed(run, "training"):
+                results["training"] = training_case(workers)
+                print_rows("training step", [results["training"]], ["net", "N", "ms", "ratio", "ratio_range"])
+                if not results["training"]["ok"]:
+                    failed.append(f"training step: {results['training']['ratio']} > {results['training']['target']}")
         run["finished"], run["load_average_end"] = now(), load_average()
         results["nets_run"] = run
     finally:
         for w in workers.values():
             w.close()
     if args.quick:
-        print("--quick: results not written")
+        run["quick"] = True  # one short round per case: not a result (the page's tests refuse it)
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=1) + "\n")
+    elif args.quick:
+        print("--quick: results not written (give --out PATH to keep them apart)")
     else:
         RESULTS.write_text(json.dumps(results, indent=1) + "\n")
     if failed:

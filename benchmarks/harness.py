@@ -35,12 +35,16 @@ def load_average():
 
 
 def idle_fraction(seconds=0.5):
-    """Share of the machine's CPU time left idle over a short interval (Linux /proc/stat), else None."""
+    """Share of the machine's CPU time left free over a short interval (Linux /proc/stat), else None.
+
+    Free: idle, waiting for I/O, or running niced work (nice > 0), which yields its core to the
+    benchmark's processes (a nice-19 job gets about 1.5% of a core beside one at nice 0).
+    """
 
     def read():
         with open("/proc/stat") as f:
             values = [int(v) for v in f.readline().split()[1:]]
-        return values[3] + values[4], sum(values)  # idle + iowait, total
+        return values[1] + values[3] + values[4], sum(values)  # nice + idle + iowait, total
 
     try:
         idle0, total0 = read()

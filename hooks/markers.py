@@ -33,6 +33,14 @@ MARKERS = {  # name -> the hook (hooks/<hook>.py) that expands it
     "small-block": "performance",
     "small-width": "performance",
     "test-quality": "performance",  # the tests' strength: benchmarks/property-coverage.json and mutation.json
+    "nets-machine": "performance",  # how bench_nets.py measured: machine, rounds, load and duration of each part
+    "net-table": "performance",  # the five nets' forward pass at each batch against PyTorch, with the multiplies alone
+    "training-table": "performance",  # ResNet-18's training step against PyTorch
+    "op-table": "performance",  # every operation against PyTorch, with its floor
+    "peer-table": "performance",  # every operation against the notes' version and the NumPy peers
+    "walk-table": "performance",  # the walk from the notes' conv2d to conv2d_fast, each refinement's gain
+    "net-memory": "performance",  # peak memory of each net's forward pass at batch 1
+    "nets-verdict": "performance",  # issue 19's targets met; each miss with its measured floor and reason
     "arch-comparison": "architectures",  # docs/architectures/index.md: the five nets side by side
     "arch-published": "architectures",  # the computed numbers next to the published ones
     "arch-vgg-cs231n": "architectures",  # the cs231n notes' VGG-16 walk-through, recomputed

@@ -13,8 +13,13 @@ Nothing on docs/performance.md is typed by hand: at build time its markers (hook
   its module (the most X_col bytes multiplied at once; a block of the threaded path; its K (F F D1 + 1));
 - `<!-- cnnref:test-quality -->`: how strong the tests are, from benchmarks/property-coverage.json
   (`make property-coverage`) and benchmarks/mutation.json (`make mutation`);
-and the chart graphs/performance/conv-vs-torch.svg is drawn (File.generated: nothing lands in docs/).
-The page shows the chart inline, in its colour scheme: it is drawn with placeholder colours that the
+- from benchmarks/bench_nets.py's entries: `nets-machine` (how, when, under which load), `net-table`,
+  `training-table`, `op-table`, `peer-table`, `walk-table`, `net-memory` and `nets-verdict` (issue 19's
+  targets, met or missed, each verdict computed here from the ratio and bench_nets.py's target, each
+  miss with its measured floor); a case the file lacks is rendered "not measured";
+and the charts graphs/performance/conv-vs-torch.svg and nets-vs-torch.svg are drawn (File.generated:
+nothing lands in docs/).
+The page shows the charts inline, in its colour scheme: it is drawn with placeholder colours that the
 SVG turns into CSS variables the site sets for its light and dark schemes (docs/stylesheets/extra.css;
 the same convention as the notebooks' figures, docs/notebooks/_nbutils.py), the light colours as
 fallback where no stylesheet sets them (the SVG opened alone).
@@ -37,6 +42,8 @@ from hooks.markers import expand, marker  # noqa: E402
 
 from cnnref import fast_conv  # noqa: E402
 
+from benchmarks import bench_nets  # noqa: E402  (imported now: ProperDocs restores sys.path once hooks are loaded)
+
 RESULTS = ROOT / "benchmarks" / "results.json"
 LIGHTHOUSE = ROOT / "benchmarks" / "lighthouse-results.json"
 _NAV = []  # (URL path, source file) of every page in the nav, in order: filled by on_nav
@@ -50,7 +57,7 @@ THEME = {
     "#0c0c05": ("--cnnref-plot-grey", "#5f6368"),
 }
 INK, MUTED, GREEN, RED, GREY = THEME
-IMG = re.compile(r'<img alt="(?P<alt>[^"]*)" src="(?P<src>[^"]*' + re.escape(CHART) + r')"\s*/?>')
+IMG = re.compile(r'<img alt="(?P<alt>[^"]*)" src="(?P<src>[^"]*(?P<chart>graphs/performance/[\w-]+\.svg))"\s*/?>')
 
 
 def load(path=RESULTS):
@@ -200,9 +207,13 @@ def chart(results):
     return svg
 
 
-def inline_chart(html, svg):
-    """The page's <img> of the chart -> the chart's SVG itself, so that it takes the page's colour scheme."""
+def inline_chart(html, svgs):
+    """Each <img> of a chart of this hook ({path: SVG}) -> the chart's SVG itself, so that it takes the page's
+    colour scheme."""
     def inline(m):
+        if m["chart"] not in svgs:
+            return m[0]
+        svg = svgs[m["chart"]]
         body = svg[svg.index("<svg"):]
         width = float(re.search(r'<svg[^>]*\bwidth="([\d.]+)pt"', body)[1])
         smallest = min(float(v) for v in re.findall(r"font-size: ?([\d.]+)px", body))
@@ -210,7 +221,7 @@ def inline_chart(html, svg):
         return (f'<div class="cnnref-plot" role="img" aria-label="{m["alt"]}" style="--cnnref-legible: {legible:.0f}px"'
                 f' data-search-exclude>{body}</div>')
 
-    return IMG.sub(inline, html, count=1)
+    return IMG.sub(inline, html)
 
 
 COVERAGE = ROOT / "benchmarks" / "property-coverage.json"
@@ -294,6 +305,383 @@ def lighthouse(lh, nav):
     return "\n".join(lines)
 
 
+# --- Whole networks, the training step, every operation, the walk (benchmarks/bench_nets.py, issue 19 and 11)
+
+NOT_MEASURED = "not measured"
+NETS_CHART = "graphs/performance/nets-vs-torch.svg"
+
+
+def _bench():
+    """benchmarks/bench_nets.py: the cases it measures and the targets it holds them to."""
+    return bench_nets
+
+
+def _f(x, digits=2):
+    return f"{x:.{digits}f}"
+
+
+def _range(row, key="ratio_range"):
+    return "{:.2f}-{:.2f}".format(*row[key]) if key in row else "-"
+
+
+def _target(ratio, target, at_most=True):
+    """'<= 1.3, met' or '<= 1.3, **missed**', computed from the ratio (never the file's verdict)."""
+    if target is None:
+        return "reported only"
+    ok = ratio <= target if at_most else ratio >= target
+    return f"{'<=' if at_most else '>='} {target:g}, {'met' if ok else '**missed**'}"
+
+
+def _not_measured(columns, lead):
+    """A table row saying so, for a case the file lacks."""
+    return "| " + " | ".join(lead + [NOT_MEASURED] + ["-"] * (columns - len(lead) - 1)) + " |"
+
+
+def _rerun(part):
+    return f"`python benchmarks/bench_nets.py --only {part}`"
+
+
+def _missing(results, key, part):
+    return None if results.get(key) else f"Not measured yet: {_rerun(part)} must be run and committed first."
+
+
+def nets_method(results):
+    """How the network, training, operation and walk numbers were measured: run, machine, rounds, load per part."""
+    run = results.get("nets_run")
+    if not run:
+        return "Not measured yet: `python benchmarks/bench_nets.py` must be run and committed first."
+    lines = []
+    if run.get("quick"):
+        lines += ["!!! warning \"A --quick run\"", "    One short round per case: these numbers check the script, they are no result.", ""]
+    parts = run.get("part_runs", {})
+    loads = "; ".join(
+        f"{part}: {p['started']}, {p['seconds']:g} s, load average {p['load_average_start'][0]:g} at the start and "
+        f"{p['load_average_end'][0]:g} at the end" for part, p in parts.items())
+    lines.append(
+        f"{machine({'machine': run['machine']})} NumPy's copy bandwidth on this machine: "
+        f"{run['copy_bandwidth_GBps']:g} GB/s (read and write counted). Parts: {loads or NOT_MEASURED}."
+    )
+    return "\n".join(lines)
+
+
+def net_table(results):
+    """One row per net and batch: cnnref, PyTorch, their ratio against the target, and the multiplies alone."""
+    b = _bench()
+    missing = _missing(results, "nets", "nets")
+    if missing:
+        return missing
+    lines = ["| net | N | cnnref ms | PyTorch ms | cnnref / PyTorch | rounds: lowest-highest | target "
+             "| multiplies alone ms | multiplies alone / PyTorch | outputs apart |",
+             "|---|--:|--:|--:|--:|--:|---|--:|--:|--:|"]
+    rows = {(r["net"], r["N"]): r for r in results["nets"]}
+    for name in b.NETS:
+        for N in b.BATCHES:
+            r = rows.get((name, N))
+            if r is None:
+                lines.append(_not_measured(10, [name, str(N)]))
+                continue
+            lines.append(
+                f"| {name} | {N} | {_f(r['ms']['cnnref'])} | {_f(r['ms']['torch'])} | {_f(r['ratio'])} | {_range(r)} "
+                f"| {_target(r['ratio'], b.NET_TARGETS.get(name))} | {_f(r['matmul_floor_ms'])} "
+                f"| {_f(r['matmul_floor_ratio'])} | {r['max_error']:.1e} |")
+    return "\n".join(lines)
+
+
+def training_table(results):
+    """ResNet-18's training step: forward, loss, backward, SGD, against PyTorch."""
+    b = _bench()
+    r = results.get("training")
+    if not r:
+        return _missing(results, "training", "training")
+    return "\n".join([
+        "| net | N | cnnref ms | PyTorch ms | cnnref / PyTorch | rounds: lowest-highest | target | losses apart |",
+        "|---|--:|--:|--:|--:|--:|---|--:|",
+        f"| {r['net']} | {r['N']} | {_f(r['ms']['cnnref'])} | {_f(r['ms']['torch'])} | {_f(r['ratio'])} | {_range(r)} "
+        f"| {_target(r['ratio'], b.TRAINING['target'])} | {r['max_error']:.1e} |",
+    ])
+
+
+def _op_target(b, spec):
+    return b.DEPTHWISE_TARGET if spec["kind"] == "depthwise" else b.OP_TARGET
+
+
+def _op_floor(r):
+    """(floor / PyTorch, what the floor is) of an operation's row, or (None, None)."""
+    if "matmul_floor_ratio" in r:
+        return r["matmul_floor_ratio"], "its one multiply alone"
+    if "bandwidth_floor_ratio" in r:
+        return r["bandwidth_floor_ratio"], "its bytes at the copy bandwidth"
+    return None, None
+
+
+def _shape(spec):
+    (H, W, D), kind = spec["input"], spec["kind"]
+    what = f"{H}x{W}x{D}"
+    if kind in ("conv", "transpose"):
+        what += f", {spec['K']} filters"
+    for key, name in (("S", "S"), ("P", "P"), ("dilation", "dilation")):
+        if key in spec and not (key == "dilation" and spec[key] == 1):
+            what += f", {name} = {spec[key]}"
+    return what
+
+
+def op_table(results):
+    """One row per operation and batch, against PyTorch, with the operation's floor."""
+    b = _bench()
+    missing = _missing(results, "ops", "ops")
+    if missing:
+        return missing
+    lines = ["| operation | input | N | cnnref ms | PyTorch ms | cnnref / PyTorch | rounds: lowest-highest | target "
+             "| floor / PyTorch | floor |",
+             "|---|---|--:|--:|--:|--:|--:|---|--:|---|"]
+    rows = {(r["op"], r["N"]): r for r in results["ops"]}
+    for spec in b.OPS:
+        for N in b.BATCHES:
+            r = rows.get((spec["op"], N))
+            if r is None or "ratio" not in r:
+                lines.append(_not_measured(10, [spec["op"], _shape(spec), str(N)]))
+                continue
+            floor, what = _op_floor(r)
+            lines.append(
+                f"| {spec['op']} | {_shape(spec)} | {N} | {_f(r['ms']['cnnref'])} | {_f(r['ms']['torch'])} "
+                f"| {_f(r['ratio'])} | {_range(r)} | {_target(r['ratio'], _op_target(b, spec))} "
+                f"| {_f(floor) if floor is not None else '-'} | {what or '-'} |")
+    return "\n".join(lines)
+
+
+def peer_table(results):
+    """One row per operation and batch: cnnref, the notes' version, and every NumPy peer that computes it."""
+    b = _bench()
+    missing = _missing(results, "ops", "ops")
+    if missing:
+        return missing
+    peers = list(b.PEER_NAMES)
+    lines = ["| operation | N | cnnref ms | the notes' ms | " + " | ".join(f"{p} ms" for p in peers)
+             + " | best peer / cnnref | target | the notes' / cs231n | target |",
+             "|---|--:|--:|--:|" + "--:|" * len(peers) + "--:|---|--:|---|"]
+    rows = {(r["op"], r["N"]): r for r in results["ops"]}
+    for spec in b.OPS:
+        for N in b.BATCHES:
+            r = rows.get((spec["op"], N))
+            if r is None:
+                lines.append(_not_measured(6 + len(peers) + 2, [spec["op"], str(N)]))
+                continue
+            ms = r["ms"]
+            best = min(spec["peers"], key=lambda p: ms[p])
+            speedup = ms[best] / ms["cnnref"]
+            cells = [spec["op"], str(N), _f(ms["cnnref"]), _f(ms["notes"]) if "notes" in ms else "-"]
+            cells += [(f"**{_f(ms[p])}**" if p == best else _f(ms[p])) if p in ms else "-" for p in peers]
+            convolution = spec["kind"] in b.CONV_KINDS
+            cells += [_f(speedup), _target(speedup, b.PEER_SINGLE if N == 1 else b.PEER_BATCH, at_most=False)
+                      if convolution else "-"]
+            if spec["kind"] == "conv" and "notes" in ms and "cs231n" in ms:
+                notes = ms["notes"] / ms["cs231n"]
+                cells += [_f(notes), _target(notes, b.NOTES_VS_CS231N)]
+            else:
+                cells += ["-", "-"]
+            lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "The peers: " + "; ".join(f"**{p}**: {name}" for p, name in b.PEER_NAMES.items())
+              + ". The best peer of each row is in bold."]
+    return "\n".join(lines)
+
+
+def _noise(stop):
+    """'within noise' when the single rounds' gains straddle 1, else 'faster' or 'slower'."""
+    low, high = stop["gain_range"]
+    if low <= 1.0 <= high:
+        return "within noise"
+    return "faster" if stop["gain"] > 1 else "**slower**"
+
+
+def walk_table(results):
+    """The walk from the notes' conv2d to conv2d_fast: each refinement's gain, case by case."""
+    missing = _missing(results, "walk", "walk")
+    if missing:
+        return missing
+    lines = ["| case | N | stop | ms | gain over the stop before | rounds: lowest-highest | verdict |",
+             "|---|--:|---|--:|--:|--:|---|"]
+    for w in results["walk"]:
+        for i, stop in enumerate(w["stops"]):
+            case = f"{w['case']} ({w['input']}, {w['filters']}, S = {w['S']}, P = {w['P']})" if i == 0 else ""
+            if "gain" in stop:
+                gain, spread, verdict = f"{stop['gain']:.2f} x", _range(stop, "gain_range"), _noise(stop)
+            else:
+                gain = spread = verdict = "-"
+            lines.append(f"| {case} | {w['N'] if i == 0 else ''} | {stop['stop']} | {_f(stop['ms'])} | {gain} "
+                         f"| {spread} | {verdict} |")
+        lines.append(f"| | | **all refinements: {w['total_gain']:.2f} x** | | | | |")
+    return "\n".join(lines)
+
+
+def _bytes(n):
+    """1.5 MiB, or 18.4 KiB below a MiB."""
+    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 2**10:.1f} KiB"
+
+
+def net_memory(results):
+    """Peak memory of each net's forward pass at batch 1, beside its weights and its largest volume."""
+    missing = _missing(results, "net_memory", "memory")
+    if missing:
+        return missing
+    b = _bench()
+    rows = {m["net"]: m for m in results["net_memory"]}
+    lines = ["| net | peak memory of a forward pass, batch 1 | weights | input | largest volume | peak / largest volume |",
+             "|---|--:|--:|--:|--:|--:|"]
+    for name in b.NETS:
+        m = rows.get(name)
+        if m is None:
+            lines.append(_not_measured(6, [name]))
+            continue
+        lines.append(f"| {name} | {_bytes(m['peak_bytes'])} | {_bytes(m['weights_bytes'])} | {_bytes(m['input_bytes'])} "
+                     f"| {_bytes(m['largest_volume_bytes'])} | {m['peak_bytes'] / m['largest_volume_bytes']:.2f} |")
+    return "\n".join(lines)
+
+
+def _reason(floor, target, what, ratio):
+    """Why a miss: the floor's share of the target (a floor above cnnref's own whole time was disturbed: no conclusion)."""
+    if floor is None:
+        return "No floor measured."
+    if floor > ratio:
+        return (f"Floor, {what}: {floor:.2f} x PyTorch's time, more than cnnref's whole time: the floor, timed once "
+                f"and not in alternating rounds, was disturbed by the machine's load, so this run shows no floor here.")
+    if floor > target:
+        return (f"Floor, {what}: {floor:.2f} x PyTorch's time, above the target before anything "
+                f"else runs, so under the NumPy-only rule no rewrite meets it.")
+    return (f"Floor, {what}: {floor:.2f} x PyTorch's time, leaving {target - floor:.2f} x for the "
+            f"rest (copies, padding, the other layers): the miss is cnnref's own overhead.")
+
+
+def targets(results):
+    """[(what, met, miss line or None)] for every issue-19 target the file has a number for."""
+    b = _bench()
+    found = []
+    for r in results.get("nets", []):
+        target = b.NET_TARGETS.get(r["net"])
+        if target is not None:
+            what = f"{r['net']}, N = {r['N']}: {r['ratio']:.2f} x PyTorch (target <= {target:g})"
+            met = r["ratio"] <= target
+            found.append((what, met, None if met else f"{what}. " + _reason(
+                r["matmul_floor_ratio"], target, "the matrix multiplies of its CONV and FC layers alone", r["ratio"])))
+    r = results.get("training")
+    if r:
+        target = b.TRAINING["target"]
+        what = f"{r['net']} training step, N = {r['N']}: {r['ratio']:.2f} x PyTorch (target <= {target:g})"
+        met = r["ratio"] <= target
+        found.append((what, met, None if met else f"{what}. Backward passes make two multiplies per CONV layer "
+                      f"(dX and dW) besides col2im's scatter-add; no floor is measured for them."))
+    specs = {s["op"]: s for s in b.OPS}
+    for r in results.get("ops", []):
+        spec = specs[r["op"]]
+        if "ratio" in r:
+            target = _op_target(b, spec)
+            what = f"{r['op']}, N = {r['N']}: {r['ratio']:.2f} x PyTorch (target <= {target:g})"
+            met = r["ratio"] <= target
+            floor, how = _op_floor(r)
+            found.append((what, met, None if met else f"{what}. " + _reason(floor, target, how or "", r["ratio"])))
+        ms = r["ms"]
+        if spec["kind"] in b.CONV_KINDS:
+            best = min(spec["peers"], key=lambda p: ms[p])
+            target, speedup = (b.PEER_SINGLE if r["N"] == 1 else b.PEER_BATCH), ms[best] / ms["cnnref"]
+            what = f"{r['op']}, N = {r['N']}: {speedup:.2f} x as fast as the best peer, {best} (target >= {target:g})"
+            met = speedup >= target
+            share = (f" The one multiply alone takes {r['matmul_floor_ms'] / ms['cnnref']:.0%} of cnnref's time "
+                     f"and {r['matmul_floor_ms'] / ms[best]:.0%} of the peer's: both spend it in the same BLAS call."
+                     if "matmul_floor_ms" in r else "")
+            found.append((what, met, None if met else what + "." + share))
+        if spec["kind"] == "conv" and "notes" in ms and "cs231n" in ms:
+            ratio = ms["notes"] / ms["cs231n"]
+            what = f"{r['op']}, N = {r['N']}: the notes' conv2d takes {ratio:.2f} x cs231n's time (target <= {b.NOTES_VS_CS231N:g})"
+            met = ratio <= b.NOTES_VS_CS231N
+            share = (f" The one multiply alone takes {r['matmul_floor_ms'] / ms['notes']:.0%} of the notes' time."
+                     if "matmul_floor_ms" in r else "")
+            found.append((what, met, None if met else what + "." + share))
+    return found
+
+
+def nets_verdict(results):
+    """How many of issue 19's targets the committed run met; each miss with its measured floor and the reason."""
+    found = targets(results)
+    if not found:
+        return "Not measured yet: `python benchmarks/bench_nets.py` must be run and committed first."
+    missed = [line for _, met, line in found if not met]
+    lines = [f"**{len(found) - len(missed)} of {len(found)} targets met** in this run."
+             + (" Missed, each with its measured floor:" if missed else ""), ""]
+    lines += [f"- {line}" for line in missed]
+    return "\n".join(lines)
+
+
+def _chart_rows(results):
+    """(label, ratio or None, target or None, floor or None) per bar of the networks' chart, in the tables' order."""
+    b = _bench()
+    rows = []
+    nets = {(r["net"], r["N"]): r for r in results.get("nets", [])}
+    for name in b.NETS:
+        for N in b.BATCHES:
+            r = nets.get((name, N))
+            rows.append((f"{name}, N = {N}", r and r["ratio"], b.NET_TARGETS.get(name), r and r["matmul_floor_ratio"]))
+    t = results.get("training")
+    rows.append((f"{b.TRAINING['net']} training step, N = {b.TRAINING['N']}", t and t["ratio"], b.TRAINING["target"], None))
+    ops = {(r["op"], r["N"]): r for r in results.get("ops", [])}
+    for spec in b.OPS:
+        for N in b.BATCHES:
+            r = ops.get((spec["op"], N))
+            ratio = r.get("ratio") if r else None
+            rows.append((f"{spec['op']}, N = {N}", ratio, _op_target(b, spec), _op_floor(r)[0] if r else None))
+    return rows
+
+
+def nets_chart(results):
+    """SVG: time of cnnref relative to PyTorch for every net, the training step and every operation, with each
+    target and floor; a case the file lacks is labelled "not measured"."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    rows = _chart_rows(results)
+    theme = {"text.color": INK, "axes.edgecolor": INK, "axes.labelcolor": INK, "xtick.color": INK,
+             "ytick.color": INK, "figure.facecolor": "none", "axes.facecolor": "none", "savefig.facecolor": "none"}
+    with matplotlib.rc_context({"svg.hashsalt": "cnnref-performance-nets", "svg.fonttype": "none", "font.size": 10, **theme}):
+        fig, ax = plt.subplots(figsize=(7.5, 0.3 * len(rows) + 1.4))
+        kinds = {"met": GREEN, "missed": RED, "no target": GREY}
+        kind = ["no target" if t is None else "met" if ratio is not None and ratio <= t else "missed"
+                for _, ratio, t, _ in rows]
+        measured = [ratio for _, ratio, _, _ in rows if ratio is not None]
+        right = max([3.4] + [1.15 * v for v in measured] + [1.15 * f for *_, f in rows if f is not None])
+        for i, ((label, ratio, target, floor), k) in enumerate(zip(rows, kind)):
+            if ratio is None:
+                ax.text(0.05, i, NOT_MEASURED, va="center", color=MUTED, style="italic")
+            else:
+                ax.barh(i, ratio, color=kinds[k], height=0.7)
+                ax.text(max(ratio, target or 0) + 0.04 * right / 3.4, i, f"{ratio:.2f}", va="center")
+            if target is not None:
+                ax.plot([target] * 2, [i - 0.4, i + 0.4], color=INK, lw=2)
+            if floor is not None:
+                ax.plot([floor], [i], marker="D", ms=4.5, color=MUTED, mec=INK, mew=0.6, ls="none")
+        for edge in (len(_bench().NETS) * len(_bench().BATCHES) - 0.5, len(_bench().NETS) * len(_bench().BATCHES) + 0.5):
+            ax.axhline(edge, color=MUTED, lw=0.6)
+        handles = [Patch(color=kinds[k], label=k) for k in kinds if k in kind]
+        handles += [Line2D([], [], color=INK, lw=2, label="target"),
+                    Line2D([], [], color=MUTED, marker="D", mec=INK, mew=0.6, ls="none", label="floor")]
+        ax.axvline(1.0, color=MUTED, ls=":", lw=1)
+        ax.set_yticks(range(len(rows)), [label for label, *_ in rows])
+        ax.set_ylim(len(rows) - 0.5, -0.5)
+        ax.set_xlabel("time of cnnref / time of PyTorch (lower is faster)")
+        ax.set_xlim(0, right)
+        ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(handles), frameon=False,
+                  title="cnnref time / PyTorch time: networks, training step, operations")
+        fig.tight_layout()
+        out = io.StringIO()
+        fig.savefig(out, format="svg", metadata={"Date": None}, transparent=True)
+        plt.close(fig)
+    svg = out.getvalue()
+    for colour, (variable, light) in THEME.items():
+        svg = svg.replace(colour, f"var({variable}, {light})")
+    return svg
+
+
 PARTS = {  # marker name -> Markdown from the results (the tuned kernel's constants from its module)
     "machine": machine, "case-table": case_table, "conv-table": conv_table, "verdict": verdict,
     "build-table": build_table,
@@ -302,6 +690,8 @@ PARTS = {  # marker name -> Markdown from the results (the tuned kernel's consta
     "small-block": lambda _: mib(fast_conv._SMALL_BLOCK),
     "small-width": lambda _: str(fast_conv._SMALL_WIDTH),
     "test-quality": strength,
+    "nets-machine": nets_method, "net-table": net_table, "training-table": training_table, "op-table": op_table,
+    "peer-table": peer_table, "walk-table": walk_table, "net-memory": net_memory, "nets-verdict": nets_verdict,
 }
 
 
@@ -316,17 +706,20 @@ def on_nav(nav, config, files):
     return nav
 
 
-_chart = {}  # the chart's SVG, drawn once per build
+CHARTS = {CHART: chart, NETS_CHART: nets_chart}  # path -> draw(results)
+_charts = {}  # each chart's SVG, drawn once per build
 
 
 def on_files(files, config):
-    _chart["svg"] = chart(load())
-    files.append(File.generated(config, CHART, content=_chart["svg"]))
+    results = load()
+    for path, draw in CHARTS.items():
+        _charts[path] = draw(results)
+        files.append(File.generated(config, path, content=_charts[path]))
     return files
 
 
 def on_page_content(html, page, config, files):
-    return inline_chart(html, _chart["svg"]) if "svg" in _chart and CHART in html else html
+    return inline_chart(html, _charts) if any(path in html for path in _charts) else html
 
 
 def on_page_markdown(markdown, page, config, files):

@@ -1,10 +1,12 @@
 """The Performance page shows benchmarks/results.json as it is: table, machine and chart come from the file."""
 
+import copy
 import json
 import re
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from properdocs.exceptions import PluginError
 
@@ -200,3 +202,198 @@ def test_the_tests_strength_is_the_committed_results():
 def test_the_tests_strength_says_what_is_not_measured_yet(tmp_path):
     text = hook.strength({}, coverage_path=tmp_path / "c.json", mutation_path=hook.MUTATION)
     assert text.startswith("Not measured yet: ")
+
+
+# --- Whole networks, the training step, every operation, the walk (benchmarks/bench_nets.py)
+
+BENCH = hook._bench()
+NET_PARTS = ("nets", "training", "ops", "walk", "net_memory")
+
+
+def synthetic():
+    """A full bench_nets.py result, every case present, some targets met and some missed, made up here."""
+    rng = np.random.default_rng(0)
+
+    def timed(libraries, ratio):
+        torch_ms = float(rng.uniform(1, 100))
+        ms = {k: torch_ms * (ratio if k == "cnnref" else float(rng.uniform(0.5, 6))) for k in libraries}
+        ms["torch"] = torch_ms
+        return {"ms": ms, "ratio": round(ms["cnnref"] / torch_ms, 3), "ratio_range": [round(0.9 * ratio, 3), round(1.1 * ratio, 3)]}
+
+    nets = [{"net": n, "N": N, "max_error": 1e-6, "matmul_floor_ms": 1.0, "matmul_floor_ratio": float(rng.uniform(0.3, 2)),
+             **timed(["cnnref"], float(rng.uniform(0.5, 3.5)))} for n in BENCH.NETS for N in BENCH.BATCHES]
+    ops = []
+    for spec in BENCH.OPS:
+        for N in BENCH.BATCHES:
+            names = ["cnnref", *spec["peers"]] + (["notes"] if spec["kind"] in ("conv", "depthwise") else [])
+            row = {"op": spec["op"], "kind": spec["kind"], "N": N, **timed(names, float(rng.uniform(0.5, 4)))}
+            row["matmul_floor_ms" if spec["kind"] in ("conv", "transpose") else "bandwidth_floor_ms"] = 0.5
+            row["matmul_floor_ratio" if spec["kind"] in ("conv", "transpose") else "bandwidth_floor_ratio"] = 2.5
+            ops.append(row)
+    walk = [{"case": "VGG 3x3", "N": 1, "input": "56x56x64", "filters": "64 x 3x3", "S": 1, "P": 1, "total_gain": 2.0,
+             "stops": [{"stop": "the notes' conv2d", "ms": 4.0}, {"stop": "+ blocks", "ms": 2.0, "gain": 2.0, "gain_range": [1.8, 2.2]},
+                       {"stop": "+ threads", "ms": 2.0, "gain": 1.0, "gain_range": [0.97, 1.04]},
+                       {"stop": "+ long runs", "ms": 2.2, "gain": 0.9, "gain_range": [0.85, 0.95]}]}]
+    memory = [{"net": n, "N": 1, "peak_bytes": 3 << 20, "weights_bytes": 5 << 20, "input_bytes": 1 << 10,
+               "largest_volume_bytes": 1 << 20} for n in BENCH.NETS]
+    training = {"net": "ResNet-18", "N": 8, "max_error": 1e-6, **timed(["cnnref"], 3.5)}
+    part = {"started": "2026-12-01 21:00 UTC", "seconds": 60.0, "load_average_start": [0.5, 1.0, 1.5],
+            "load_average_end": [0.7, 1.0, 1.5]}
+    run = {"machine": RESULTS["machine"] | {"method": "separate processes, made-up rounds"}, "copy_bandwidth_GBps": 10.0,
+           "part_runs": {p: part for p in BENCH.PARTS}}
+    return {"nets": nets, "training": training, "ops": ops, "walk": walk, "net_memory": memory, "nets_run": run}
+
+
+FULL = synthetic()
+
+
+def test_the_net_table_is_the_file_row_by_row_with_verdicts_computed():
+    rows = table_rows(hook.net_table(FULL), "| net | N |")
+    assert len(rows) == len(BENCH.NETS) * len(BENCH.BATCHES) == len(FULL["nets"])
+    for cells, r in zip(rows, FULL["nets"]):
+        net, N, ms, torch_ms, ratio, spread, target, floor_ms, floor, apart = cells
+        assert (net, int(N)) == (r["net"], r["N"])
+        assert (ms, torch_ms, ratio) == (f"{r['ms']['cnnref']:.2f}", f"{r['ms']['torch']:.2f}", f"{r['ratio']:.2f}")
+        assert spread == "{:.2f}-{:.2f}".format(*r["ratio_range"]) and floor == f"{r['matmul_floor_ratio']:.2f}"
+        want = BENCH.NET_TARGETS.get(r["net"])
+        assert target == ("reported only" if want is None else
+                          f"<= {want:g}, {'met' if r['ratio'] <= want else '**missed**'}")
+    assert {"met" in c[6] for c in rows} == {True, False}  # the made-up file has both
+
+
+def test_a_case_missing_from_the_file_is_rendered_not_measured():
+    partial = copy.deepcopy(FULL)
+    del partial["nets"][3], partial["ops"][0], partial["net_memory"][1]
+    net = table_rows(hook.net_table(partial), "| net | N |")[3]
+    assert net[:3] == [FULL["nets"][3]["net"], str(FULL["nets"][3]["N"]), "not measured"]
+    op = table_rows(hook.op_table(partial), "| operation |")[0]
+    assert op[0] == BENCH.OPS[0]["op"] and op[3] == "not measured"
+    assert table_rows(hook.peer_table(partial), "| operation |")[0][2] == "not measured"
+    assert table_rows(hook.net_memory(partial), "| net |")[1][:2] == [BENCH.NETS[1], "not measured"]
+    for name in ("net-table", "training-table", "op-table", "peer-table", "walk-table", "net-memory", "nets-verdict",
+                 "nets-machine"):
+        assert hook.PARTS[name]({}).startswith("Not measured yet: "), name
+    svg = hook.nets_chart({})
+    assert svg.count(">not measured<") == len(hook._chart_rows({}))
+
+
+def test_the_operation_tables_are_the_file_row_by_row():
+    rows = table_rows(hook.op_table(FULL), "| operation |")
+    peers = table_rows(hook.peer_table(FULL), "| operation |")
+    assert len(rows) == len(peers) == len(FULL["ops"])
+    specs = {s["op"]: s for s in BENCH.OPS}
+    names = list(BENCH.PEER_NAMES)
+    for cells, peer_cells, r in zip(rows, peers, FULL["ops"]):
+        spec = specs[r["op"]]
+        op, _, N, ms, torch_ms, ratio, spread, target, floor, what = cells
+        assert (op, int(N), ms, torch_ms) == (r["op"], r["N"], f"{r['ms']['cnnref']:.2f}", f"{r['ms']['torch']:.2f}")
+        want = BENCH.DEPTHWISE_TARGET if spec["kind"] == "depthwise" else BENCH.OP_TARGET
+        assert ratio == f"{r['ratio']:.2f}" and target == f"<= {want:g}, {'met' if r['ratio'] <= want else '**missed**'}"
+        assert floor == "2.50" and what == ("its one multiply alone" if "matmul_floor_ratio" in r else "its bytes at the copy bandwidth")
+        best = min(spec["peers"], key=lambda p: r["ms"][p])
+        times = peer_cells[4 : 4 + len(names)]
+        for name, cell in zip(names, times):
+            expected = f"{r['ms'][name]:.2f}" if name in r["ms"] else "-"
+            assert cell == (f"**{expected}**" if name == best else expected)
+        speedup, peer_target, notes, notes_target = peer_cells[4 + len(names) :]
+        assert speedup == f"{r['ms'][best] / r['ms']['cnnref']:.2f}"
+        if spec["kind"] in BENCH.CONV_KINDS:
+            want = BENCH.PEER_SINGLE if r["N"] == 1 else BENCH.PEER_BATCH
+            met = r["ms"][best] / r["ms"]["cnnref"] >= want
+            assert peer_target == f">= {want:g}, {'met' if met else '**missed**'}"
+        else:
+            assert peer_target == "-"
+        if spec["kind"] == "conv" and "cs231n" in spec["peers"]:
+            value = r["ms"]["notes"] / r["ms"]["cs231n"]
+            assert notes == f"{value:.2f}" and notes_target.endswith("met" if value <= BENCH.NOTES_VS_CS231N else "**missed**")
+        else:
+            assert (notes, notes_target) == ("-", "-")
+
+
+def test_the_memory_table_is_the_file_row_by_row():
+    rows = table_rows(hook.net_memory(FULL), "| net |")
+    assert [c[0] for c in rows] == list(BENCH.NETS)
+    for cells, m in zip(rows, FULL["net_memory"]):
+        assert cells[1:] == ["3.0 MiB", "5.0 MiB", "1.0 KiB", "1.0 MiB", f"{m['peak_bytes'] / m['largest_volume_bytes']:.2f}"]
+
+
+def test_the_walk_says_which_steps_are_within_noise():
+    rows = table_rows(hook.walk_table(FULL), "| case |")
+    stops = FULL["walk"][0]["stops"]
+    assert [c[2] for c in rows[: len(stops)]] == [s["stop"] for s in stops]
+    assert [c[-1] for c in rows[: len(stops)]] == ["-", "faster", "within noise", "**slower**"]
+    assert [c[4] for c in rows[1 : len(stops)]] == [f"{s['gain']:.2f} x" for s in stops[1:]]
+    assert "**all refinements: 2.00 x**" in rows[len(stops)][2]
+
+
+def test_the_verdict_counts_every_target_and_gives_each_miss_its_floor():
+    found = hook.targets(FULL)
+    nets = sum(r["net"] in BENCH.NET_TARGETS for r in FULL["nets"])
+    convolutions = sum(s["kind"] in BENCH.CONV_KINDS for s in BENCH.OPS) * len(BENCH.BATCHES)
+    readable = sum(s["kind"] == "conv" and "cs231n" in s["peers"] for s in BENCH.OPS) * len(BENCH.BATCHES)
+    assert len(found) == nets + 1 + len(FULL["ops"]) + convolutions + readable
+    text = hook.nets_verdict(FULL)
+    missed = [line for _, met, line in found if not met]
+    assert f"**{len(found) - len(missed)} of {len(found)} targets met**" in text
+    assert all(f"- {line}" in text for line in missed) and missed
+    for r in FULL["nets"]:
+        target = BENCH.NET_TARGETS.get(r["net"])
+        if target and r["ratio"] > target:
+            floor = r["matmul_floor_ratio"]
+            assert f"{r['net']}, N = {r['N']}: {r['ratio']:.2f} x PyTorch (target <= {target:g}). Floor, the matrix multiplies" in text
+            assert (f"alone: {floor:.2f} x PyTorch's time, more than cnnref's whole time" if floor > r["ratio"] else
+                    f"alone: {floor:.2f} x PyTorch's time, above the target" if floor > target else
+                    f"alone: {floor:.2f} x PyTorch's time, leaving {target - floor:.2f} x for the rest") in text
+    assert "more than cnnref's whole time" in hook._reason(3.0, 1.3, "x", 2.0)
+    assert "above the target" in hook._reason(2.0, 1.3, "x", 3.0) and "leaving 0.30 x" in hook._reason(1.0, 1.3, "x", 3.0)
+
+
+def test_the_nets_chart_is_stable_and_shows_every_case():
+    svg = hook.nets_chart(FULL)
+    assert svg == hook.nets_chart(FULL)  # the same bytes at every build
+    for label, ratio, *_ in hook._chart_rows(FULL):
+        assert f">{label}<" in svg and f">{ratio:.2f}<" in svg
+    assert "#0c0c0" not in svg and "var(--cnnref-plot-ink, #1f1f1f)" in svg  # dark mode: the theme's variables
+    assert not re.search(r"(href|src)=\"https?://", svg)
+
+
+def test_the_charts_are_inlined_in_the_page():
+    svgs = {path: f'<svg width="100pt" height="10pt"><text style="font-size: 10px">{path}</text></svg>' for path in hook.CHARTS}
+    html = "".join(f'<p><img alt="chart {n}" src="../{path}" /></p>' for n, path in enumerate(hook.CHARTS))
+    out = hook.inline_chart(html, svgs)
+    assert "<img" not in out and all(f'aria-label="chart {n}"' in out for n in range(len(hook.CHARTS)))
+
+
+def test_the_method_names_rounds_and_load_of_every_part():
+    text = hook.nets_method(FULL)
+    run = FULL["nets_run"]
+    assert run["machine"]["method"] in text and f"{run['copy_bandwidth_GBps']:g} GB/s" in text
+    for part, p in run["part_runs"].items():
+        assert f"{part}: {p['started']}, {p['seconds']:g} s, load average {p['load_average_start'][0]:g}" in text
+    assert "A --quick run" in hook.nets_method({**FULL, "nets_run": {**run, "quick": True}})
+
+
+def test_the_committed_network_results_are_a_full_run_computed_not_typed():
+    """Not a --quick run; every ratio is its times' ratio; every part ran with its load recorded; the page shows them."""
+    if not all(k in RESULTS for k in NET_PARTS):
+        assert "Not measured yet: `python benchmarks/bench_nets.py" in rendered()  # says so, until committed
+        return
+    run = RESULTS["nets_run"]
+    assert not run.get("quick") and set(run["part_runs"]) == set(BENCH.PARTS)
+    for p in run["part_runs"].values():
+        assert len(p["load_average_start"]) == len(p["load_average_end"]) == 3 and p["seconds"] > 0
+    for r in RESULTS["nets"] + [RESULTS["training"]] + RESULTS["ops"]:
+        if "ratio" in r:
+            assert r["ratio"] == pytest.approx(r["ms"]["cnnref"] / r["ms"]["torch"], rel=1e-3, abs=1e-3)
+            low, high = r["ratio_range"]
+            assert low <= high
+    assert RESULTS["training"]["max_error"] <= BENCH.TOLERANCE
+    for w in RESULTS["walk"]:
+        for before, stop in zip(w["stops"], w["stops"][1:]):
+            assert stop["gain"] == pytest.approx(before["ms"] / stop["ms"], rel=1e-3, abs=1e-3)
+    page = rendered()
+    for r in RESULTS["nets"]:
+        assert f"| {r['net']} | {r['N']} | {r['ms']['cnnref']:.2f} | {r['ms']['torch']:.2f} | {r['ratio']:.2f} |" in page
+    for m in RESULTS["net_memory"]:
+        assert f"| {m['net']} | {hook._bytes(m['peak_bytes'])} |" in page
+    assert "not measured" not in hook.net_table(RESULTS) + hook.op_table(RESULTS)
