@@ -4,6 +4,9 @@ import copy
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import layers as drawn_layer
 
 from gradients import numerical_gradient, rel_error
 
@@ -23,6 +26,7 @@ from cnnref import (
 )
 
 TOL = 1e-6
+BLOCK_TOL = 1e-4  # a drawn block may hold batch norm over a few numbers: central differences lose digits dividing by their std
 
 
 def test_identity_block_adds_its_input():
@@ -121,3 +125,69 @@ def test_bad_blocks_are_refused():
         block.backward(np.ones((2, 2, 1)))
     with pytest.raises(AttributeError, match="its layers' grads"):
         block.grads = {"main.0.W": np.ones(1)}
+
+
+@st.composite
+def blocks(draw):
+    """A ResidualBlock on a drawn input: a main path of drawn layers (and maybe a BN), and a shortcut that
+    is the identity (when the main path keeps the shape) or a path of the same geometry as the main one."""
+    shape = (draw(st.integers(3, 6)), draw(st.integers(3, 6)), draw(st.integers(1, 3)))
+    main, current = [], shape
+    for _ in range(draw(st.integers(1, 3))):
+        layer = draw(drawn_layer(current))
+        if layer is not None:
+            main.append(layer)
+            current = layer.output_shape(current)
+    if not main or draw(st.booleans()):
+        main.append(BatchNormLayer())
+    if current == shape and draw(st.booleans()):
+        shortcut = []
+    else:
+        shortcut = copy.deepcopy(main)  # the same output shape and effective stride, its own weights
+    return shape, ResidualBlock(main, shortcut)
+
+
+@settings(max_examples=20, deadline=None)
+@given(drawn=blocks(), N=st.sampled_from([None, 2]), seed=st.integers(0, 2**16))
+def test_any_block_is_the_sum_of_its_paths_and_its_gradients_are_numerical(drawn, N, seed):
+    shape, block = drawn
+    rng = np.random.default_rng(seed)
+    block.init(shape, rng)
+    X = rng.standard_normal(shape if N is None else (N, *shape))
+
+    def path(layers, X, train):
+        for layer in layers:
+            X = layer.forward(X) if train else layer(X)
+        return X
+
+    np.testing.assert_allclose(block(X), path(block.main, X, False) + path(block.shortcut, X, False), rtol=1e-10, atol=1e-12)
+    assert block(X).shape[-3:] == block.output_shape(shape)
+    # the parameters are the inner layers' arrays, named path.index.name, with the shapes param_shapes gives
+    assert {k: v.shape for k, v in block.params.items()} == block.param_shapes(shape)
+    assert block.n_params(shape) == sum(layer.n_params(s) for layers in (block.main, block.shortcut)
+                                        for layer, s in zip(layers, block._shapes(layers, shape)))
+    G = rng.standard_normal(block.forward(X).shape)
+
+    def f():
+        return block.forward(X)
+
+    dX = block.backward(G)
+    assert sorted(block.grads) == sorted(block.params)
+    grads = dict(block.grads)
+    assert rel_error(dX, numerical_gradient(f, X, G)) < BLOCK_TOL
+    for name, value in block.params.items():
+        assert rel_error(grads[name], numerical_gradient(f, value, G)) < BLOCK_TOL, name
+    # its summary: a row per inner layer, the shortcut's marked, then the addition with the block's output
+    rows = block.summary(shape)
+    inner = [r for r in rows if r.level == 1]
+    assert len(inner) == len(block.main) + len(block.shortcut) and rows[-1].level == 0
+    assert sum(r.name.startswith("  shortcut: ") for r in inner) == len(block.shortcut)
+    assert rows[-1].name == ("ADD projection shortcut" if block.shortcut else "ADD identity shortcut")
+    assert rows[-1].output == block.output_shape(shape) and rows[-1].params == 0
+    assert block.macs(shape) == sum(r.macs for r in inner) and block.n_params(shape) == sum(r.params for r in inner)
+    assert ("shortcut: identity" in block.describe()) == (not block.shortcut)
+    # the field: the union of both paths' (the identity sees one pixel)
+    main = inner[len(block.main) - 1].field
+    for m, f, u in zip(main, rows[-1].field, (inner[-1].field if block.shortcut else (m,) * 2)):
+        assert f.stride == m.stride and f.start == min(m.start, u.start)
+        assert f.start + f.size == max(m.start + m.size, u.start + u.size)
