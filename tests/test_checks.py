@@ -411,3 +411,18 @@ ALLOCATIONS = [
 def test_each_allocation_is_refused_by_name_before_it_is_made(what, call):
     with pytest.raises(MemoryError, match=rf"^{re.escape(what)} \(\d+( x \d+)* numbers of \w+\) would need [\d.]+ GiB, more than this machine's"):
         call()
+
+
+@settings(max_examples=20, deadline=None)
+@given(dtype=st.sampled_from([np.float32, np.float64, "float32", "f8", np.float16, np.int64, "int8", np.complex64, bool,
+                               np.longdouble, "no such type", 3.5, object()]))
+def test_weights_are_float32_or_float64_and_anything_else_is_refused_by_name(dtype):
+    try:
+        wanted = np.dtype(dtype)
+    except TypeError:
+        wanted = None  # not a dtype at all: refused, saying why
+    if wanted in (np.float32, np.float64):
+        assert checks.weight_dtype(dtype, "dtype") == wanted
+    else:
+        with pytest.raises(TypeError, match=r"^dtype must be float32 or float64, got " + ("" if wanted is None else str(wanted))):
+            checks.weight_dtype(dtype, "dtype")
