@@ -246,7 +246,7 @@ def test_each_bad_argument_is_refused_by_its_name(bad, shape, scale):
     calls = {
         "gamma shape": (ValueError, "gamma must have one number per depth slice", lambda: batch_norm_train(X, np.ones(D + 1), zeros)),
         "var shape": (ValueError, "var must have one number per depth slice", lambda: batch_norm_eval(X, ones, zeros, zeros, np.ones(D + 1))),
-        "negative var": (ValueError, "var must be non-negative", lambda: batch_norm_eval(X, ones, zeros, zeros, ones - 2 * abs(scale) - 1)),
+        "negative var": (ValueError, "var must be non-negative", lambda: batch_norm_eval(X, ones, zeros, zeros, -ones - abs(scale))),
         "eps": (ValueError, "eps must be positive", lambda: batch_norm_backward(X, X, ones, eps=min(scale, 0.0))),
         "one number": (ValueError, "batch statistics need at least 2", lambda: batch_norm_train(X[(0,) * (X.ndim - 1)][None], ones, zeros)),
         "dY shape": (ValueError, "dY must have the shape of X", lambda: batch_norm_backward(X[..., :1] if D > 1 else X[:1], X, ones)),
