@@ -426,3 +426,49 @@ def test_weights_are_float32_or_float64_and_anything_else_is_refused_by_name(dty
     else:
         with pytest.raises(TypeError, match=r"^dtype must be float32 or float64, got " + ("" if wanted is None else str(wanted))):
             checks.weight_dtype(dtype, "dtype")
+
+
+@settings(max_examples=30, deadline=None)
+@given(ndims=st.sampled_from([(3,), (1, 3), (3, 4)]), length=st.integers(0, 6))
+def test_a_shape_of_the_wrong_length_is_refused_naming_every_length_allowed(ndims, length):
+    """The message spells each allowed shape as the notes do: (n,), a volume (H, W, D), (N, H, W, D)."""
+    words = {1: "(n,)", 3: "a volume (H, W, D)", 4: "(N, H, W, D)"}
+    value = tuple(range(1, length + 1))
+    if length in ndims:
+        assert checks.shape(value, "input_shape", ndims) == value
+    else:
+        want = " or ".join(words[n] for n in ndims)
+        with pytest.raises(ValueError, match=re.escape(f"input_shape must be {want}, got {value}")):
+            checks.shape(value, "input_shape", ndims)
+    if 4 in ndims and length not in ndims:  # col2im's input_shape takes a volume or a batch of volumes
+        with pytest.raises(ValueError, match=re.escape("input_shape must be a volume (H, W, D) or (N, H, W, D)")):
+            col2im(np.ones((9, 4)), value, 3)
+
+
+@settings(max_examples=20, deadline=None)
+@given(value=st.sampled_from(["0.1", None, True, np.bool_(False), 1j, [0.5], b"1"]))
+def test_a_bad_real_number_is_refused_naming_its_type(value):
+    with pytest.raises(TypeError, match=re.escape(f"lr must be a real number, got {value!r} ({type(value).__name__})")):
+        checks.real(value, "lr")
+
+
+def test_a_layer_that_never_set_X_still_says_to_call_forward_first():
+    """A new layer whose __init__ skips Layer's (so it has no X at all) gets the same advice, not an AttributeError."""
+    from cnnref import Layer
+
+    class Doubler(Layer):
+        def __init__(self):  # no super().__init__(): no params, grads or X attributes
+            pass
+
+        def __call__(self, X):
+            return 2 * X
+
+        def backward(self, dV):
+            checks.cached(self)
+            return 2 * dV
+
+    with pytest.raises(RuntimeError, match=r"needs the input of a forward\(\) first"):
+        Doubler().backward(np.ones((1, 1, 1)))
+    layer = Doubler()
+    layer.forward(np.ones((1, 1, 1)))
+    np.testing.assert_array_equal(layer.backward(np.ones((1, 1, 1))), 2 * np.ones((1, 1, 1)))
