@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cnnref import (
@@ -472,3 +472,32 @@ def test_a_layer_that_never_set_X_still_says_to_call_forward_first():
     layer = Doubler()
     layer.forward(np.ones((1, 1, 1)))
     np.testing.assert_array_equal(layer.backward(np.ones((1, 1, 1))), 2 * np.ones((1, 1, 1)))
+
+
+@settings(max_examples=30, deadline=None)
+@example(groups=2, per_group=2, K_per_group=1, off=1)  # grouped, too deep: "D1 / groups = 2", not 2.0
+@example(groups=1, per_group=3, K_per_group=1, off=-1)  # ungrouped, too shallow: "D1" alone
+@given(groups=st.integers(1, 4), per_group=st.integers(1, 3), K_per_group=st.integers(1, 2), off=st.sampled_from([-1, 0, 1]))
+def test_filters_of_the_wrong_depth_are_refused_with_the_depth_each_group_needs(groups, per_group, K_per_group, off):
+    """W (K, FH, FW, D1 / groups): the message gives the depth needed, D1 / groups as a whole number when grouped."""
+    D1, K = groups * per_group, groups * K_per_group
+    depth = per_group + off
+    if depth < 1:
+        depth = per_group + 1
+    W = np.ones((K, 2, 2, depth))
+    if depth == per_group:
+        assert checks.filters(W, D1, groups) is not None
+        if groups == 1:
+            assert checks.filters(W, D1).shape == W.shape  # groups defaults to 1: every filter sees every depth slice
+    else:
+        need = f"D1 / groups = {D1 // groups}" if groups > 1 else "D1"
+        with pytest.raises(ValueError, match=re.escape(f"so the filters need depth {need}, but W {W.shape} has depth {depth}")):
+            checks.filters(W, D1, groups)
+
+
+@settings(max_examples=20, deadline=None)
+@given(length=st.sampled_from([1, 3]), where=st.integers(0, 2))
+def test_a_shape_with_a_size_of_zero_is_refused_naming_that_size(length, where):
+    value = tuple(0 if i == min(where, length - 1) else 4 for i in range(length))
+    with pytest.raises(ValueError, match=re.escape(f"input_shape[{min(where, length - 1)}] must be at least 1, got")):
+        checks.shape(value, ndims=(1, 3))
