@@ -194,6 +194,27 @@ def test_the_tests_strength_is_the_committed_results():
     assert f"**Score: {m['score']:.1%}**" in page
     assert sum(sum(c.values()) for c in m["per_module"].values()) == m["mutants"]
     assert all(e["reason"] for e in m["equivalent_mutants"])
+    # the modules run and those not run: every module of cnnref with something to mutate is one or the other
+    import cnnref
+
+    assert list(m["per_module"]) == m["modules_run"] and not set(m["modules_run"]) & set(m["modules_not_run"])
+    assert set(m["modules_run"]) | set(m["modules_not_run"]) == set(cnnref.MODULES)
+    for module, counts in m["per_module"].items():
+        killed = counts.get("killed", 0) + counts.get("timeout", 0)
+        assert f"| `cnnref.{module}` | {sum(counts.values()):,} | {killed:,} | {counts.get('survived', 0)} |" in page
+    left = {module: e["mutants"] - e["checked"] for module, e in m["modules_not_run"].items()}
+    assert m["mutants_not_run"] == sum(left.values())
+    assert m["estimated_minutes_not_run"] == sum(e["estimated_minutes"] for e in m["modules_not_run"].values())
+    if m["modules_not_run"]:
+        assert f"{len(m['modules_run'])} of the {len(cnnref.MODULES)} modules of `cnnref`" in page
+        assert f"**Not run yet: {len(left)} modules, {m['mutants_not_run']:,} mutants**" in page
+        assert f"about {m['estimated_minutes_not_run']:,} minutes" in page
+        for module, e in m["modules_not_run"].items():
+            assert e["estimated_minutes"] == round(left[module] * m["seconds_per_mutant"] / m["workers"] / 60) or abs(
+                e["estimated_minutes"] - left[module] * m["seconds_per_mutant"] / m["workers"] / 60) <= 1  # rounded pace
+            assert f"| `cnnref.{module}` | {e['mutants']:,} | {e['checked']:,} | {e['estimated_minutes']:,} |" in page
+    else:
+        assert f"all {len(cnnref.MODULES)} modules of `cnnref`" in page and "Not run yet" not in page
 
 
 def test_the_tests_strength_says_what_is_not_measured_yet(tmp_path):

@@ -1,6 +1,7 @@
 """The residual block: y = main(X) + shortcut(X), its parameters shared with its layers, its gradients."""
 
 import copy
+import re
 
 import numpy as np
 import pytest
@@ -199,3 +200,36 @@ def test_any_block_is_the_sum_of_its_paths_and_its_gradients_are_numerical(drawn
     for m, f, u in zip(main, rows[-1].field, (inner[-1].field if block.shortcut else (Field(), Field()))):
         assert f.stride == m.stride and f.start == min(m.start, u.start)
         assert f.start + f.size == max(m.start + m.size, u.start + u.size)
+
+
+@pytest.mark.parametrize("bad", ["not a layer in main", "not a layer in shortcut", "empty main", "identity of another shape",
+                                 "shortcut of another shape", "added volumes differ", "grads set"])
+@settings(max_examples=5, deadline=None)
+@given(D=st.integers(1, 3), H=st.integers(3, 5), index=st.integers(0, 2))
+def test_each_bad_block_is_refused_saying_what_is_wrong(bad, D, H, index):
+    layers = [ReLULayer() for _ in range(index)]
+    if bad == "not a layer in main":
+        with pytest.raises(TypeError, match=rf"main\[{index}\] must be a cnnref Layer"):
+            ResidualBlock([*layers, np.ones(D)])
+    elif bad == "not a layer in shortcut":
+        with pytest.raises(TypeError, match=rf"shortcut\[{index}\] must be a cnnref Layer"):
+            ResidualBlock([ReLULayer()], [*layers, "CONV"])
+    elif bad == "empty main":
+        with pytest.raises(ValueError, match="main must hold at least one layer"):
+            ResidualBlock([], layers)
+    elif bad == "identity of another shape":
+        with pytest.raises(ValueError, match=re.escape(f"main path's output ({H}, {H}, {D + 1}) must have the shape of the "
+                                                       f"input (identity shortcut) ({H}, {H}, {D})")):
+            ResidualBlock([*layers, ConvLayer(K=D + 1, F=1)]).output_shape((H, H, D))
+    elif bad == "shortcut of another shape":
+        with pytest.raises(ValueError, match=re.escape(f"main path's output ({H - 2}, {H - 2}, {D}) must have the shape of "
+                                                       f"the shortcut's output ({H}, {H}, {D})")):
+            ResidualBlock([ConvLayer(K=D, F=3)], [*layers, ConvLayer(K=D, F=1)]).output_shape((H, H, D))
+    elif bad == "added volumes differ":
+        with pytest.raises(ValueError, match=re.escape(f"the main path's output ({H}, {H}, {D}) and the shortcut's ({H}, {H}, {D + 1})")):
+            residual_add(np.ones((H, H, D)), np.ones((H, H, D + 1)))
+    else:
+        block = ResidualBlock([ConvLayer(K=D, F=1)])
+        block.grads = {}  # what Layer code does: allowed, the inner layers keep theirs
+        with pytest.raises(AttributeError, match="its layers' grads"):
+            block.grads = {"main.0.W": np.ones(1)}
