@@ -501,3 +501,33 @@ def test_a_shape_with_a_size_of_zero_is_refused_naming_that_size(length, where):
     value = tuple(0 if i == min(where, length - 1) else 4 for i in range(length))
     with pytest.raises(ValueError, match=re.escape(f"input_shape[{min(where, length - 1)}] must be at least 1, got")):
         checks.shape(value, ndims=(1, 3))
+
+
+@settings(max_examples=20, deadline=None)
+@given(layer=st.sampled_from(["conv2d", "conv2d_naive", "conv2d_fast", "conv_transpose2d", "fc"]),
+       bad=st.sampled_from([np.ones((2, 1)), np.ones(()), "b", np.array([True, False]), [[1.0, 2.0]]]))
+def test_a_bias_that_is_not_a_vector_is_refused_as_b(layer, bad):
+    """Every layer function with biases names them b when they are not a vector of real numbers."""
+    X, W = np.ones((4, 4, 2)), np.ones((2, 3, 3, 2))
+    call = {"conv2d": lambda: conv2d(X, W, bad), "conv2d_naive": lambda: conv2d_naive(X, W, bad),
+            "conv2d_fast": lambda: conv2d_fast(X, W, bad), "conv_transpose2d": lambda: conv_transpose2d(np.ones((2, 2, 2)), W, bad),
+            "fc": lambda: fc(X, np.ones((2, 32)), bad)}[layer]
+    with pytest.raises((ValueError, TypeError), match=r"^b (must|is)"):
+        call()
+
+
+@settings(max_examples=20, deadline=None)
+@given(name=st.sampled_from(["b", "beta", "bias of layer 3"]), bad=st.sampled_from([np.ones((2, 1)), np.ones(()), "b"]),
+       K=st.integers(1, 3), dtype=st.sampled_from([np.float32, np.float64]))
+def test_checks_bias_names_its_argument_and_casts_without_copying(name, bad, K, dtype):
+    """checks.bias on its own (the layer functions check b before calling it): errors name the argument;
+    a good b comes back in dtype, the same array when it already is; None gives zeros."""
+    with pytest.raises((ValueError, TypeError), match=rf"^{re.escape(name)} (must|is)"):
+        checks.bias(bad, K, dtype, name)
+    with pytest.raises(ValueError, match=rf"^{re.escape(name)} must have one bias per filter, shape \({K + 1},\)"):
+        checks.bias(np.ones(K), K + 1, dtype, name)
+    b = np.arange(K, dtype=dtype)
+    assert checks.bias(b, K, dtype, name) is b
+    assert checks.bias(b.astype(np.float16), K, dtype, name).dtype == dtype
+    zeros = checks.bias(None, K, dtype, name)
+    assert zeros.dtype == dtype and zeros.shape == (K,) and not zeros.any()
