@@ -531,3 +531,22 @@ def test_checks_bias_names_its_argument_and_casts_without_copying(name, bad, K, 
     assert checks.bias(b.astype(np.float16), K, dtype, name).dtype == dtype
     zeros = checks.bias(None, K, dtype, name)
     assert zeros.dtype == dtype and zeros.shape == (K,) and not zeros.any()
+
+
+@settings(max_examples=40, deadline=None)
+@example(shape=(4, 4), dtype=np.float32, slack=0)  # exactly the limit: allowed
+@example(shape=(4, 4), dtype=np.float32, slack=-1)  # one byte over: refused
+@given(shape=st.lists(st.integers(1, 6), min_size=1, max_size=4).map(tuple), dtype=st.sampled_from([np.int8, np.float32, np.float64]),
+       slack=st.integers(-3, 3))
+def test_an_allocation_is_refused_exactly_when_its_bytes_in_its_dtype_exceed_the_limit(shape, dtype, slack):
+    import math
+
+    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(checks, "MEMORY_LIMIT", nbytes + slack)
+        if slack >= 0:
+            checks.allocation("the output V", shape, dtype)
+        else:
+            with pytest.raises(MemoryError, match=r"^the output V \(" + re.escape(" x ".join(map(str, shape))) +
+                               rf" numbers of {np.dtype(dtype)}\) would need"):
+                checks.allocation("the output V", shape, dtype)
