@@ -550,3 +550,8 @@ def test_an_allocation_is_refused_exactly_when_its_bytes_in_its_dtype_exceed_the
             with pytest.raises(MemoryError, match=r"^the output V \(" + re.escape(" x ".join(map(str, shape))) +
                                rf" numbers of {np.dtype(dtype)}\) would need"):
                 checks.allocation("the output V", shape, dtype)
+    # in GiB, one decimal: a 3 GiB float32 array against a 2 GiB limit
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(checks, "MEMORY_LIMIT", 2 * 2**30)
+        with pytest.raises(MemoryError, match=re.escape("would need 3.0 GiB, more than this machine's 2.0 GiB of memory")):
+            checks.allocation("X_col", (3 * 2**28,), np.float32)
