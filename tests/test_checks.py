@@ -555,3 +555,50 @@ def test_an_allocation_is_refused_exactly_when_its_bytes_in_its_dtype_exceed_the
         patch.setattr(checks, "MEMORY_LIMIT", 2 * 2**30)
         with pytest.raises(MemoryError, match=re.escape("would need 3.0 GiB, more than this machine's 2.0 GiB of memory")):
             checks.allocation("X_col", (3 * 2**28,), np.float32)
+
+
+@settings(max_examples=40, deadline=None)
+@given(value=st.one_of(st.integers(-3, 3), st.tuples(st.integers(-3, 3), st.integers(-3, 3))), minimum=st.sampled_from([None, 0, 1, 2]))
+def test_hyper_and_pair_take_ints_at_least_the_minimum_zero_by_default(value, minimum):
+    """pair: each of the two values refused by its own name, name[0] or name[1]; minimum 0 unless given."""
+    low = 0 if minimum is None else minimum
+    args = () if minimum is None else (minimum,)
+    rule = {0: "non-negative", 1: "at least 1"}.get(low, f"at least {low}")
+    pairs = value if isinstance(value, tuple) else (value, value)
+    names = ("S[0]", "S[1]") if isinstance(value, tuple) else ("S", "S")
+    bad = [(n, v) for n, v in zip(names, pairs) if v < low]
+    if bad:
+        name, v = bad[0]
+        with pytest.raises(ValueError, match=re.escape(f"{name} must be {rule}, got {name} = {v}")):
+            checks.pair(value, "S", *args)
+    else:
+        assert checks.pair(value, "S", *args) == pairs
+    if not isinstance(value, tuple):
+        if value < low:
+            with pytest.raises(ValueError, match=re.escape(f"S must be {rule}, got S = {value}")):
+                checks.hyper(value, "S", *args)
+        else:
+            assert checks.hyper(value, "S", *args) == value
+
+
+@settings(max_examples=20, deadline=None)
+@given(bad=st.sampled_from([None, "X", b"X", 3, 2.5, [[1, 2], [3]]]))
+def test_something_that_is_not_an_array_is_refused_naming_what_it_is(bad):
+    if isinstance(bad, (str, bytes)) or bad is None:
+        with pytest.raises(TypeError, match=re.escape(f"V must be an array of real numbers, got {type(bad).__name__}")):
+            checks.as_volume(bad, "V")
+    elif isinstance(bad, list):
+        with pytest.raises(TypeError, match="V must be an array of real numbers: "):
+            checks.as_volume(bad, "V")
+    else:  # a number is a 0-D array: refused for its shape, each allowed number of dimensions spelled out
+        with pytest.raises(ValueError, match=re.escape("V must be a volume (H, W, D) or a batch of volumes (N, H, W, D), got shape () (0-D)")):
+            checks.as_volume(bad, "V")
+        with pytest.raises(ValueError, match=re.escape("V must be 5-D or a vector (n,), got shape () (0-D)")):
+            checks.as_volume(bad, "V", ndims=(5, 1))
+
+
+@settings(max_examples=20, deadline=None)
+@given(bad=st.sampled_from([2.0, "3", None, True, np.bool_(True), np.float32(1), 1 + 0j]))
+def test_a_hyperparameter_that_is_not_an_integer_is_refused_naming_its_type(bad):
+    with pytest.raises(TypeError, match=re.escape(f"K must be an integer, got {bad!r} ({type(bad).__name__})")):
+        checks.hyper(bad, "K")
