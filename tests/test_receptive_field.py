@@ -189,7 +189,8 @@ def test_any_nets_fields_are_the_pixels_that_change_its_outputs(net, seed):
 def test_a_union_holds_both_fields_and_a_window_is_the_field_of_one_output(a, b, i, W1):
     A, B = Field(*a), Field(*b)
     if A.stride != B.stride:
-        with pytest.raises(ValueError, match=f"effective strides {A.stride} and {B.stride} cannot be added"):
+        with pytest.raises(ValueError, match=f"effective strides {A.stride} and {B.stride} cannot be added: their outputs "
+                                             "do not look at the same input positions"):
             A.union(B)
     else:
         U = A.union(B)
@@ -203,3 +204,14 @@ def test_a_union_holds_both_fields_and_a_window_is_the_field_of_one_output(a, b,
         assert (first, last) == unclipped and last - first + 1 == A.size
     else:
         assert (first, last) == (max(unclipped[0], 0), min(unclipped[1], W1 - 1))
+
+
+@pytest.mark.parametrize("field", [Field(), Field(19, 8, -2), Field(3, 1, 0)])
+def test_a_window_is_clipped_to_an_image_of_at_least_one_pixel(field):
+    """W1 = 1: the one pixel 0 (or nothing, when the window lies on the padding); W1 = 0 or an index < 0 is refused."""
+    first, last = field.window(0, W1=1)
+    assert first == max(field.start, 0) and last == min(field.start + field.size - 1, 0)
+    with pytest.raises(ValueError, match=r"^W1 must be at least 1, got W1 = 0"):
+        field.window(0, W1=0)
+    with pytest.raises(ValueError, match=r"^i must be non-negative, got i = -1"):
+        field.window(-1)
