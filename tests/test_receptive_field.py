@@ -215,3 +215,13 @@ def test_a_window_is_clipped_to_an_image_of_at_least_one_pixel(field):
         field.window(0, W1=0)
     with pytest.raises(ValueError, match=r"^i must be non-negative, got i = -1"):
         field.window(-1)
+
+
+@pytest.mark.parametrize("name, minimum", [("F", 1), ("S", 1), ("P", 0), ("dilation", 1)])
+def test_grow_refuses_each_hyperparameter_below_its_minimum_by_name(name, minimum):
+    rule = "non-negative" if minimum == 0 else "at least 1"
+    args = {"F": 3, "S": 1, "P": 0, "dilation": 1, name: minimum - 1}
+    with pytest.raises(ValueError, match=rf"^{name} must be {rule}, got {name} = {minimum - 1}"):
+        Field(5, 2, -1).grow(**args)
+    args[name] = minimum  # the minimum itself is taken
+    assert Field(5, 2, -1).grow(**args) == Field(5 + args["dilation"] * (args["F"] - 1) * 2, 2 * args["S"], -1 - args["P"] * 2)
