@@ -5,6 +5,11 @@ computes, so no test can kill them) from benchmarks/mutation-equivalent.md, a ta
 mutated function and the mutated line. The score counts killed mutants (timeouts included: the tests
 stopped them) over all mutants but the equivalent ones. Exits 1 naming every survivor that is neither
 killed nor listed, and every listed mutant that is no longer a survivor (the list stays true).
+
+A run may cover some modules only (`make mutation MODULES="checks shapes"`: a whole run takes hours on
+two cores). The score counts the modules whose every mutant was checked; the file lists the others
+with their number of mutants (mutmut generates every module's) and the time they would take at the
+measured pace: the mean test time per checked mutant, on the number of workers of the run.
 """
 
 import json
@@ -52,19 +57,35 @@ def listed():
     return table
 
 
+WORKERS = 2  # make mutation's --max-children: the estimate of a module not run divides its test time by this
+
+
 def main():
     sys.path.insert(0, str(ROOT))
-    counts, per_module, survivors = Counter(), {}, []
+    counts, per_module, survivors, not_run = Counter(), {}, [], {}
+    seconds, timed = 0.0, 0
     for meta in sorted((ROOT / "mutants" / "cnnref").glob("*.py.meta")):
         module = meta.name[: -len(".py.meta")]
-        results = json.loads(meta.read_text())["exit_code_by_key"]
+        data = json.loads(meta.read_text())
+        results = data["exit_code_by_key"]
+        if not results:
+            continue  # __init__.py: re-exports only, nothing to mutate
         statuses = Counter(STATUS.get(code, "suspicious") for code in results.values())
+        if statuses["not checked"]:  # not run, or stopped part way: left out of the score
+            not_run[module] = {"mutants": len(results), "checked": len(results) - statuses["not checked"]}
+            continue
         counts.update(statuses)
-        if results:
-            per_module[module] = dict(statuses)
+        per_module[module] = dict(statuses)
+        durations = data.get("durations_by_key", {})
+        seconds += sum(durations.get(name, 0.0) for name in results)
+        timed += sum(name in durations for name in results)
         survivors += [(name, Path("cnnref") / f"{module}.py") for name, code in results.items() if code == 0]
-    if counts["not checked"]:
-        sys.exit(f"{counts['not checked']} mutants not checked yet: run `make mutation` to the end")
+    if not per_module:
+        sys.exit("no module has all its mutants checked: run `make mutation` (or with MODULES=...) to the end")
+    pace = seconds / timed if timed else None  # test seconds per mutant, one worker
+    for entry in not_run.values():
+        left = entry["mutants"] - entry["checked"]
+        entry["estimated_minutes"] = round(left * pace / WORKERS / 60) if pace else None
 
     equivalent, unexplained, found = [], [], set()
     table = listed()
@@ -76,7 +97,8 @@ def main():
             equivalent.append({"mutant": name, "function": function, "from": removed, "to": added, "reason": reason})
         else:
             unexplained.append(f"{name}  ({function}: {removed!r} -> {added!r})")
-    stale = [key for key in table if key not in found]
+    # a listed mutant of a module run that no longer survives (those of modules not run wait for their run)
+    stale = [key for key in table if key not in found and key[0].split(".")[1] in per_module]
 
     total = sum(counts.values())
     killed = counts["killed"] + counts["timeout"]
@@ -84,8 +106,8 @@ def main():
         "date": date.today().isoformat(),
         "tool": f"mutmut {version('mutmut')}",
         "command": "make mutation",
-        "tests": "the unit and property tests (at most 5 examples each, derandomised) and the pages (Sybil), "
-                 "those that reach each mutated function",
+        "tests": "the unit and property tests (at most 5 examples each, derandomised) and the pages (Sybil, "
+                 "a page as one test), those that reach each mutated function",
         "mutants": total,
         "killed": counts["killed"],
         "timeout": counts["timeout"],
@@ -94,13 +116,22 @@ def main():
         "no_tests": counts["no tests"],
         "suspicious": counts["suspicious"],
         "score": round(killed / (total - len(equivalent)), 4) if total > len(equivalent) else None,
+        "modules_run": list(per_module),
         "per_module": per_module,
+        "seconds_per_mutant": round(pace, 2) if pace else None,
+        "workers": WORKERS,
+        "modules_not_run": not_run,
+        "mutants_not_run": sum(e["mutants"] - e["checked"] for e in not_run.values()),
+        "estimated_minutes_not_run": sum(e["estimated_minutes"] or 0 for e in not_run.values()),
         "equivalent_mutants": equivalent,
         "unexplained_survivors": [u.split("  ")[0] for u in unexplained],
     }
     OUT.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    print(f"{total} mutants: {killed} killed ({counts['timeout']} by timeout), {counts['survived']} survived, "
-          f"{len(equivalent)} of them equivalent; score {result['score']:.1%}; written to {OUT.relative_to(ROOT)}")
+    print(f"{len(per_module)} modules, {total} mutants: {killed} killed ({counts['timeout']} by timeout), {counts['survived']} "
+          f"survived, {len(equivalent)} of them equivalent; score {result['score']:.1%}; written to {OUT.relative_to(ROOT)}")
+    if not_run:
+        print(f"not run: {', '.join(not_run)} ({result['mutants_not_run']} mutants, about "
+              f"{result['estimated_minutes_not_run']} minutes at {pace:.1f} s per mutant on {WORKERS} workers)")
     if unexplained:
         print(f"\n{len(unexplained)} survivors neither killed nor listed in {EQUIVALENT.relative_to(ROOT)}:\n  "
               + "\n  ".join(unexplained))
