@@ -1,5 +1,7 @@
 """Output sizes and parameter counts, as properties: what the layers compute, for every keyword."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -12,6 +14,7 @@ from cnnref import (
     conv_transpose_output_size,
     im2col,
     output_size,
+    pool_output_size,
     window_positions,
 )
 
@@ -87,3 +90,16 @@ def test_window_positions_are_where_im2col_reads(case, seed):
     H2, W2, FH, FW, _ = positions.shape
     taps = X_pad[positions[..., 0], positions[..., 1]]  # (H2, W2, FH, FW, D)
     np.testing.assert_array_equal(X_col, taps.reshape(H2 * W2, FH * FW * shape[2]).T)
+
+
+@settings(max_examples=20, deadline=None)
+@given(W1=st.integers(4, 9), F=st.integers(2, 4), name=st.sampled_from(["H1", "W1", "input height"]))
+def test_pool_output_size_names_the_size_it_refuses_and_checks_F_before_the_padding(W1, F, name):
+    """Its refusals quote the formula with the caller's name for the size; F < 1 is refused as F even with padding."""
+    S = W1 + 1  # one window, the rest not tiled unless W1 - F is a multiple of S: never, as W1 - F < S
+    if (W1 - F) % S:
+        with pytest.raises(ValueError, match=re.escape(f"({name} - F + 2P)/S + 1 = ({W1} - {F} + 0)/{S} + 1")):
+            pool_output_size(W1, F, S, name=name)
+    assert pool_output_size(W1, F, S, exact=False, name=name) == 1
+    with pytest.raises(ValueError, match=r"^F must be at least 1, got F = 0"):
+        pool_output_size(W1, 0, S, P=1)
