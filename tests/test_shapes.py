@@ -4,7 +4,7 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from cnnref import (
@@ -103,3 +103,25 @@ def test_pool_output_size_names_the_size_it_refuses_and_checks_F_before_the_padd
     assert pool_output_size(W1, F, S, exact=False, name=name) == 1
     with pytest.raises(ValueError, match=r"^F must be at least 1, got F = 0"):
         pool_output_size(W1, 0, S, P=1)
+
+
+@settings(max_examples=40, deadline=None)
+@example(W1=6, F=3, S=2, P=1, dilation=2)  # (6 - 2 (3 - 1) - 1 + 2)/2 + 1 = 2.5: not whole
+@example(W1=2, F=3, S=1, P=1, dilation=2)  # a dilated filter of 5 on a padded input of 4
+@given(W1=st.integers(1, 9), F=st.integers(1, 4), S=st.integers(1, 3), P=st.integers(0, 2), dilation=st.integers(1, 3))
+def test_a_refusal_quotes_the_formula_with_the_numbers_that_make_it_fail(W1, F, S, P, dilation):
+    """The message's arithmetic, read back with the numbers it quotes, gives the size that was refused."""
+    span = dilation * (F - 1) + 1
+    if span > W1 + 2 * P:
+        with pytest.raises(ValueError, match=re.escape(f"larger than the padded input W1 + 2P = {W1} + {2 * P} = {W1 + 2 * P}")):
+            output_size(W1, F, S, P, dilation)
+        return
+    W2 = (W1 + 2 * P - span) / S + 1
+    if W2 != int(W2):
+        quoted = (f"({W1} - {F} + {2 * P})/{S} + 1" if dilation == 1 else f"({W1} - {dilation} ({F} - 1) - 1 + {2 * P})/{S} + 1")
+        with pytest.raises(ValueError, match=re.escape(f"{quoted} = {W2:g} is not a whole number")):
+            output_size(W1, F, S, P, dilation)
+        # the quoted expression, evaluated as written (juxtaposition is a product), is the refused size
+        assert eval(quoted.replace(" (", " * (")) == W2  # noqa: S307 (our own message, digits and operators only)
+    else:
+        assert output_size(W1, F, S, P, dilation) == W2
