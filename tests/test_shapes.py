@@ -125,3 +125,28 @@ def test_a_refusal_quotes_the_formula_with_the_numbers_that_make_it_fail(W1, F, 
         assert eval(quoted.replace(" (", " * (")) == W2  # noqa: S307 (our own message, digits and operators only)
     else:
         assert output_size(W1, F, S, P, dilation) == W2
+
+
+@settings(max_examples=20, deadline=None)
+@example(H1=3, W1=4, P=(1, 2), slack=-1)
+@example(H1=3, W1=4, P=(2, 0), slack=0)
+@given(H1=st.integers(3, 6), W1=st.integers(3, 6), P=st.tuples(st.integers(0, 2), st.integers(0, 2)), slack=st.sampled_from([-1, 0]))
+def test_window_positions_allocates_one_position_per_padded_pixel_and_says_so(H1, W1, P, slack):
+    """Its one allocation: (H1 + 2P, W1 + 2P, 2) integers, refused by name beyond the memory limit, allowed at it."""
+    from cnnref import checks
+
+    shape = (H1 + 2 * P[0], W1 + 2 * P[1], 2)
+    nbytes = shape[0] * shape[1] * 2 * np.dtype(np.intp).itemsize
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(checks, "MEMORY_LIMIT", nbytes + slack)
+        if slack < 0:
+            with pytest.raises(MemoryError, match=re.escape(f"the positions ({shape[0]} x {shape[1]} x 2 numbers of {np.dtype(np.intp)})")):
+                window_positions((H1, W1), 3, P=P, exact=False)
+        else:
+            assert window_positions((H1, W1), 3, P=P, exact=False).shape[-1] == 2
+
+
+def test_output_size_refuses_a_size_of_zero_in_a_pair_whatever_the_padding():
+    """(0, 4) is no image, even where the padding would leave room for a window."""
+    with pytest.raises(ValueError, match=re.escape("(H1, W1)[0] must be at least 1, got (H1, W1)[0] = 0")):
+        output_size((0, 4), 1, P=1)
