@@ -188,9 +188,9 @@ def test_the_tests_strength_is_the_committed_results():
     for u in COVERAGE["uncovered"]:
         assert u["reason"] and f"| `{u['file']}:{u['line']}` | `{u['code']}` | {u['reason']} |" in page
     m = MUTATION
-    assert m["killed"] + m["timeout"] + m["survived"] + m["no_tests"] + m["suspicious"] == m["mutants"]
+    assert m["killed"] + m["timeout"] + m["crashed"] + m["survived"] + m["no_tests"] + m["suspicious"] == m["mutants"]
     assert m["equivalent"] == len(m["equivalent_mutants"]) <= m["survived"] and not m["unexplained_survivors"]
-    assert m["score"] == round((m["killed"] + m["timeout"]) / (m["mutants"] - m["equivalent"]), 4)
+    assert m["score"] == round((m["killed"] + m["timeout"] + m["crashed"]) / (m["mutants"] - m["equivalent"]), 4)
     assert f"**Score: {m['score']:.1%}**" in page
     assert sum(sum(c.values()) for c in m["per_module"].values()) == m["mutants"]
     assert all(e["reason"] for e in m["equivalent_mutants"])
@@ -200,7 +200,7 @@ def test_the_tests_strength_is_the_committed_results():
     assert list(m["per_module"]) == m["modules_run"] and not set(m["modules_run"]) & set(m["modules_not_run"])
     assert set(m["modules_run"]) | set(m["modules_not_run"]) == set(cnnref.MODULES)
     for module, counts in m["per_module"].items():
-        killed = counts.get("killed", 0) + counts.get("timeout", 0)
+        killed = counts.get("killed", 0) + counts.get("timeout", 0) + counts.get("crashed", 0)
         assert f"| `cnnref.{module}` | {sum(counts.values()):,} | {killed:,} | {counts.get('survived', 0)} |" in page
     left = {module: e["mutants"] - e["checked"] for module, e in m["modules_not_run"].items()}
     assert m["mutants_not_run"] == sum(left.values())

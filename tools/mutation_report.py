@@ -23,8 +23,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "mutation.json"
 EQUIVALENT = ROOT / "benchmarks" / "mutation-equivalent.md"
-STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 35: "suspicious",
-          36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", None: "not checked"}
+
+def status(code):
+    """mutmut's own reading of a worker's exit code, in the report's six kinds (a crash, -11 or -9: the tests stopped it too)."""
+    from mutmut.stats import status_by_exit_code
+
+    kind = status_by_exit_code[code]
+    return {"segfault": "crashed"}.get(kind, kind if kind in ("killed", "timeout", "survived", "no tests", "not checked") else "suspicious")
 
 
 def mutation(name, path):
@@ -70,7 +75,7 @@ def main():
         results = data["exit_code_by_key"]
         if not results:
             continue  # __init__.py: re-exports only, nothing to mutate
-        statuses = Counter(STATUS.get(code, "suspicious") for code in results.values())
+        statuses = Counter(status(code) for code in results.values())
         if statuses["not checked"]:  # not run, or stopped part way: left out of the score
             not_run[module] = {"mutants": len(results), "checked": len(results) - statuses["not checked"]}
             continue
@@ -101,7 +106,7 @@ def main():
     stale = [key for key in table if key not in found and key[0].split(".")[1] in per_module]
 
     total = sum(counts.values())
-    killed = counts["killed"] + counts["timeout"]
+    killed = counts["killed"] + counts["timeout"] + counts["crashed"]
     result = {
         "date": date.today().isoformat(),
         "tool": f"mutmut {version('mutmut')}",
@@ -111,6 +116,7 @@ def main():
         "mutants": total,
         "killed": counts["killed"],
         "timeout": counts["timeout"],
+        "crashed": counts["crashed"],
         "survived": counts["survived"],
         "equivalent": len(equivalent),
         "no_tests": counts["no tests"],
@@ -127,7 +133,7 @@ def main():
         "unexplained_survivors": [u.split("  ")[0] for u in unexplained],
     }
     OUT.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    print(f"{len(per_module)} modules, {total} mutants: {killed} killed ({counts['timeout']} by timeout), {counts['survived']} "
+    print(f"{len(per_module)} modules, {total} mutants: {killed} killed ({counts['timeout']} by timeout, {counts['crashed']} by a crash), {counts['survived']} "
           f"survived, {len(equivalent)} of them equivalent; score {result['score']:.1%}; written to {OUT.relative_to(ROOT)}")
     if not_run:
         print(f"not run: {', '.join(not_run)} ({result['mutants_not_run']} mutants, about "
