@@ -1,11 +1,14 @@
 """The window view shared by convolution and pooling: every window by its definition, read-only."""
 
+import re
+
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from cnnref.windows import windows
+from cnnref import checks
+from cnnref.windows import windows, zero_pad
 
 
 @settings(max_examples=30, deadline=None)
@@ -24,3 +27,29 @@ def test_the_view_is_every_window_by_its_definition_and_read_only(N, H, W, D, FH
     assert not view.flags.writeable and np.shares_memory(view, X_pad)
     with pytest.raises(ValueError, match="read-only"):
         view[(0,) * 6] = -1.0
+
+
+@settings(max_examples=30, deadline=None)
+@example(N=None, H=2, W=3, D=1, P=(1, 2), dtype=np.float32, slack=-1)
+@example(N=2, H=2, W=3, D=2, P=(2, 0), dtype=np.int8, slack=0)
+@given(N=st.sampled_from([None, 1, 2]), H=st.integers(1, 4), W=st.integers(1, 4), D=st.integers(1, 2),
+       P=st.tuples(st.integers(0, 2), st.integers(0, 2)), dtype=st.sampled_from([np.int8, np.float32, np.float64]),
+       slack=st.sampled_from([-1, 0]))
+def test_zero_pad_borders_X_and_allocates_exactly_the_padded_input(N, H, W, D, P, dtype, slack):
+    """X in the middle, P zeros on each side of each spatial axis, in X's dtype: the one array it allocates,
+    (N, H + 2 PH, W + 2 PW, D), refused by name beyond the memory limit and allowed at it."""
+    shape = (H, W, D) if N is None else (N, H, W, D)
+    X = (np.arange(np.prod(shape)).reshape(shape) % 7 + 1).astype(dtype)
+    padded = shape[:-3] + (H + 2 * P[0], W + 2 * P[1], D)
+    nbytes = int(np.prod(padded)) * np.dtype(dtype).itemsize
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(checks, "MEMORY_LIMIT", nbytes + slack)
+        if slack < 0 and any(P):
+            with pytest.raises(MemoryError, match=re.escape(f"the padded input ({' x '.join(map(str, padded))} numbers of {np.dtype(dtype)})")):
+                zero_pad(X, P)
+            return
+        V = zero_pad(X, P)
+    assert V.shape == padded and V.dtype == dtype
+    inner = V[..., P[0] : P[0] + H, P[1] : P[1] + W, :]
+    np.testing.assert_array_equal(inner, X)
+    assert V.sum() == X.sum()  # the border is zeros (X is positive)
