@@ -194,8 +194,9 @@ def test_bad_arguments():
         resnet18()(np.zeros((1, 32, 32, 3), np.float32))
 
 
-@settings(max_examples=10, deadline=None)
-@given(name=st.sampled_from(sorted(NETS)), seed=st.integers(0, 2**32), dtype=st.sampled_from([np.float32, np.float64, "float32"]))
+@pytest.mark.parametrize("name", NETS)  # every architecture every run
+@settings(max_examples=3, deadline=None)
+@given(seed=st.integers(0, 2**32), dtype=st.sampled_from([np.float32, np.float64, "float32"]))
 def test_any_seed_and_dtype_builds_the_same_architecture_without_drawing_weights(name, seed, dtype):
     """The seed and dtype are the net's; the shapes and counts do not depend on them; nothing is drawn until init()."""
     net = NETS[name](seed=seed, dtype=dtype)
