@@ -258,15 +258,17 @@ def strength(_results, coverage_path=COVERAGE, mutation_path=MUTATION):
         lines += [
             "",
             f"**Not run yet: {len(not_run)} modules, {mut['mutants_not_run']:,} mutants** (a whole run takes hours on "
-            f"this machine's two shared cores). At the pace measured here, {mut['seconds_per_mutant']:g} s of tests "
-            f"per mutant on {mut['workers']} workers, they would take about {mut['estimated_minutes_not_run']:,} "
-            f"minutes (`make mutation MODULES=\"...\"` runs some):",
+            f"this machine's two shared cores; `make mutation MODULES=\"...\"` runs some). mutmut's worst case for "
+            f"them is {mut['worst_case_minutes_not_run']:,} minutes on {mut['workers']} workers: every mutant running "
+            f"every test that reaches its function, as a survivor does. A killed mutant stops at its first failing "
+            f"test: the modules run here took {mut['test_minutes_run']:,} minutes of tests against a worst case of "
+            f"{mut['worst_case_minutes_run']:,}.",
             "",
-            "| module not run | mutants | checked (left out of the score) | estimated minutes for the rest |",
+            "| module not run | mutants | checked (left out of the score) | worst case, minutes |",
             "|---|--:|--:|--:|",
         ]
         for module, entry in not_run.items():
-            lines.append(f"| `cnnref.{module}` | {entry['mutants']:,} | {entry['checked']:,} | {entry['estimated_minutes']:,} |")
+            lines.append(f"| `cnnref.{module}` | {entry['mutants']:,} | {entry['checked']:,} | {entry['worst_case_minutes']:,} |")
     return "\n".join(lines)
 
 

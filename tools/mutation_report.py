@@ -8,8 +8,10 @@ killed nor listed, and every listed mutant that is no longer a survivor (the lis
 
 A run may cover some modules only (`make mutation MODULES="checks shapes"`: a whole run takes hours on
 two cores). The score counts the modules whose every mutant was checked; the file lists the others
-with their number of mutants (mutmut generates every module's) and the time they would take at the
-measured pace: the mean test time per checked mutant, on the number of workers of the run.
+with their number of mutants (mutmut generates every module's) and mutmut's own worst case for them:
+every mutant running every test that reaches its function (as a survivor does; a killed mutant stops
+at its first failing test), from the test durations of mutants/mutmut-stats.json, on WORKERS workers.
+For the modules run, the file gives the test time mutmut recorded against that same worst case.
 """
 
 import json
@@ -68,7 +70,12 @@ WORKERS = 2  # make mutation's --max-children: the estimate of a module not run 
 def main():
     sys.path.insert(0, str(ROOT))
     counts, per_module, survivors, not_run = Counter(), {}, [], {}
-    seconds, timed = 0.0, 0
+    seconds, worst_run = 0.0, 0.0
+    stats = json.loads((ROOT / "mutants" / "mutmut-stats.json").read_text())
+    tests, duration = stats["tests_by_mangled_function_name"], stats["duration_by_test"]
+
+    def worst(name):  # seconds of every test that reaches the mutated function
+        return sum(duration.get(t, 0.0) for t in tests.get(name.partition("__mutmut_")[0], ()))
     for meta in sorted((ROOT / "mutants" / "cnnref").glob("*.py.meta")):
         module = meta.name[: -len(".py.meta")]
         data = json.loads(meta.read_text())
@@ -77,20 +84,18 @@ def main():
             continue  # __init__.py: re-exports only, nothing to mutate
         statuses = Counter(status(code) for code in results.values())
         if statuses["not checked"]:  # not run, or stopped part way: left out of the score
-            not_run[module] = {"mutants": len(results), "checked": len(results) - statuses["not checked"]}
+            left = sum(worst(name) for name, code in results.items() if code is None)
+            not_run[module] = {"mutants": len(results), "checked": len(results) - statuses["not checked"],
+                               "worst_case_minutes": round(left / WORKERS / 60)}
             continue
         counts.update(statuses)
         per_module[module] = dict(statuses)
         durations = data.get("durations_by_key", {})
         seconds += sum(durations.get(name, 0.0) for name in results)
-        timed += sum(name in durations for name in results)
+        worst_run += sum(worst(name) for name in results)
         survivors += [(name, Path("cnnref") / f"{module}.py") for name, code in results.items() if code == 0]
     if not per_module:
         sys.exit("no module has all its mutants checked: run `make mutation` (or with MODULES=...) to the end")
-    pace = seconds / timed if timed else None  # test seconds per mutant, one worker
-    for entry in not_run.values():
-        left = entry["mutants"] - entry["checked"]
-        entry["estimated_minutes"] = round(left * pace / WORKERS / 60) if pace else None
 
     equivalent, unexplained, found = [], [], set()
     table = listed()
@@ -124,11 +129,12 @@ def main():
         "score": round(killed / (total - len(equivalent)), 4) if total > len(equivalent) else None,
         "modules_run": list(per_module),
         "per_module": per_module,
-        "seconds_per_mutant": round(pace, 2) if pace else None,
         "workers": WORKERS,
+        "test_minutes_run": round(seconds / WORKERS / 60),  # what mutmut recorded for the modules run
+        "worst_case_minutes_run": round(worst_run / WORKERS / 60),
         "modules_not_run": not_run,
         "mutants_not_run": sum(e["mutants"] - e["checked"] for e in not_run.values()),
-        "estimated_minutes_not_run": sum(e["estimated_minutes"] or 0 for e in not_run.values()),
+        "worst_case_minutes_not_run": sum(e["worst_case_minutes"] for e in not_run.values()),
         "equivalent_mutants": equivalent,
         "unexplained_survivors": [u.split("  ")[0] for u in unexplained],
     }
@@ -136,8 +142,9 @@ def main():
     print(f"{len(per_module)} modules, {total} mutants: {killed} killed ({counts['timeout']} by timeout, {counts['crashed']} by a crash), {counts['survived']} "
           f"survived, {len(equivalent)} of them equivalent; score {result['score']:.1%}; written to {OUT.relative_to(ROOT)}")
     if not_run:
-        print(f"not run: {', '.join(not_run)} ({result['mutants_not_run']} mutants, about "
-              f"{result['estimated_minutes_not_run']} minutes at {pace:.1f} s per mutant on {WORKERS} workers)")
+        print(f"not run: {', '.join(not_run)} ({result['mutants_not_run']} mutants, at most "
+              f"{result['worst_case_minutes_not_run']} minutes on {WORKERS} workers; the modules run took "
+              f"{result['test_minutes_run']} of their worst case {result['worst_case_minutes_run']})")
     if unexplained:
         print(f"\n{len(unexplained)} survivors neither killed nor listed in {EQUIVALENT.relative_to(ROOT)}:\n  "
               + "\n  ".join(unexplained))
