@@ -36,7 +36,8 @@ def table_rows(markdown, header_start):
 
 
 def test_every_marker_of_the_page_is_replaced():
-    assert len(markers.INLINE_MARKER.findall(PAGE)) == 9  # 6 blocks and 3 values in sentences
+    # each marker hooks/markers.py gives this page, once (blocks and values in sentences): a count typed here went stale
+    assert sorted(markers.INLINE_MARKER.findall(PAGE)) == sorted(n for n, page in markers.MARKERS.items() if page == "performance")
     assert "<!--" not in rendered()
 
 
