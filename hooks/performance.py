@@ -244,23 +244,42 @@ def strength(_results, coverage_path=COVERAGE, mutation_path=MUTATION):
         "|---|---|---|",
     ]
     lines += [f"| `{u['file']}:{u['line']}` | `{u['code']}` | {u['reason']} |" for u in cov["uncovered"]]
-    killed = mut["killed"] + mut["timeout"]
+    killed = mut["killed"] + mut["timeout"] + mut["crashed"]
+    run, not_run = mut["modules_run"], mut.get("modules_not_run", {})
+    scope = (f"all {len(run)} modules of `cnnref`" if not not_run else
+             f"{len(run)} of the {len(run) + len(not_run)} modules of `cnnref` ({', '.join(f'`{m}`' for m in run)})")
     lines += [
         "",
-        f"**Mutation testing.** {mut['tool']} changed `cnnref` in {mut['mutants']:,} ways, one small change "
+        f"**Mutation testing.** {mut['tool']} changed {scope} in {mut['mutants']:,} ways, one small change "
         f"each (an operator, a constant, a default, an argument dropped), and ran against each the tests that "
         f"reach the changed function: {mut['tests']}. {killed:,} mutants were killed ({mut['timeout']} by a "
-        f"timeout); {mut['survived']} survived, {mut['equivalent']} of which compute exactly what the original "
+        f"timeout, {mut['crashed']} by crashing the tests' process); {mut['survived']} survived, {mut['equivalent']} of which compute exactly what the original "
         f"computes (equivalent mutants, each listed with its reason in `benchmarks/mutation-equivalent.md`); "
         f"{mut['no_tests']} were reached by no test. **Score: {mut['score']:.1%}** of the mutants that are "
-        f"not equivalent were killed (`{mut['command']}`, {mut['date']}).",
+        f"not equivalent were killed, in the modules run (`{mut['command']}`, {mut['date']}).",
         "",
         "| module | mutants | killed | survived |",
         "|---|--:|--:|--:|",
     ]
     for module, counts in mut["per_module"].items():
-        lines.append(f"| `cnnref.{module}` | {sum(counts.values()):,} | {counts.get('killed', 0) + counts.get('timeout', 0):,} "
+        caught = counts.get("killed", 0) + counts.get("timeout", 0) + counts.get("crashed", 0)
+        lines.append(f"| `cnnref.{module}` | {sum(counts.values()):,} | {caught:,} "
                      f"| {counts.get('survived', 0)} |")
+    if not_run:
+        lines += [
+            "",
+            f"**Not run yet: {len(not_run)} modules, {mut['mutants_not_run']:,} mutants** (a whole run takes hours on "
+            f"this machine's two shared cores; `make mutation MODULES=\"...\"` runs some). mutmut's worst case for "
+            f"them is {mut['worst_case_minutes_not_run']:,} minutes on {mut['workers']} workers: every mutant running "
+            f"every test that reaches its function, as a survivor does. A killed mutant stops at its first failing "
+            f"test: the modules run here took {mut['test_minutes_run']:,} minutes of tests against a worst case of "
+            f"{mut['worst_case_minutes_run']:,}.",
+            "",
+            "| module not run | mutants | checked (left out of the score) | worst case, minutes |",
+            "|---|--:|--:|--:|",
+        ]
+        for module, entry in not_run.items():
+            lines.append(f"| `cnnref.{module}` | {entry['mutants']:,} | {entry['checked']:,} | {entry['worst_case_minutes']:,} |")
     return "\n".join(lines)
 
 

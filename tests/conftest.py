@@ -72,7 +72,7 @@ def _seed_hypothesis(config):
 MUTATION_EXAMPLES = 5  # property tests under `make mutation`: at most this many examples each, the same every time
 
 
-def pytest_collection_modifyitems(config, items):
+def _fewer_examples_for_mutation(items):
     """Under the "mutation" profile: few examples per property test, and the fastest tests first.
 
     mutmut runs the tests that reach a mutant until one fails; its own stats (mutmut-stats.json, in
@@ -139,7 +139,13 @@ def _needs_site(item) -> bool:
 
 def pytest_collection_modifyitems(session, config, items):
     """Files with a test that needs the site run last (with `--dist loadfile` a file is one unit of work);
-    the build starts now, in the background."""
+    the build starts now, in the background. Under the "mutation" profile, fewer examples first.
+
+    One hook for both: a module keeps only the last function of a name, so a second
+    pytest_collection_modifyitems silently replaced the first (the mutation profile then ran every
+    property test's full number of examples).
+    """
+    _fewer_examples_for_mutation(items)
     later = {item.path for item in items if _needs_site(item)}
     if not later:
         return

@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cnnref import (
     BatchNormLayer,
@@ -220,3 +222,18 @@ def test_a_summary_is_made_of_rows():
         Summary([lenet5().summary().rows[0], (1, 2)])
     with pytest.raises(ValueError, match=r"\brows\b is empty"):
         Summary([])
+
+
+@pytest.mark.parametrize("name", NETS)  # every architecture every run
+@settings(max_examples=3, deadline=None)
+@given(seed=st.integers(0, 2**32), dtype=st.sampled_from([np.float32, np.float64, "float32"]))
+def test_any_seed_and_dtype_builds_the_same_architecture_without_drawing_weights(name, seed, dtype):
+    """The seed and dtype are the net's; the shapes and counts do not depend on them; nothing is drawn until init()."""
+    net = NETS[name](seed=seed, dtype=dtype)
+    assert net.seed == seed and net.dtype == np.dtype(dtype) and not net.initialized
+    summary = net.summary()
+    rows = [r for r in summary.rows[1:]]
+    assert [(r.output, r.params, r.macs) for r in rows] == walk(NETS[name]())
+    assert summary.params == sum(layer.n_params(shape) for layer, shape in zip(net.layers, net.shapes()))
+    assert net.shapes()[-1] == ((10,) if name == "LeNet-5" else (1000,))
+    assert net.shapes()[0] == ((32, 32, 1) if name == "LeNet-5" else (224, 224, 3))

@@ -3,6 +3,8 @@ normalises each depth slice and updates them as PyTorch does, backward matches n
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gradients import numerical_gradient, rel_error
 
@@ -199,3 +201,113 @@ def test_backward_follows_the_promotion_rule_for_dY():
     dX, dgamma, dbeta = batch_norm_backward(dY, X, gamma)
     assert dX.dtype == dgamma.dtype == dbeta.dtype == np.float64
     assert dbeta[0] == 2.0**63
+
+
+# Properties over drawn shapes (vectors, a volume, a batch), statistics and hyperparameters: they reach
+# every branch of batch_norm.py (make property-coverage).
+
+SHAPES = st.sampled_from([(5, 3), (3, 2, 2), (2, 3, 2, 2), (4, 1)])
+
+
+@settings(max_examples=20, deadline=None)
+@given(shape=SHAPES, seed=st.integers(0, 2**16), eps=st.sampled_from([1e-5, 1e-3, 0.5]))
+def test_train_mode_is_eval_mode_with_the_batchs_own_statistics(shape, seed, eps):
+    """Y = batch_norm_eval(X, ..., mean, var) with the mean and biased variance that train mode returns."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(2.0, 3.0, shape)
+    gamma, beta = rng.uniform(0.5, 2.0, shape[-1]), rng.standard_normal(shape[-1])
+    Y, mean, var = batch_norm_train(X, gamma, beta, eps)
+    flat = X.reshape(-1, shape[-1])
+    np.testing.assert_allclose(mean, flat.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(var, flat.var(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(Y, batch_norm_eval(X, gamma, beta, mean, var, eps), rtol=1e-10, atol=1e-12)
+    # each depth slice has mean beta and standard deviation gamma * sqrt(var / (var + eps))
+    np.testing.assert_allclose(Y.reshape(-1, shape[-1]).mean(axis=0), beta, atol=1e-10)
+    np.testing.assert_allclose(Y.reshape(-1, shape[-1]).std(axis=0), gamma * np.sqrt(var / (var + eps)), rtol=1e-8)
+
+
+@settings(max_examples=15, deadline=None)
+@given(shape=SHAPES, seed=st.integers(0, 2**16), eps=st.sampled_from([1e-5, 0.1]))
+def test_backward_is_the_numerical_gradient_for_any_shape_and_eps(shape, seed, eps):
+    rng = np.random.default_rng(seed)
+    X, G = rng.standard_normal(shape), rng.standard_normal(shape)
+    gamma, beta = rng.uniform(0.5, 2.0, shape[-1]), rng.standard_normal(shape[-1])
+
+    def f():
+        return batch_norm_train(X, gamma, beta, eps)[0]
+
+    dX, dgamma, dbeta = batch_norm_backward(G, X, gamma, eps)
+    assert rel_error(dX, numerical_gradient(f, X, G)) < TOL
+    assert rel_error(dgamma, numerical_gradient(f, gamma, G)) < TOL
+    assert rel_error(dbeta, numerical_gradient(f, beta, G)) < TOL
+
+
+@settings(max_examples=15, deadline=None)
+@given(shape=SHAPES, seed=st.integers(0, 2**16), momentum=st.sampled_from([0.0, 0.1, 0.5, 1.0]),
+       eps=st.sampled_from([1e-5, 1e-3]), given_params=st.booleans(), steps=st.integers(1, 3))
+def test_the_layer_trains_on_batch_statistics_and_infers_on_running_ones(shape, seed, momentum, eps, given_params, steps):
+    """forward: running = (1 - momentum) running + momentum batch (variance unbiased); layer(X) uses the running ones."""
+    rng = np.random.default_rng(seed)
+    D = shape[-1]
+    gamma, beta = rng.uniform(0.5, 2.0, D), rng.standard_normal(D)
+    layer = BatchNormLayer(momentum, eps, gamma=gamma, beta=beta) if given_params else BatchNormLayer(momentum, eps)
+    mean, var = np.zeros(D), np.ones(D)
+    if given_params and seed % 2:  # running statistics given too: init() and forward() keep them
+        mean, var = rng.standard_normal(D), rng.uniform(0.5, 2.0, D)
+        layer = BatchNormLayer(momentum, eps, gamma=gamma, beta=beta, running_mean=mean.copy(), running_var=var.copy())
+        layer.init(shape[-3:] if len(shape) >= 3 else shape[-1:], rng)
+        np.testing.assert_array_equal(layer.running_mean, mean)
+        np.testing.assert_array_equal(layer.running_var, var)
+    if not given_params:
+        with pytest.raises(RuntimeError, match="no running statistics yet"):
+            layer(np.ones(shape))
+        layer.init(shape[-3:] if len(shape) >= 3 else shape[-1:], rng)
+        gamma, beta = np.ones(D), np.zeros(D)
+        np.testing.assert_array_equal(layer.params["gamma"], gamma)
+    assert layer.n_params(shape[-3:] if len(shape) >= 3 else shape[-1:]) == 2 * D
+    for _ in range(steps):
+        X = rng.normal(1.0, 2.0, shape)
+        Y = layer.forward(X)
+        np.testing.assert_allclose(Y, batch_norm_train(X, gamma, beta, eps)[0], rtol=1e-12)
+        flat = X.reshape(-1, D)
+        mean = (1 - momentum) * mean + momentum * flat.mean(axis=0)
+        var = (1 - momentum) * var + momentum * flat.var(axis=0, ddof=1)
+    np.testing.assert_allclose(layer.running_mean, mean, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(layer.running_var, var, rtol=1e-12)
+    np.testing.assert_allclose(layer(X), batch_norm_eval(X, gamma, beta, mean, var, eps), rtol=1e-10, atol=1e-12)
+    G = rng.standard_normal(shape)
+    dX = layer.backward(G)
+    expected = batch_norm_backward(G, X, gamma, eps)
+    np.testing.assert_array_equal(dX, expected[0])
+    np.testing.assert_array_equal(layer.grads["gamma"], expected[1])
+    np.testing.assert_array_equal(layer.grads["beta"], expected[2])
+    words = layer.describe().split()
+    assert words[0] == "BN" and ("momentum=" + f"{momentum:g}" in words) == (momentum != 0.1)
+    assert ("eps=" + f"{eps:g}" in words) == (eps != 1e-5) and len(words) == 1 + (momentum != 0.1) + (eps != 1e-5)
+
+
+BAD = ["gamma shape", "var shape", "negative var", "eps", "one number", "dY shape", "momentum", "layer eps",
+       "running_var", "string X"]
+
+
+@pytest.mark.parametrize("bad", BAD)  # each refusal every run, over drawn shapes and values
+@settings(max_examples=5, deadline=None)
+@given(shape=SHAPES, scale=st.sampled_from([-1.0, 0.0, 2.0]))
+def test_each_bad_argument_is_refused_by_its_name(bad, shape, scale):
+    X, D = np.ones(shape), shape[-1]
+    ones, zeros = np.ones(D), np.zeros(D)
+    calls = {
+        "gamma shape": (ValueError, "gamma must have one number per depth slice", lambda: batch_norm_train(X, np.ones(D + 1), zeros)),
+        "var shape": (ValueError, "var must have one number per depth slice", lambda: batch_norm_eval(X, ones, zeros, zeros, np.ones(D + 1))),
+        "negative var": (ValueError, "var must be non-negative", lambda: batch_norm_eval(X, ones, zeros, zeros, -ones - abs(scale))),
+        "eps": (ValueError, "eps must be positive", lambda: batch_norm_backward(X, X, ones, eps=min(scale, 0.0))),
+        "one number": (ValueError, "batch statistics need at least 2", lambda: batch_norm_train(X[(0,) * (X.ndim - 1)][None], ones, zeros)),
+        "dY shape": (ValueError, "dY must have the shape of X", lambda: batch_norm_backward(X[..., :1] if D > 1 else X[:1], X, ones)),
+        "momentum": (ValueError, "momentum must be between 0 and 1", lambda: BatchNormLayer(momentum=1.5 + abs(scale))),
+        "layer eps": (ValueError, "eps must be positive", lambda: BatchNormLayer(eps=min(scale, 0.0))),
+        "running_var": (ValueError, "running_var must be a vector", lambda: BatchNormLayer(running_var=np.ones((D, 2)))),
+        "string X": (TypeError, "X must hold real numbers", lambda: batch_norm_eval(np.array([["a"]]), ones, zeros, zeros, ones)),
+    }
+    error, message, call = calls[bad]
+    with pytest.raises(error, match=message):
+        call()

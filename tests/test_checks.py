@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cnnref import (
@@ -411,3 +411,194 @@ ALLOCATIONS = [
 def test_each_allocation_is_refused_by_name_before_it_is_made(what, call):
     with pytest.raises(MemoryError, match=rf"^{re.escape(what)} \(\d+( x \d+)* numbers of \w+\) would need [\d.]+ GiB, more than this machine's"):
         call()
+
+
+@settings(max_examples=20, deadline=None)
+@given(dtype=st.sampled_from([np.float32, np.float64, "float32", "f8", np.float16, np.int64, "int8", np.complex64, bool,
+                               np.longdouble, "no such type", 3.5, object()]))
+def test_weights_are_float32_or_float64_and_anything_else_is_refused_by_name(dtype):
+    try:
+        wanted = np.dtype(dtype)
+    except TypeError:
+        wanted = None  # not a dtype at all: refused, saying why
+    if wanted in (np.float32, np.float64):
+        assert checks.weight_dtype(dtype, "dtype") == wanted
+    else:
+        with pytest.raises(TypeError, match=r"^dtype must be float32 or float64, got " + ("" if wanted is None else str(wanted))):
+            checks.weight_dtype(dtype, "dtype")
+
+
+@settings(max_examples=30, deadline=None)
+@given(ndims=st.sampled_from([(3,), (1, 3), (3, 4)]), length=st.integers(0, 6))
+def test_a_shape_of_the_wrong_length_is_refused_naming_every_length_allowed(ndims, length):
+    """The message spells each allowed shape as the notes do: (n,), a volume (H, W, D), (N, H, W, D)."""
+    words = {1: "(n,)", 3: "a volume (H, W, D)", 4: "(N, H, W, D)"}
+    value = tuple(range(1, length + 1))
+    if length in ndims:
+        assert checks.shape(value, "input_shape", ndims) == value
+    else:
+        want = " or ".join(words[n] for n in ndims)
+        with pytest.raises(ValueError, match=re.escape(f"input_shape must be {want}, got {value}")):
+            checks.shape(value, "input_shape", ndims)
+    if 4 in ndims and length not in ndims:  # col2im's input_shape takes a volume or a batch of volumes
+        with pytest.raises(ValueError, match=re.escape("input_shape must be a volume (H, W, D) or (N, H, W, D)")):
+            col2im(np.ones((9, 4)), value, 3)
+
+
+@settings(max_examples=20, deadline=None)
+@given(value=st.sampled_from(["0.1", None, True, np.bool_(False), 1j, [0.5], b"1"]))
+def test_a_bad_real_number_is_refused_naming_its_type(value):
+    with pytest.raises(TypeError, match=re.escape(f"lr must be a real number, got {value!r} ({type(value).__name__})")):
+        checks.real(value, "lr")
+
+
+def test_a_layer_that_never_set_X_still_says_to_call_forward_first():
+    """A new layer whose __init__ skips Layer's (so it has no X at all) gets the same advice, not an AttributeError."""
+    from cnnref import Layer
+
+    class Doubler(Layer):
+        def __init__(self):  # no super().__init__(): no params, grads or X attributes
+            pass
+
+        def __call__(self, X):
+            return 2 * X
+
+        def backward(self, dV):
+            checks.cached(self)
+            return 2 * dV
+
+    with pytest.raises(RuntimeError, match=r"needs the input of a forward\(\) first"):
+        Doubler().backward(np.ones((1, 1, 1)))
+    layer = Doubler()
+    layer.forward(np.ones((1, 1, 1)))
+    np.testing.assert_array_equal(layer.backward(np.ones((1, 1, 1))), 2 * np.ones((1, 1, 1)))
+
+
+@settings(max_examples=30, deadline=None)
+@example(groups=2, per_group=2, K_per_group=1, off=1)  # grouped, too deep: "D1 / groups = 2", not 2.0
+@example(groups=1, per_group=3, K_per_group=1, off=-1)  # ungrouped, too shallow: "D1" alone
+@given(groups=st.integers(1, 4), per_group=st.integers(1, 3), K_per_group=st.integers(1, 2), off=st.sampled_from([-1, 0, 1]))
+def test_filters_of_the_wrong_depth_are_refused_with_the_depth_each_group_needs(groups, per_group, K_per_group, off):
+    """W (K, FH, FW, D1 / groups): the message gives the depth needed, D1 / groups as a whole number when grouped."""
+    D1, K = groups * per_group, groups * K_per_group
+    depth = per_group + off
+    if depth < 1:
+        depth = per_group + 1
+    W = np.ones((K, 2, 2, depth))
+    if depth == per_group:
+        assert checks.filters(W, D1, groups) is not None
+        if groups == 1:
+            assert checks.filters(W, D1).shape == W.shape  # groups defaults to 1: every filter sees every depth slice
+    else:
+        need = f"D1 / groups = {D1 // groups}" if groups > 1 else "D1"
+        with pytest.raises(ValueError, match=re.escape(f"so the filters need depth {need}, but W {W.shape} has depth {depth}")):
+            checks.filters(W, D1, groups)
+
+
+@settings(max_examples=20, deadline=None)
+@given(length=st.sampled_from([1, 3]), where=st.integers(0, 2))
+def test_a_shape_with_a_size_of_zero_is_refused_naming_that_size(length, where):
+    value = tuple(0 if i == min(where, length - 1) else 4 for i in range(length))
+    with pytest.raises(ValueError, match=re.escape(f"input_shape[{min(where, length - 1)}] must be at least 1, got")):
+        checks.shape(value, ndims=(1, 3))
+
+
+@settings(max_examples=20, deadline=None)
+@given(layer=st.sampled_from(["conv2d", "conv2d_naive", "conv2d_fast", "conv_transpose2d", "fc"]),
+       bad=st.sampled_from([np.ones((2, 1)), np.ones(()), "b", np.array([True, False]), [[1.0, 2.0]]]))
+def test_a_bias_that_is_not_a_vector_is_refused_as_b(layer, bad):
+    """Every layer function with biases names them b when they are not a vector of real numbers."""
+    X, W = np.ones((4, 4, 2)), np.ones((2, 3, 3, 2))
+    call = {"conv2d": lambda: conv2d(X, W, bad), "conv2d_naive": lambda: conv2d_naive(X, W, bad),
+            "conv2d_fast": lambda: conv2d_fast(X, W, bad), "conv_transpose2d": lambda: conv_transpose2d(np.ones((2, 2, 2)), W, bad),
+            "fc": lambda: fc(X, np.ones((2, 32)), bad)}[layer]
+    with pytest.raises((ValueError, TypeError), match=r"^b (must|is)"):
+        call()
+
+
+@settings(max_examples=20, deadline=None)
+@given(name=st.sampled_from(["b", "beta", "bias of layer 3"]), bad=st.sampled_from([np.ones((2, 1)), np.ones(()), "b"]),
+       K=st.integers(1, 3), dtype=st.sampled_from([np.float32, np.float64]))
+def test_checks_bias_names_its_argument_and_casts_without_copying(name, bad, K, dtype):
+    """checks.bias on its own (the layer functions check b before calling it): errors name the argument;
+    a good b comes back in dtype, the same array when it already is; None gives zeros."""
+    with pytest.raises((ValueError, TypeError), match=rf"^{re.escape(name)} (must|is)"):
+        checks.bias(bad, K, dtype, name)
+    with pytest.raises(ValueError, match=rf"^{re.escape(name)} must have one bias per filter, shape \({K + 1},\)"):
+        checks.bias(np.ones(K), K + 1, dtype, name)
+    b = np.arange(K, dtype=dtype)
+    assert checks.bias(b, K, dtype, name) is b
+    assert checks.bias(b.astype(np.float16), K, dtype, name).dtype == dtype
+    zeros = checks.bias(None, K, dtype, name)
+    assert zeros.dtype == dtype and zeros.shape == (K,) and not zeros.any()
+
+
+@settings(max_examples=40, deadline=None)
+@example(shape=(4, 4), dtype=np.float32, slack=0)  # exactly the limit: allowed
+@example(shape=(4, 4), dtype=np.float32, slack=-1)  # one byte over: refused
+@given(shape=st.lists(st.integers(1, 6), min_size=1, max_size=4).map(tuple), dtype=st.sampled_from([np.int8, np.float32, np.float64]),
+       slack=st.integers(-3, 3))
+def test_an_allocation_is_refused_exactly_when_its_bytes_in_its_dtype_exceed_the_limit(shape, dtype, slack):
+    import math
+
+    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(checks, "MEMORY_LIMIT", nbytes + slack)
+        if slack >= 0:
+            checks.allocation("the output V", shape, dtype)
+        else:
+            with pytest.raises(MemoryError, match=r"^the output V \(" + re.escape(" x ".join(map(str, shape))) +
+                               rf" numbers of {np.dtype(dtype)}\) would need"):
+                checks.allocation("the output V", shape, dtype)
+    # in GiB, one decimal: a 3 GiB float32 array against a 2 GiB limit
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(checks, "MEMORY_LIMIT", 2 * 2**30)
+        with pytest.raises(MemoryError, match=re.escape("would need 3.0 GiB, more than this machine's 2.0 GiB of memory")):
+            checks.allocation("X_col", (3 * 2**28,), np.float32)
+
+
+@settings(max_examples=40, deadline=None)
+@given(value=st.one_of(st.integers(-3, 3), st.tuples(st.integers(-3, 3), st.integers(-3, 3))), minimum=st.sampled_from([None, 0, 1, 2]))
+def test_hyper_and_pair_take_ints_at_least_the_minimum_zero_by_default(value, minimum):
+    """pair: each of the two values refused by its own name, name[0] or name[1]; minimum 0 unless given."""
+    low = 0 if minimum is None else minimum
+    args = () if minimum is None else (minimum,)
+    rule = {0: "non-negative", 1: "at least 1"}.get(low, f"at least {low}")
+    pairs = value if isinstance(value, tuple) else (value, value)
+    names = ("S[0]", "S[1]") if isinstance(value, tuple) else ("S", "S")
+    bad = [(n, v) for n, v in zip(names, pairs) if v < low]
+    if bad:
+        name, v = bad[0]
+        with pytest.raises(ValueError, match=re.escape(f"{name} must be {rule}, got {name} = {v}")):
+            checks.pair(value, "S", *args)
+    else:
+        assert checks.pair(value, "S", *args) == pairs
+    if not isinstance(value, tuple):
+        if value < low:
+            with pytest.raises(ValueError, match=re.escape(f"S must be {rule}, got S = {value}")):
+                checks.hyper(value, "S", *args)
+        else:
+            assert checks.hyper(value, "S", *args) == value
+
+
+@settings(max_examples=20, deadline=None)
+@given(bad=st.sampled_from([None, "X", b"X", 3, 2.5, [[1, 2], [3]]]))
+def test_something_that_is_not_an_array_is_refused_naming_what_it_is(bad):
+    if isinstance(bad, (str, bytes)) or bad is None:
+        with pytest.raises(TypeError, match=re.escape(f"V must be an array of real numbers, got {type(bad).__name__}")):
+            checks.as_volume(bad, "V")
+    elif isinstance(bad, list):
+        with pytest.raises(TypeError, match="V must be an array of real numbers: "):
+            checks.as_volume(bad, "V")
+    else:  # a number is a 0-D array: refused for its shape, each allowed number of dimensions spelled out
+        with pytest.raises(ValueError, match=re.escape("V must be a volume (H, W, D) or a batch of volumes (N, H, W, D), got shape () (0-D)")):
+            checks.as_volume(bad, "V")
+        with pytest.raises(ValueError, match=re.escape("V must be 5-D or a vector (n,), got shape () (0-D)")):
+            checks.as_volume(bad, "V", ndims=(5, 1))
+
+
+@settings(max_examples=20, deadline=None)
+@given(bad=st.sampled_from([2.0, "3", None, True, np.bool_(True), np.float32(1), 1 + 0j]))
+def test_a_hyperparameter_that_is_not_an_integer_is_refused_naming_its_type(bad):
+    with pytest.raises(TypeError, match=re.escape(f"K must be an integer, got {bad!r} ({type(bad).__name__})")):
+        checks.hyper(bad, "K")

@@ -385,3 +385,19 @@ def test_other_groups_take_the_notes_conv2d():
     np.testing.assert_allclose(conv2d_fast(X, W, None, 1, 1, groups=2), conv2d_naive(X, W, None, 1, 1, groups=2), rtol=1e-12)
     W1 = np.random.default_rng(2).standard_normal((8, 3, 3, 1))  # depth multiplier 2: groups = D1 = 4, K = 8
     np.testing.assert_allclose(conv2d_fast(X, W1, None, groups=4), conv2d_naive(X, W1, None, groups=4), rtol=1e-12)
+
+
+@settings(max_examples=20, deadline=None)
+@given(cores=st.integers(1, 16), value=st.integers(1, 64), spaces=st.sampled_from(["", " ", "\t"]))
+def test_cnnref_threads_is_capped_at_the_cores_with_a_warning_beyond_them(cores, value, spaces):
+    """Any whole number >= 1 is taken, at most the usable cores; asking for more says so (RuntimeWarning)."""
+    import warnings
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "_cores", lambda: cores)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert module._threads({"CNNREF_THREADS": f"{spaces}{value}{spaces}"}) == min(value, cores)
+    said = [str(w.message) for w in caught if w.category is RuntimeWarning]
+    assert said == ([f"CNNREF_THREADS = {value} is more than the {cores} usable cores: cnnref uses {cores}"]
+                    if value > cores else [])

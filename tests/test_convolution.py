@@ -212,3 +212,15 @@ def test_convolve_continuous_computes_in_float_whatever_either_function_returns(
     for f, g in ((half, np.ones_like), (np.ones_like, half)):
         out = convolve_continuous(f, g, 0.0, lo=0.0, hi=1.0, n=4)
         assert np.asarray(out).dtype == np.float64 and out == pytest.approx(0.5)
+
+
+@settings(max_examples=20, deadline=None)
+@given(f=st.lists(st.fractions(-5, 5, max_denominator=7), min_size=1, max_size=4),
+       g=st.lists(st.floats(-4, 4, allow_nan=False, width=32), min_size=1, max_size=4))
+def test_fractions_with_longdouble_convolve_exactly(f, g):
+    """Fractions and longdouble floats (wider than a Python float): every longdouble taken exactly, as a Fraction."""
+    g_long = np.array(g, dtype=np.longdouble) / np.longdouble(3)  # thirds: digits beyond float64's 52 bits
+    exact = [Fraction(*x.as_integer_ratio()) for x in g_long]
+    expected = [sum(f[m] * exact[n - m] for m in range(len(f)) if 0 <= n - m < len(exact)) for n in range(len(f) + len(g) - 1)]
+    result = convolve(np.array(f, dtype=object), g_long)
+    assert list(result) == expected and all(isinstance(v, Fraction) for v in result)

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gradients import numerical_gradient
 
@@ -54,3 +56,27 @@ def test_backward_checks_the_memory_it_allocates():
     X = np.broadcast_to(np.zeros(1), (2**20, 2**20, 2**10, 1))
     with pytest.raises(MemoryError, match="dX"):
         global_avg_pool_backward(np.ones((2**20, 1)), X)
+
+
+@settings(max_examples=20, deadline=None)
+@given(H=st.integers(1, 5), W=st.integers(1, 5), D=st.integers(1, 3), N=st.sampled_from([None, 1, 3]),
+       dtype=st.sampled_from([np.float64, np.float32, np.int16]), seed=st.integers(0, 2**16))
+def test_any_volume_is_averaged_and_its_gradient_is_the_adjoint(H, W, D, N, dtype, seed):
+    """global_avg_pool is avg_pool with F = (H, W); its backward is its adjoint: <g(X), dV> = <X, g*(dV)>."""
+    rng = np.random.default_rng(seed)
+    shape = (H, W, D) if N is None else (N, H, W, D)
+    X = rng.integers(-9, 9, shape).astype(dtype)
+    V = global_avg_pool(X)
+    assert V.shape == shape[:-3] + (D,) and V.dtype == (np.float32 if dtype == np.float32 else np.float64)
+    np.testing.assert_allclose(V, avg_pool(X.astype(np.float64), F=(H, W), S=1).reshape(V.shape), rtol=1e-6)
+    dV = rng.standard_normal(V.shape)
+    dX = global_avg_pool_backward(dV, X)
+    assert dX.shape == X.shape and dX.flags.writeable
+    assert np.isclose(np.sum(global_avg_pool(X.astype(np.float64)) * dV), np.sum(X * dX), rtol=1e-9, atol=1e-9)
+    layer = GlobalAvgPoolLayer()
+    assert layer.output_shape((H, W, D)) == (D,) and layer.describe() == "POOL global avg"
+    assert [f.size for f in Net((H, W, D), [layer]).summary().rows[-1].field] == [H, W]
+    np.testing.assert_array_equal(layer.forward(X), V)
+    np.testing.assert_array_equal(layer.backward(dV), dX)
+    with pytest.raises(ValueError, match=r"dV must have shape"):
+        global_avg_pool_backward(np.ones(D + 1), X)

@@ -20,10 +20,10 @@ def test_probe(x):
 """
 
 
-def drawn(tmp_path, **env):
+def drawn(tmp_path, probe_text=PROBE, **env):
     """The examples one probe test draws under tests/conftest.py with the given environment, and the seed."""
     probe = ROOT / "tests" / f"_probe_{tmp_path.name}_test.py"
-    probe.write_text(PROBE)
+    probe.write_text(probe_text)
     try:
         out = subprocess.run(
             [sys.executable, "-m", "pytest", str(probe), "-s", "-p", "no:cacheprovider"],
@@ -46,3 +46,12 @@ def test_ci_runs_differ_and_the_printed_seed_reruns_one(tmp_path):
     (first, seed), (second, _) = drawn(tmp_path, CI="true"), drawn(tmp_path, CI="true")
     assert seed and first and second and first != second  # new examples every CI run
     assert drawn(tmp_path, CI="true", HYPOTHESIS_SEED=seed) == (first, seed)
+
+
+def test_the_mutation_profile_draws_few_examples_the_same_every_run(tmp_path):
+    """make mutation: at most MUTATION_EXAMPLES per property test (conftest's collection hook), the same ones each run."""
+    MUTATION_EXAMPLES = int(re.search(r"^MUTATION_EXAMPLES = (\d+)", (ROOT / "tests" / "conftest.py").read_text(), re.M)[1])
+    many = PROBE.replace("max_examples=5", f"max_examples={4 * MUTATION_EXAMPLES}")
+    first, _ = drawn(tmp_path, many, HYPOTHESIS_PROFILE="mutation")
+    assert 0 < len(first) <= MUTATION_EXAMPLES
+    assert drawn(tmp_path, many, HYPOTHESIS_PROFILE="mutation")[0] == first

@@ -1,11 +1,13 @@
 """im2col and conv2d: the matrix-multiply forward pass equals the loops, and its contract holds."""
 
+import re
+
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from cnnref import conv2d, conv2d_naive, im2col
+from cnnref import col2im, conv2d, conv2d_naive, im2col
 
 
 @st.composite
@@ -111,3 +113,24 @@ def test_im2col_bad_input():
         im2col(np.ones((5, 5)), F=3)
     with pytest.raises(ValueError, match=r"\(227 - 11 \+ 0\)/5 \+ 1 = 44.2 is not a whole number"):
         im2col(np.ones((227, 227, 3)), F=11, S=5)
+
+
+@settings(max_examples=20, deadline=None)
+@example(H=4, W=5, D=2, P=1, dtype=np.float32, slack=-1)
+@example(H=4, W=5, D=2, P=0, dtype=np.float64, slack=0)
+@given(H=st.integers(3, 6), W=st.integers(3, 6), D=st.integers(1, 3), P=st.integers(0, 2),
+       dtype=st.sampled_from([np.float32, np.float64]), slack=st.sampled_from([-1, 0]))
+def test_col2im_allocates_the_padded_volume_in_the_columns_dtype_and_says_so(H, W, D, P, dtype, slack):
+    """Its one allocation: the padded volume (1, H + 2P, W + 2P, D), refused by name beyond the limit, allowed at it."""
+    from cnnref import checks
+
+    X_col = np.ones((9 * D, ((H + 2 * P - 3) // 1 + 1) * ((W + 2 * P - 3) // 1 + 1)), dtype)
+    shape = (1, H + 2 * P, W + 2 * P, D)
+    nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(checks, "MEMORY_LIMIT", nbytes + slack)
+        if slack < 0:
+            with pytest.raises(MemoryError, match=re.escape(f"the padded volume ({' x '.join(map(str, shape))} numbers of {np.dtype(dtype)})")):
+                col2im(X_col, (H, W, D), 3, P=P)
+        else:
+            assert col2im(X_col, (H, W, D), 3, P=P).dtype == dtype

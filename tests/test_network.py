@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cnnref.networks import ALL_COLUMNS
 from cnnref import ConvLayer, FCLayer, Net, PoolLayer, ReLULayer, alexnet_like, cifar10_net, conv2d_naive, fc, max_pool, relu, volume
 from strategies import nets, random_biases
 
@@ -241,3 +242,50 @@ def test_given_weights_are_kept_and_used(shape, K, seed):
     assert np.array_equal(fc_net.params()[0], W_fc) and np.array_equal(conv_net.params()[0], W_conv)
     np.testing.assert_allclose(fc_net(X), W_fc @ X.ravel() + b, rtol=1e-12)
     np.testing.assert_allclose(conv_net(X), X @ W_conv[:, 0, 0, :].T + b, rtol=1e-12)
+
+
+@settings(max_examples=20, deadline=None)
+@given(net=nets(), columns=st.lists(st.sampled_from(ALL_COLUMNS), min_size=1, max_size=7, unique=True))
+def test_any_summary_prints_its_rows_and_totals_in_both_tables(net, columns):
+    """table() and markdown(): a line per row with its values in the chosen columns, totals that are the rows' sums."""
+    summary = net.summary()
+    rows = summary.rows
+    assert summary.params == sum(r.params for r in rows) == sum(layer.n_params(s) for layer, s in zip(net.layers, net.shapes()))
+    assert summary.bytes == 4 * summary.activations == sum(r.bytes for r in rows)
+
+    def text(row, column):
+        value = {"output": volume(row.output), "parameters": f"{row.params:,}", "multiply-adds": f"{row.macs:,}",
+                 "activations": f"{row.activations:,}", "bytes": f"{4 * row.activations:,}"}.get(column)
+        if value is None:  # receptive field, stride: an int, or VxH when the axes differ
+            sizes = [f.size if column == "receptive field" else f.stride for f in row.field]
+            value = str(sizes[0]) if sizes[0] == sizes[1] else f"{sizes[0]}x{sizes[1]}"
+        return value
+
+    lines = summary.table(columns).splitlines()
+    assert len(lines) == len(rows) + 2 and lines[0].split()[0] == "layer"
+    for row, line in zip(rows, lines[1:]):
+        assert line.startswith(row.name) and line.split()[-len(columns):] == [text(row, c) for c in columns]
+    sums = {"parameters": summary.params, "multiply-adds": summary.macs, "activations": summary.activations, "bytes": summary.bytes}
+    assert lines[-1].split() == ["total"] + [f"{sums[c]:,}" for c in columns if c in sums]
+    markdown = summary.markdown(columns).splitlines()
+    assert len(markdown) == len(rows) + 3 and markdown[1] == "|---|" + "--:|" * len(columns)
+    for row, line in zip(rows, markdown[2:]):
+        assert line == "| " + " | ".join([row.name.strip(), *(text(row, c) for c in columns)]) + " |"
+    assert markdown[-1] == "| " + " | ".join(["**total**"] + [f"**{sums[c]:,}**" if c in sums else "" for c in columns]) + " |"
+    assert repr(summary) == summary.table(ALL_COLUMNS) and net.table(columns=columns) == summary.table(columns)
+    with pytest.raises(ValueError, match=r"columns: unknown \['flops'\]"):
+        summary.markdown((*columns, "flops"))
+
+
+@settings(max_examples=15, deadline=None)
+@given(K=st.integers(8, 32), F=st.integers(3, 5), D=st.integers(8, 16), dtype=st.sampled_from([np.float32, np.float64]),
+       seed=st.integers(0, 2**16))
+def test_weights_are_drawn_in_their_dtype_with_he_scale(K, F, D, dtype, seed):
+    """W ~ N(0, 2 / fan-in) (He), fan-in F F D, in the net's dtype; biases zero; the same seed, the same weights."""
+    net = Net((F, F, D), [ConvLayer(K=K, F=F)], seed=seed, dtype=dtype).init()
+    W, b = net.params()
+    assert W.dtype == b.dtype == dtype and W.shape == (K, F, F, D) and not b.any()
+    n = W.size  # >= 8 * 9 * 8 = 576 draws: the sample std is within 5 of its standard errors (1 / sqrt(2 n))
+    assert abs(W.std() / np.sqrt(2.0 / (F * F * D)) - 1) < 5 / np.sqrt(2 * n)
+    assert abs(W.mean()) < 5 * np.sqrt(2.0 / (F * F * D)) / np.sqrt(n)
+    np.testing.assert_array_equal(Net((F, F, D), [ConvLayer(K=K, F=F)], seed=seed, dtype=dtype).init().params()[0], W)

@@ -191,12 +191,32 @@ def test_the_tests_strength_is_the_committed_results():
     for u in COVERAGE["uncovered"]:
         assert u["reason"] and f"| `{u['file']}:{u['line']}` | `{u['code']}` | {u['reason']} |" in page
     m = MUTATION
-    assert m["killed"] + m["timeout"] + m["survived"] + m["no_tests"] + m["suspicious"] == m["mutants"]
+    assert m["killed"] + m["timeout"] + m["crashed"] + m["survived"] + m["no_tests"] + m["suspicious"] == m["mutants"]
     assert m["equivalent"] == len(m["equivalent_mutants"]) <= m["survived"] and not m["unexplained_survivors"]
-    assert m["score"] == round((m["killed"] + m["timeout"]) / (m["mutants"] - m["equivalent"]), 4)
+    assert m["score"] == round((m["killed"] + m["timeout"] + m["crashed"]) / (m["mutants"] - m["equivalent"]), 4)
     assert f"**Score: {m['score']:.1%}**" in page
     assert sum(sum(c.values()) for c in m["per_module"].values()) == m["mutants"]
     assert all(e["reason"] for e in m["equivalent_mutants"])
+    # the modules run and those not run: every module of cnnref with something to mutate is one or the other
+    import cnnref
+
+    assert list(m["per_module"]) == m["modules_run"] and not set(m["modules_run"]) & set(m["modules_not_run"])
+    assert set(m["modules_run"]) | set(m["modules_not_run"]) == set(cnnref.MODULES)
+    for module, counts in m["per_module"].items():
+        killed = counts.get("killed", 0) + counts.get("timeout", 0) + counts.get("crashed", 0)
+        assert f"| `cnnref.{module}` | {sum(counts.values()):,} | {killed:,} | {counts.get('survived', 0)} |" in page
+    left = {module: e["mutants"] - e["checked"] for module, e in m["modules_not_run"].items()}
+    assert m["mutants_not_run"] == sum(left.values())
+    assert m["worst_case_minutes_not_run"] == sum(e["worst_case_minutes"] for e in m["modules_not_run"].values())
+    if m["modules_not_run"]:
+        assert f"{len(m['modules_run'])} of the {len(cnnref.MODULES)} modules of `cnnref`" in page
+        assert f"**Not run yet: {len(left)} modules, {m['mutants_not_run']:,} mutants**" in page
+        assert f"mutmut's worst case for them is {m['worst_case_minutes_not_run']:,} minutes on {m['workers']} workers" in page
+        assert f"took {m['test_minutes_run']:,} minutes of tests against a worst case of {m['worst_case_minutes_run']:,}" in page
+        for module, e in m["modules_not_run"].items():
+            assert f"| `cnnref.{module}` | {e['mutants']:,} | {e['checked']:,} | {e['worst_case_minutes']:,} |" in page
+    else:
+        assert f"all {len(cnnref.MODULES)} modules of `cnnref`" in page and "Not run yet" not in page
 
 
 def test_the_tests_strength_says_what_is_not_measured_yet(tmp_path):

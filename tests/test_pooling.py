@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from cnnref import PoolLayer, avg_pool, max_pool, pool_output_size
@@ -83,3 +83,35 @@ def test_pool_layer():
     np.testing.assert_array_equal(layer(X), max_pool(X))
     np.testing.assert_array_equal(PoolLayer(mode="avg")(X), avg_pool(X))
     assert repr(PoolLayer(F=3, S=2)) == "<POOL F=3 S=2>"
+
+
+def _reads_only_padding(n, F, S, P, dilation, n2):
+    """For each of the n2 outputs along one axis: are all its F taps, dilation apart, outside the n inputs?"""
+    return [all(not 0 <= i * S + k * dilation - P < n for k in range(F)) for i in range(n2)]
+
+
+@settings(max_examples=60, deadline=None)
+@example(H=1, W=3, F=2, S=1, dilation=2, dtype=np.int8, seed=0)  # taps -1 and 1 around one row: padding only
+@given(H=st.integers(1, 5), W=st.integers(1, 5), F=st.integers(1, 3), S=st.integers(1, 3),
+       dilation=st.integers(1, 3), dtype=st.sampled_from([np.int8, np.int32, np.uint8, np.float32]), seed=st.integers(0, 2**16))
+def test_integer_max_pool_refuses_exactly_the_windows_of_padding_only(H, W, F, S, dilation, dtype, seed):
+    """A window whose taps all fall on the padding has max -inf: floats give it, integers are refused, naming it."""
+    P = F // 2  # the most padding pooling takes: windows of padding only need it
+    fits = [dilation * (F - 1) + 1 <= n + 2 * P for n in (H, W)]
+    assume(all(fits))
+    H2, W2 = pool_output_size(H, F, S, P, dilation, exact=False), pool_output_size(W, F, S, P, dilation, exact=False)
+    rows = _reads_only_padding(H, F, S, P, dilation, H2)
+    cols = _reads_only_padding(W, F, S, P, dilation, W2)
+    empty = np.array(rows)[:, None] | np.array(cols)[None, :]  # a window is empty if either axis reads nothing
+    X = np.random.default_rng(seed).integers(0, 100, (H, W, 2)).astype(dtype)
+    if np.dtype(dtype).kind == "f":
+        V = max_pool(X, F, S, P, dilation, exact=False)
+        np.testing.assert_array_equal(np.isneginf(V).all(axis=-1), empty)
+        assert not np.isneginf(V[~empty]).any()
+    elif empty.any():
+        i, j = np.argwhere(empty)[0]
+        with pytest.raises(ValueError, match=rf"window \({i}, {j}\) reads only padding .* integer X \({np.dtype(dtype)}\)"):
+            max_pool(X, F, S, P, dilation, exact=False)
+    else:
+        V = max_pool(X, F, S, P, dilation, exact=False)
+        assert V.dtype == dtype and (V >= X.min()).all()

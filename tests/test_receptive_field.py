@@ -9,6 +9,9 @@ image), for strides, padding, dilation, pooling and residual blocks.
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import nets
 
 from cnnref import (
     BatchNormLayer,
@@ -57,7 +60,8 @@ def computed(net, i, j):
     vertical, horizontal = net.summary().rows[-1].field
     (top, bottom), (left, right) = vertical.window(i, H), horizontal.window(j, W)
     mask = np.zeros((H, W), bool)
-    mask[top : bottom + 1, left : right + 1] = True
+    if top <= bottom and left <= right:  # a window on the padding only is empty (last < first)
+        mask[top : bottom + 1, left : right + 1] = True
     return mask
 
 
@@ -168,3 +172,71 @@ def test_a_field_holds_python_ints():
         Field(3, 1, 0.5)
     with pytest.raises(TypeError, match="other must be a Field"):
         Field().union(3)
+
+
+@settings(max_examples=15, deadline=None)
+@given(net=nets(fc_head=False, max_size=9), seed=st.integers(0, 2**16))
+def test_any_nets_fields_are_the_pixels_that_change_its_outputs(net, seed):
+    """The brute force above over drawn nets (pairs, padding, dilation, both pools, the floor), corner and centre outputs.
+
+    Without dilation an output reads its whole field; with it, the field is the rectangle around taps
+    with gaps between them (test_dilation_leaves_gaps_inside_the_field): it holds every pixel read.
+    """
+    net = positive(net, seed)
+    H2, W2, _ = net.shapes()[-1]
+    found = changes(net, seed)
+    read = found.any(axis=(2, 3))
+    gaps = any(getattr(layer, "dilation", 1) != 1 for layer in net.layers)
+    for i, j in {(0, 0), (H2 // 2, W2 // 2), (H2 - 1, W2 - 1)}:
+        field = computed(net, i, j)
+        assert not (found[:, :, i, j] & ~field).any()  # (an output on the padding only reads nothing)
+        if not gaps:
+            np.testing.assert_array_equal(found[:, :, i, j], field & read)
+    summary = net.summary()
+    assert summary.receptive_field == summary.rows[-1].receptive_field
+    assert summary.stride == summary.rows[-1].stride == net.total_stride
+
+
+@settings(max_examples=30, deadline=None)
+@given(a=st.tuples(st.integers(1, 20), st.integers(1, 4), st.integers(-5, 5)),
+       b=st.tuples(st.integers(1, 20), st.integers(1, 4), st.integers(-5, 5)),
+       i=st.integers(0, 6), W1=st.sampled_from([None, 1, 4, 30]))
+def test_a_union_holds_both_fields_and_a_window_is_the_field_of_one_output(a, b, i, W1):
+    A, B = Field(*a), Field(*b)
+    if A.stride != B.stride:
+        with pytest.raises(ValueError, match=f"effective strides {A.stride} and {B.stride} cannot be added: their outputs "
+                                             "do not look at the same input positions"):
+            A.union(B)
+    else:
+        U = A.union(B)
+        covered = set(range(U.start, U.start + U.size))
+        assert set(range(A.start, A.start + A.size)) | set(range(B.start, B.start + B.size)) <= covered
+        assert {U.start, U.start + U.size - 1} <= set(range(A.start, A.start + A.size)) | set(range(B.start, B.start + B.size))
+        assert U.stride == A.stride and U == B.union(A)
+    first, last = A.window(i, W1)
+    unclipped = (A.start + i * A.stride, A.start + i * A.stride + A.size - 1)
+    if W1 is None:
+        assert (first, last) == unclipped and last - first + 1 == A.size
+    else:
+        assert (first, last) == (max(unclipped[0], 0), min(unclipped[1], W1 - 1))
+
+
+@pytest.mark.parametrize("field", [Field(), Field(19, 8, -2), Field(3, 1, 0)])
+def test_a_window_is_clipped_to_an_image_of_at_least_one_pixel(field):
+    """W1 = 1: the one pixel 0 (or nothing, when the window lies on the padding); W1 = 0 or an index < 0 is refused."""
+    first, last = field.window(0, W1=1)
+    assert first == max(field.start, 0) and last == min(field.start + field.size - 1, 0)
+    with pytest.raises(ValueError, match=r"^W1 must be at least 1, got W1 = 0"):
+        field.window(0, W1=0)
+    with pytest.raises(ValueError, match=r"^i must be non-negative, got i = -1"):
+        field.window(-1)
+
+
+@pytest.mark.parametrize("name, minimum", [("F", 1), ("S", 1), ("P", 0), ("dilation", 1)])
+def test_grow_refuses_each_hyperparameter_below_its_minimum_by_name(name, minimum):
+    rule = "non-negative" if minimum == 0 else "at least 1"
+    args = {"F": 3, "S": 1, "P": 0, "dilation": 1, name: minimum - 1}
+    with pytest.raises(ValueError, match=rf"^{name} must be {rule}, got {name} = {minimum - 1}"):
+        Field(5, 2, -1).grow(**args)
+    args[name] = minimum  # the minimum itself is taken
+    assert Field(5, 2, -1).grow(**args) == Field(5 + args["dilation"] * (args["F"] - 1) * 2, 2 * args["S"], -1 - args["P"] * 2)

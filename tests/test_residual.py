@@ -1,13 +1,18 @@
 """The residual block: y = main(X) + shortcut(X), its parameters shared with its layers, its gradients."""
 
 import copy
+import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import layers as drawn_layer
 
 from gradients import numerical_gradient, rel_error
 
 from cnnref import (
+    Field,
     BatchNormLayer,
     ConvLayer,
     FCLayer,
@@ -23,6 +28,11 @@ from cnnref import (
 )
 
 TOL = 1e-6
+
+
+def close(analytic, numeric, tol=1e-6):
+    """Relative error with a floor on the scale: a gradient that batch norm all but cancels (a bias before it) compares absolutely."""
+    return np.linalg.norm(analytic - numeric) <= tol * max(1.0, np.linalg.norm(analytic) + np.linalg.norm(numeric))
 
 
 def test_identity_block_adds_its_input():
@@ -138,3 +148,105 @@ def test_paths_that_are_not_lists_are_refused_by_name():
         ResidualBlock(ReLULayer())
     with pytest.raises(TypeError, match=r"\bshortcut\b must be a list of cnnref Layers"):
         ResidualBlock([ReLULayer()], 3)
+
+
+@st.composite
+def blocks(draw):
+    """A ResidualBlock on a drawn input: a main path of drawn layers (and maybe a BN), and a shortcut that
+    is the identity (when the main path keeps the shape) or a path of the same geometry as the main one."""
+    shape = (draw(st.integers(3, 6)), draw(st.integers(3, 6)), draw(st.integers(1, 3)))
+    main, current = [], shape
+    for _ in range(draw(st.integers(1, 3))):
+        layer = draw(drawn_layer(current))
+        if layer is not None:
+            main.append(layer)
+            current = layer.output_shape(current)
+    if not main or draw(st.booleans()):  # batch norm needs two numbers per depth slice (one image here)
+        main.append(BatchNormLayer() if current[0] * current[1] >= 2 else ReLULayer())
+    if current == shape and draw(st.booleans()):
+        shortcut = []
+    else:
+        shortcut = copy.deepcopy(main)  # the same output shape and effective stride, its own weights
+    return shape, ResidualBlock(main, shortcut)
+
+
+@settings(max_examples=20, deadline=None)
+@given(drawn=blocks(), N=st.sampled_from([None, 2]), seed=st.integers(0, 2**16))
+def test_any_block_is_the_sum_of_its_paths_and_its_gradients_are_numerical(drawn, N, seed):
+    shape, block = drawn
+    rng = np.random.default_rng(seed)
+    block.init(shape, rng)
+    for name, value in block.params.items():  # zero biases put ReLU's kink where padding is
+        if name.endswith(".b"):
+            value[...] = rng.standard_normal(value.shape)
+    X = rng.standard_normal(shape if N is None else (N, *shape))
+
+    def path(layers, X, train):
+        for layer in layers:
+            X = layer.forward(X) if train else layer(X)
+        return X
+
+    np.testing.assert_allclose(block(X), path(block.main, X, False) + path(block.shortcut, X, False), rtol=1e-10, atol=1e-12)
+    assert block(X).shape[-3:] == block.output_shape(shape)
+    # the parameters are the inner layers' arrays, named path.index.name, with the shapes param_shapes gives
+    assert {k: v.shape for k, v in block.params.items()} == block.param_shapes(shape)
+    assert block.n_params(shape) == sum(layer.n_params(s) for layers in (block.main, block.shortcut)
+                                        for layer, s in zip(layers, block._shapes(layers, shape)))
+    G = rng.standard_normal(block.forward(X).shape)
+
+    def f():
+        return block.forward(X)
+
+    dX = block.backward(G)
+    assert sorted(block.grads) == sorted(block.params)
+    grads = dict(block.grads)
+    assert close(dX, numerical_gradient(f, X, G))
+    for name, value in block.params.items():
+        assert close(grads[name], numerical_gradient(f, value, G)), name
+    # its summary: a row per inner layer, the shortcut's marked, then the addition with the block's output
+    rows = block.summary(shape)
+    inner = [r for r in rows if r.level == 1]
+    assert len(inner) == len(block.main) + len(block.shortcut) and rows[-1].level == 0
+    assert sum(r.name.startswith("  shortcut: ") for r in inner) == len(block.shortcut)
+    assert rows[-1].name == ("ADD projection shortcut" if block.shortcut else "ADD identity shortcut")
+    assert rows[-1].output == block.output_shape(shape) and rows[-1].params == 0
+    assert block.macs(shape) == sum(r.macs for r in inner) and block.n_params(shape) == sum(r.params for r in inner)
+    assert ("shortcut: identity" in block.describe()) == (not block.shortcut)
+    # the field: the union of both paths' (the identity sees one pixel)
+    main = inner[len(block.main) - 1].field
+    for m, f, u in zip(main, rows[-1].field, (inner[-1].field if block.shortcut else (Field(), Field()))):
+        assert f.stride == m.stride and f.start == min(m.start, u.start)
+        assert f.start + f.size == max(m.start + m.size, u.start + u.size)
+
+
+@pytest.mark.parametrize("bad", ["not a layer in main", "not a layer in shortcut", "empty main", "identity of another shape",
+                                 "shortcut of another shape", "added volumes differ", "grads set"])
+@settings(max_examples=5, deadline=None)
+@given(D=st.integers(1, 3), H=st.integers(3, 5), index=st.integers(0, 2))
+def test_each_bad_block_is_refused_saying_what_is_wrong(bad, D, H, index):
+    layers = [ReLULayer() for _ in range(index)]
+    if bad == "not a layer in main":
+        with pytest.raises(TypeError, match=rf"main\[{index}\] must be a cnnref Layer"):
+            ResidualBlock([*layers, np.ones(D)])
+    elif bad == "not a layer in shortcut":
+        with pytest.raises(TypeError, match=rf"shortcut\[{index}\] must be a cnnref Layer"):
+            ResidualBlock([ReLULayer()], [*layers, "CONV"])
+    elif bad == "empty main":
+        with pytest.raises(ValueError, match="main must hold at least one layer"):
+            ResidualBlock([], layers)
+    elif bad == "identity of another shape":
+        with pytest.raises(ValueError, match=re.escape(f"main path's output ({H}, {H}, {D + 1}) must have the shape of the "
+                                                       f"input (identity shortcut) ({H}, {H}, {D})")):
+            ResidualBlock([*layers, ConvLayer(K=D + 1, F=1)]).output_shape((H, H, D))
+    elif bad == "shortcut of another shape":
+        with pytest.raises(ValueError, match=re.escape(f"main path's output ({H - 2}, {H - 2}, {D}) must have the shape of "
+                                                       f"the shortcut's output ({H}, {H}, {D})")):
+            ResidualBlock([ConvLayer(K=D, F=3)], [*layers, ConvLayer(K=D, F=1)]).output_shape((H, H, D))
+    elif bad == "added volumes differ":
+        with pytest.raises(ValueError, match=re.escape(f"the main path's output ({H}, {H}, {D}) and the shortcut's ({H}, {H}, {D + 1})")):
+            residual_add(np.ones((H, H, D)), np.ones((H, H, D + 1)))
+    else:
+        block = ResidualBlock([ConvLayer(K=D, F=1)])
+        block.grads = {}  # what Layer code does: allowed, the inner layers keep theirs
+        with pytest.raises(AttributeError, match="its layers' grads"):
+            block.grads = {"main.0.W": np.ones(1)}

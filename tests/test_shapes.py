@@ -1,8 +1,10 @@
 """Output sizes and parameter counts, as properties: what the layers compute, for every keyword."""
 
+import re
+
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from cnnref import (
@@ -12,6 +14,7 @@ from cnnref import (
     conv_transpose_output_size,
     im2col,
     output_size,
+    pool_output_size,
     window_positions,
 )
 
@@ -87,3 +90,63 @@ def test_window_positions_are_where_im2col_reads(case, seed):
     H2, W2, FH, FW, _ = positions.shape
     taps = X_pad[positions[..., 0], positions[..., 1]]  # (H2, W2, FH, FW, D)
     np.testing.assert_array_equal(X_col, taps.reshape(H2 * W2, FH * FW * shape[2]).T)
+
+
+@settings(max_examples=20, deadline=None)
+@given(W1=st.integers(4, 9), F=st.integers(2, 4), name=st.sampled_from(["H1", "W1", "input height"]))
+def test_pool_output_size_names_the_size_it_refuses_and_checks_F_before_the_padding(W1, F, name):
+    """Its refusals quote the formula with the caller's name for the size; F < 1 is refused as F even with padding."""
+    S = W1 + 1  # one window, the rest not tiled unless W1 - F is a multiple of S: never, as W1 - F < S
+    if (W1 - F) % S:
+        with pytest.raises(ValueError, match=re.escape(f"({name} - F + 2P)/S + 1 = ({W1} - {F} + 0)/{S} + 1")):
+            pool_output_size(W1, F, S, name=name)
+    assert pool_output_size(W1, F, S, exact=False, name=name) == 1
+    with pytest.raises(ValueError, match=r"^F must be at least 1, got F = 0"):
+        pool_output_size(W1, 0, S, P=1)
+
+
+@settings(max_examples=40, deadline=None)
+@example(W1=6, F=3, S=2, P=1, dilation=2)  # (6 - 2 (3 - 1) - 1 + 2)/2 + 1 = 2.5: not whole
+@example(W1=2, F=3, S=1, P=1, dilation=2)  # a dilated filter of 5 on a padded input of 4
+@given(W1=st.integers(1, 9), F=st.integers(1, 4), S=st.integers(1, 3), P=st.integers(0, 2), dilation=st.integers(1, 3))
+def test_a_refusal_quotes_the_formula_with_the_numbers_that_make_it_fail(W1, F, S, P, dilation):
+    """The message's arithmetic, read back with the numbers it quotes, gives the size that was refused."""
+    span = dilation * (F - 1) + 1
+    if span > W1 + 2 * P:
+        with pytest.raises(ValueError, match=re.escape(f"larger than the padded input W1 + 2P = {W1} + {2 * P} = {W1 + 2 * P}")):
+            output_size(W1, F, S, P, dilation)
+        return
+    W2 = (W1 + 2 * P - span) / S + 1
+    if W2 != int(W2):
+        quoted = (f"({W1} - {F} + {2 * P})/{S} + 1" if dilation == 1 else f"({W1} - {dilation} ({F} - 1) - 1 + {2 * P})/{S} + 1")
+        with pytest.raises(ValueError, match=re.escape(f"{quoted} = {W2:g} is not a whole number")):
+            output_size(W1, F, S, P, dilation)
+        # the quoted expression, evaluated as written (juxtaposition is a product), is the refused size
+        assert eval(quoted.replace(" (", " * (")) == W2  # noqa: S307 (our own message, digits and operators only)
+    else:
+        assert output_size(W1, F, S, P, dilation) == W2
+
+
+@settings(max_examples=20, deadline=None)
+@example(H1=3, W1=4, P=(1, 2), slack=-1)
+@example(H1=3, W1=4, P=(2, 0), slack=0)
+@given(H1=st.integers(3, 6), W1=st.integers(3, 6), P=st.tuples(st.integers(0, 2), st.integers(0, 2)), slack=st.sampled_from([-1, 0]))
+def test_window_positions_allocates_one_position_per_padded_pixel_and_says_so(H1, W1, P, slack):
+    """Its one allocation: (H1 + 2P, W1 + 2P, 2) integers, refused by name beyond the memory limit, allowed at it."""
+    from cnnref import checks
+
+    shape = (H1 + 2 * P[0], W1 + 2 * P[1], 2)
+    nbytes = shape[0] * shape[1] * 2 * np.dtype(np.intp).itemsize
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(checks, "MEMORY_LIMIT", nbytes + slack)
+        if slack < 0:
+            with pytest.raises(MemoryError, match=re.escape(f"the positions ({shape[0]} x {shape[1]} x 2 numbers of {np.dtype(np.intp)})")):
+                window_positions((H1, W1), 3, P=P, exact=False)
+        else:
+            assert window_positions((H1, W1), 3, P=P, exact=False).shape[-1] == 2
+
+
+def test_output_size_refuses_a_size_of_zero_in_a_pair_whatever_the_padding():
+    """(0, 4) is no image, even where the padding would leave room for a window."""
+    with pytest.raises(ValueError, match=re.escape("(H1, W1)[0] must be at least 1, got (H1, W1)[0] = 0")):
+        output_size((0, 4), 1, P=1)
