@@ -250,17 +250,21 @@ FONT_CLASSES = {
     "KaTeX_Math-Italic": ("mathnormal",),
     "KaTeX_Main-Bold": ("mathbf", "boldsymbol"),
     "KaTeX_Main-Italic": ("mathit",),
-    "KaTeX_Size1-Regular": ("size1",),
-    "KaTeX_Size2-Regular": ("size2",),
     "KaTeX_AMS-Regular": ("amsrm", "mathbb"),
+    "KaTeX_Size1-Regular": ("small-op",),
+    "KaTeX_Size2-Regular": ("large-op",),
 }
+# Large delimiters name their font by size: class="delimsizing size3" (one glyph) or "delim-size4" (stacked).
+# (A bare "size3" is a text size, as in "sizing reset-size6 size3": no font of its own.)
+DELIMITER = re.compile(r'class="(?:delimsizing size|[^"]*\bdelim-size)([1-4])\b')
 
 
 def preloaded_fonts(html: str) -> list[str]:
     """The KaTeX fonts the page's formulas use (by their classes), KaTeX_Main-Regular first."""
     used = set(re.findall(r'class="([^"]*)"', html))
     classes = {c for names in used for c in names.split()}
-    return ["KaTeX_Main-Regular"] + [font for font, marks in FONT_CLASSES.items() if classes & set(marks)]
+    fonts = ["KaTeX_Main-Regular"] + [font for font, marks in FONT_CLASSES.items() if classes & set(marks)]
+    return fonts + [f"KaTeX_Size{n}-Regular" for n in sorted(set(DELIMITER.findall(html))) if f"KaTeX_Size{n}-Regular" not in fonts]
 
 
 def on_post_page(output: str, page, config) -> str:

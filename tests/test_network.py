@@ -4,7 +4,7 @@ import copy
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from cnnref.networks import ALL_COLUMNS
@@ -150,7 +150,10 @@ def test_any_net_backward_matches_numerical_gradients(net, seed):
     rng = np.random.default_rng(seed)
     random_biases(net.init(), seed)
     X = rng.standard_normal((2, *net.input_shape))
-    G = rng.standard_normal(net.forward(X).shape)
+    out = net.forward(X)
+    # a max-pool window of padding only outputs -inf (CI drew F=2 P=1 dilation=2 on a 1x2 input): no loss to differentiate
+    assume(np.all(np.isfinite(out)))
+    G = rng.standard_normal(out.shape)
     dX = net.backward(G)
     assert dX.shape == X.shape and [g.shape for g in net.grads()] == [p.shape for p in net.params()]
 
