@@ -1632,13 +1632,16 @@ def test_batch_norm(data):
         mean_scale = np.array([math.fsum(np.abs(x)) / m for x in slices(Xl)])
         return (Y, means, variances), (Y_scale, mean_scale, np.array([st_[4] for st_ in stats])), m + 2
 
-    def compare_train(got, expected):
-        value, scale, terms = expected
-        assert isinstance(got, tuple) and len(got) == 3
-        for g_, v_, s_ in zip(got, value, scale):
-            assert_close(g_, v_, s_, terms, rule(X.dtype, gamma.dtype, beta.dtype))
+    def compare_three(*operands):
+        """Three results, each close to its reference, all in the dtype the operands promote to."""
+        def compare(got, expected):
+            value, scale, terms = expected
+            assert isinstance(got, tuple) and len(got) == 3
+            for g_, v_, s_ in zip(got, value, scale):
+                assert_close(g_, v_, s_, terms, rule(*(o.dtype for o in operands)))
+        return compare
 
-    verify(lambda: c.batch_norm_train(X, gamma, beta, **kw), reference_train, compare_train)
+    verify(lambda: c.batch_norm_train(X, gamma, beta, **kw), reference_train, compare_three(X, gamma, beta))
 
     wrong = data.draw(st.integers(0, 19)) == 0
     dY, dY_val = data.draw(array(X.shape + ((1,) if wrong else ())))
@@ -1669,13 +1672,7 @@ def test_batch_norm(data):
             dbeta_scale[d] = math.fsum(np.abs(dy))
         return (dX, dgamma, dbeta), (dX_scale, dgamma_scale, dbeta_scale), 2 * m + 4
 
-    def compare_backward(got, expected):
-        value, scale, terms = expected
-        assert isinstance(got, tuple) and len(got) == 3
-        for g_, v_, s_ in zip(got, value, scale):
-            assert_close(g_, v_, s_, terms, rule(dY.dtype, X.dtype, gamma.dtype))
-
-    verify(lambda: c.batch_norm_backward(dY, X, gamma, **kw), reference_backward, compare_backward)
+    verify(lambda: c.batch_norm_backward(dY, X, gamma, **kw), reference_backward, compare_three(dY, X, gamma))
 
 
 @covers("global_avg_pool", "global_avg_pool_backward")
