@@ -26,7 +26,7 @@ def as_volume(X, name="X", ndims=(3, 4)):
     try:
         X = np.asarray(X)
     except (ValueError, TypeError) as err:  # ragged nested lists
-        raise TypeError(f"{name} must be an array of real numbers: {err}") from None
+        raise TypeError(f"{name} must be an array of real numbers, got {type(X).__name__}: {err}") from None
     if X.dtype == bool or not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
         raise TypeError(f"{name} must hold real numbers, got an array of dtype {X.dtype}")
     if X.ndim not in ndims:

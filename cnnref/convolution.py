@@ -14,7 +14,10 @@ from cnnref import checks
 
 
 def _signal(f, name):
-    f = np.asarray(f)
+    try:
+        f = np.asarray(f)
+    except (TypeError, ValueError) as err:  # ragged lists, a Pmf
+        raise TypeError(f"{name} must be a 1-D sequence of numbers, got {type(f).__name__}: {err}") from None
     if f.ndim != 1:
         raise ValueError(f"{name} must be a 1-D sequence, got shape {f.shape}")
     if f.size == 0:
@@ -149,6 +152,9 @@ class Pmf:
 
     def __len__(self):
         return len(self.p)
+
+    def __iter__(self):  # else iter() would call self[0], self[1], ... forever: a Pmf is 0 off its support
+        raise TypeError("a Pmf is not a sequence: its masses are .p, on the values .support")
 
 
 def dice_pmf(faces=6, exact=False):

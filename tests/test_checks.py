@@ -588,7 +588,7 @@ def test_something_that_is_not_an_array_is_refused_naming_what_it_is(bad):
         with pytest.raises(TypeError, match=re.escape(f"V must be an array of real numbers, got {type(bad).__name__}")):
             checks.as_volume(bad, "V")
     elif isinstance(bad, list):
-        with pytest.raises(TypeError, match="V must be an array of real numbers: "):
+        with pytest.raises(TypeError, match="V must be an array of real numbers, got "):
             checks.as_volume(bad, "V")
     else:  # a number is a 0-D array: refused for its shape, each allowed number of dimensions spelled out
         with pytest.raises(ValueError, match=re.escape("V must be a volume (H, W, D) or a batch of volumes (N, H, W, D), got shape () (0-D)")):

@@ -680,3 +680,16 @@ def test_max_pool_of_integers_never_returns_or_routes_to_the_padding():
 def test_the_module_covers_every_item():
     items = {int(m) for m in re.findall(r"^def test_item(\d+)_", Path(__file__).read_text(), re.M)}
     assert items == set(range(1, 14))
+
+
+def test_a_pmf_passed_as_an_array_is_refused_not_iterated_forever():
+    """Found in this stop: a Pmf is 0 off its support, so Python's old iteration protocol (self[0], self[1],
+    ...) never ended, and np.asarray(pmf) inside conv2d or convolve filled the memory (4.9 GB when seen)."""
+    die = c.dice_pmf()
+    with pytest.raises(TypeError, match="a Pmf is not a sequence"):
+        iter(die)  # first: without it, the calls below would hang instead of failing
+    for call, name in [(lambda: c.convolve([1, 2], die), "g"), (lambda: c.impulse_responses(die, [1]), "f"),
+                       (lambda: c.conv2d(die, np.ones((1, 1, 1, 1))), "X"), (lambda: c.relu(die), "X")]:
+        with pytest.raises(TypeError, match=rf"^{name} must be .*, got Pmf"):
+            call()
+    assert c.convolve(die.p, die.p).sum() == pytest.approx(1.0)  # its masses, as the message says
