@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -137,9 +138,38 @@ def _needs_site(item) -> bool:
     return bool(names & NEEDS_SITE)
 
 
+# A browser test's page is its first parameter (tests/browser/conftest.py parametrizes page_path first):
+# "test_x[/dl/cnn/pooling/-dark]", "test_y[/404.html]".
+PAGE_ID = re.compile(r"\[(/(?:[^\[\]]*/)?|/[^\[\]/]*\.html)(?:-[^\[\]]*)?\]$")
+
+
+def work_unit(nodeid: str) -> str:
+    """What `make test` hands a worker at once: a site page's browser tests (the worker then loads each of
+    its visits once, tests/browser/sitecheck.py), else a whole file, in order (Sybil runs a page's or a
+    module's examples as one namespace, top to bottom; a module's fixtures are set up once)."""
+    file, _, test = nodeid.partition("::")
+    page = PAGE_ID.search(test) if file.startswith("tests/browser/") else None
+    return f"page {page[1]}" if page else file
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own choice of scheduler
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadscope` (pyproject.toml), with work_unit as the scope. (xdist's loadgroup would do with an
+    xdist_group mark, but under pytest 9.2 it silently schedules every test alone: pytest-xdist#1386.)"""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class PagesAndFiles(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return PagesAndFiles(config, log)
+
+
 def pytest_collection_modifyitems(session, config, items):
-    """Files with a test that needs the site run last (with `--dist loadfile` a file is one unit of work);
-    the build starts now, in the background. Under the "mutation" profile, fewer examples first.
+    """Files with a test that needs the site run last; the build starts now, in the background. Under the
+    "mutation" profile, fewer examples first.
 
     One hook for both: a module keeps only the last function of a name, so a second
     pytest_collection_modifyitems silently replaced the first (the mutation profile then ran every
@@ -150,7 +180,8 @@ def pytest_collection_modifyitems(session, config, items):
     if not later:
         return
     items.sort(key=lambda item: item.path in later)  # stable: collection order otherwise
-    start_build()
+    if not config.option.collectonly:  # (pytest --collect-only runs nothing)
+        start_build()
 
 
 def _folder() -> Path:

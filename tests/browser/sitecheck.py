@@ -2,7 +2,9 @@
 
 A page is visited at most three times per session: desktop light, desktop dark (axe-core runs in
 both) and 375 px wide (overflow). Each test then asserts one property of a recorded visit, so a
-failure names the page, the property and the offending elements, and the suite stays fast.
+failure names the page, the property and the offending elements, and the suite stays fast. A test
+module that measures something more on every page registers a probe (`probe(...)`): its script runs
+in the visits it names and the result waits in `Visit.probed`, so no test loads the page again.
 """
 
 from __future__ import annotations
@@ -38,6 +40,23 @@ def unavailable(reason: str):
     if in_ci():
         pytest.fail(f"{reason} (CI=true: the browser tests must run here)", pytrace=False)
     pytest.skip(reason)
+
+
+@dataclass(frozen=True)
+class Probe:
+    script: str  # a function, evaluated in the page after every <details> is opened
+    arg: object = None
+    schemes: tuple = ("light",)
+    widths: tuple = (DESKTOP, PHONE)
+
+
+PROBES: dict[str, Probe] = {}
+
+
+def probe(name: str, script: str, arg=None, schemes=("light",), widths=(DESKTOP, PHONE)) -> str:
+    """Register a measurement that every visit in the given settings makes; a test reads visit.probed[name]."""
+    PROBES[name] = Probe(script, arg, tuple(schemes), tuple(widths))
+    return name
 
 
 # --- Which pages ----------------------------------------------------------------------------------
@@ -276,6 +295,7 @@ class Visit:
     overflow: dict = field(default_factory=dict)
     fading: list = field(default_factory=list)  # what still animates just after every <details> is opened
     axe: list | None = None
+    probed: dict = field(default_factory=dict)  # name -> what the registered probe returned
 
     def __repr__(self) -> str:
         return f"<Visit {self.name}>"
@@ -283,6 +303,12 @@ class Visit:
     @property
     def name(self) -> str:
         return f"{self.path} ({self.scheme}, {self.width} px)"
+
+    def measured(self, probe_name: str):
+        """What the probe of that name returned in this visit."""
+        if probe_name not in self.probed:
+            pytest.fail(f"{self.name}: probe {probe_name!r} was not registered for this setting", pytrace=False)
+        return self.probed[probe_name]
 
 
 class Visitor:
@@ -343,6 +369,9 @@ class Visitor:
             page.evaluate(OPEN_DETAILS_JS)
             visit.fading = page.evaluate(FADING_JS)
             visit.overflow = page.evaluate(OVERFLOW_JS)
+            for name, wanted in PROBES.items():
+                if scheme in wanted.schemes and width in wanted.widths:
+                    visit.probed[name] = page.evaluate(wanted.script, wanted.arg)
             if width == DESKTOP:
                 settle(page)  # opened <details> mount their code blocks, whose colours fade in too
                 page.add_script_tag(content=self.axe_source())

@@ -4,6 +4,8 @@ Parametrized over the site's pages (page_path, see conftest.py); each page is lo
 setting (desktop light, desktop dark, 375 px) and every test asserts one property of what it showed.
 """
 
+import re
+
 import pytest
 from sitecheck import (
     AXE_TAGS,
@@ -91,12 +93,23 @@ def test_every_formula_is_typeset(visit, page_path):
     expect_none(math["errors"], f"{shown.name}: formulas KaTeX could not parse")
 
 
-def test_the_notes_pages_have_typeset_math(visit, site_dir):
-    """Guards the check above against passing vacuously: the CNN notes are full of formulas."""
-    notes = sorted(p for p in discover_pages(site_dir) if p.startswith("/dl/cnn/"))
-    counts = {path: visit(path).shown["math"]["typeset"] for path in notes}
-    assert len(counts) > 1 and sum(counts.values()) >= 60, f"typeset formulas per notes page: {counts}"
-    assert counts.get("/dl/cnn/conv-layer/", 0) >= 20, f"typeset formulas per notes page: {counts}"
+def formulas_in_html(site_dir, path) -> int:
+    html = (site_dir / path.lstrip("/") / ("index.html" if path.endswith("/") else "")).read_text(encoding="utf-8")
+    return len(re.findall(r'<annotation\b[^>]*\bencoding="application/x-tex"', html))
+
+
+def test_every_formula_built_is_shown_typeset(visit, page_path, site_dir):
+    shown = visit(page_path)
+    built = formulas_in_html(site_dir, page_path)
+    assert shown.shown["math"]["typeset"] == built, (
+        f"{shown.name}: {shown.shown['math']['typeset']} typeset formulas shown, {built} in the built HTML")
+
+
+def test_the_notes_pages_have_formulas(site_dir):
+    """Guards the checks above against passing vacuously: the CNN notes are full of formulas."""
+    counts = {path: formulas_in_html(site_dir, path) for path in discover_pages(site_dir) if path.startswith("/dl/cnn/")}
+    assert len(counts) > 1 and sum(counts.values()) >= 60, f"formulas per notes page: {counts}"
+    assert counts.get("/dl/cnn/conv-layer/", 0) >= 20, f"formulas per notes page: {counts}"
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

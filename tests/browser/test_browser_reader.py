@@ -1,7 +1,8 @@
 """A reader's experience in Chromium (issue 18): search, the open example, tables and code that show they
 scroll, figures legible on a phone and opened on purpose, figures in the dark scheme.
 
-Pages are loaded fresh (`open_page`), since these tests type, tap, scroll and take screenshots.
+Pages are loaded fresh (`open_page`), since these tests type, tap, scroll and take screenshots; the
+figures' text size is measured in the shared 375 px visit of every page (a probe, see sitecheck.py).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from sitecheck import DESKTOP, PHONE, discover_pages
+from sitecheck import DESKTOP, PHONE, discover_pages, probe
 
 # The notes' terms and the section that defines each: search must list it first. (Dilation joins the
 # list once the arithmetic page defines it.)
@@ -102,25 +103,19 @@ async () => {
 """
 
 
-def _figure_pages(site_dir) -> list[str]:
-    return [p for p in discover_pages(site_dir)
-            if 'class="cnnref-figure"' in (site_dir / p.lstrip("/") / ("index.html" if p.endswith("/") else "")).read_text()]
+FIGURE_TEXT = probe("figure text", FIGURE_TEXT_JS, widths=(PHONE,))
 
 
-def test_figure_text_is_at_least_9px_on_a_phone(open_page, site_dir):
+def test_figure_text_is_at_least_9px_on_a_phone(visit, page_path, site_dir):
     """Measured as the desktop size is (tests/test_graphs.py), from the SVG's own font sizes, at the width shown."""
-    pages = _figure_pages(site_dir)
-    assert pages
-    small, measured = [], 0
-    for path in pages:
-        page = open_page(path, PHONE)
-        page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
-        for fig in page.evaluate(FIGURE_TEXT_JS):
-            measured += 1
-            if fig["smallest"] < 9 - 0.05:
-                small.append(f"{path} {fig['src']}: smallest text {fig['smallest']:.1f} px at {fig['shown']:.0f} px wide")
-    assert measured >= 8
-    assert not small, "figure text under 9 CSS px at 375 px:\n" + "\n".join(small)
+    shown = visit(page_path, "light", PHONE)
+    figures = shown.measured(FIGURE_TEXT)
+    html = (site_dir / page_path.lstrip("/") / ("index.html" if page_path.endswith("/") else "")).read_text()
+    if 'class="cnnref-figure"' in html:
+        assert figures, f"{shown.name}: the page has figures, and no SVG text was measured"
+    small = [f"{fig['src']}: smallest text {fig['smallest']:.1f} px at {fig['shown']:.0f} px wide"
+             for fig in figures if fig["smallest"] < 9 - 0.05]
+    assert not small, f"{shown.name}: figure text under 9 CSS px at 375 px:\n" + "\n".join(small)
 
 
 def test_tapping_a_figure_opens_nothing_and_a_link_says_it_opens_it_full_size(open_page):
