@@ -7,7 +7,8 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV = {k: v for k, v in os.environ.items() if k != "CNNREF_SHARED_SITE"}  # a run of its own, with no site build
+# A run of its own: no site build, and not taken for a worker of the run that runs this test.
+ENV = {k: v for k, v in os.environ.items() if k != "CNNREF_SHARED_SITE" and not k.startswith("PYTEST_XDIST")}
 
 # Records which worker ran which test, in order.
 RECORDER = """
