@@ -288,10 +288,11 @@ def _op_task(variant, case):
             return (lambda: conv(X, W, b, S, P, dilation, groups)), same
         if kind == "transpose":
             return (lambda: conv_transpose2d(X, data[1], data[2], S, P)), same
-        if kind == "batch_norm":
-            from cnnref.batch_norm import batch_norm_eval
+        if kind == "batch_norm":  # the layers infer with the tuned one; the readable one is the "notes" variant
+            from cnnref.batch_norm import batch_norm_eval, batch_norm_eval_fast
 
-            return (lambda: batch_norm_eval(X, *data[1:])), same
+            evaluate = batch_norm_eval_fast if tuned else batch_norm_eval
+            return (lambda: evaluate(X, *data[1:])), same
         pool = max_pool if kind == "max_pool" else avg_pool
         return (lambda: pool(X, F, S, P, exact=False)), same
     # the peers
@@ -623,7 +624,7 @@ def _op_bytes(case):
 def op_case(workers, spec, N):
     """One row of the operation table: cnnref (and the notes' version), PyTorch and the peers."""
     case = {"part": "ops", **{k: v for k, v in spec.items() if k != "peers"}, "N": N}
-    routes = {"cnnref": "cnnref"} | ({"notes": "cnnref"} if spec["kind"] in ("conv", "depthwise") else {})
+    routes = {"cnnref": "cnnref"} | ({"notes": "cnnref"} if spec["kind"] in ("conv", "depthwise", "batch_norm") else {})
     routes |= {p: "cnnref" for p in spec["peers"]} | ({"torch": "torch"} if "torch" in workers else {})
     outputs = _outputs(workers, routes, case)
     reference = outputs["cnnref"][0]

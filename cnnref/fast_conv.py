@@ -25,6 +25,10 @@ of its own (in cache: no padded copy of the whole input, no large allocation per
 column phases so that every tap is one contiguous run of W2*D1 numbers, and one einsum per phase
 multiplies and sums all taps (with each filter repeated along the run). Other groups fall back to
 the notes' conv2d (one stacked multiply, a matrix per group).
+
+depth_affine, X * scale + shift per depth slice (batch norm at inference), fills one output array a
+block of rows at a time, the add following the multiply while the block is still in cache, on
+cnnref's threads: the readable X * scale + shift makes two passes over memory and two arrays.
 """
 
 import math
@@ -47,6 +51,8 @@ _SMALL_GEMM = 3 << 18  # multiply-adds per block of the threaded path
 _SMALL_BLOCK = 1 << 20  # bytes of X_cols per block of the threaded path: stays in a core's cache
 _SMALL_WIDTH = 1024  # K * (F*F*D1 + 1) at most this: at least _SMALL_GEMM / _SMALL_WIDTH = 768 positions a block
 _MAX_THREADS = 4
+_AFFINE_BLOCK = 1 << 18  # bytes of output per multiply and add of depth_affine: stays in a core's cache
+_AFFINE_WIDTH = 4096  # numbers per row of depth_affine's loops, at most (D at least)
 _DEPTHWISE_BLOCK = 1 << 19  # bytes of output per einsum of the depthwise path: with its padded input, in a core's L2
 # The refinements, in the order the Performance page adds them to the notes' conv2d. The benchmark
 # switches them off to measure each one's gain (tests/test_conv2d_fast.py: every combination equals
@@ -247,6 +253,36 @@ def _depthwise(X4, W, b, S, P, dilation, out):
 
     _parallel(run, _chunks(blocks, _threads()))
     return V.reshape(N, H2, W2, D)
+
+
+def depth_affine(X, scale, shift):
+    """X * scale + shift, X (..., D) and scale, shift (D,) of X's dtype: the same numbers, one output array.
+
+    X is seen as rows of r depth vectors (r D numbers, r the most that divides the positions with r D <=
+    _AFFINE_WIDTH), scale and shift repeated r times: NumPy's loops then run over long rows, not D numbers
+    at a time. The output is filled a block of rows at a time (_AFFINE_BLOCK bytes), the add following the
+    multiply while the block is in cache, the blocks shared out over cnnref's threads.
+
+    >>> depth_affine(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([2.0, 10.0]), np.array([0.5, 0.0]))
+    array([[ 2.5, 20. ],
+           [ 6.5, 40. ]])
+    """
+    D = X.shape[-1]
+    positions = X.size // D
+    r = next(r for r in range(max(1, _AFFINE_WIDTH // D), 0, -1) if positions % r == 0)
+    X2 = X.reshape(-1, r * D)  # a view when X is contiguous
+    scale, shift = np.tile(scale, r), np.tile(shift, r)
+    Y = np.empty(X2.shape, np.result_type(X, scale, shift))
+    rows = max(1, _AFFINE_BLOCK // (r * D * Y.itemsize))
+
+    def run(starts):
+        for i in starts:
+            block = Y[i : i + rows]
+            np.multiply(X2[i : i + rows], scale, out=block)
+            block += shift
+
+    _parallel(run, _chunks(range(0, len(X2), rows), _threads()))
+    return Y.reshape(X.shape)
 
 
 # --8<-- [start:conv2d_fast]

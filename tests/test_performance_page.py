@@ -245,7 +245,7 @@ def synthetic():
     ops = []
     for spec in BENCH.OPS:
         for N in BENCH.BATCHES:
-            names = ["cnnref", *spec["peers"]] + (["notes"] if spec["kind"] in ("conv", "depthwise") else [])
+            names = ["cnnref", *spec["peers"]] + (["notes"] if spec["kind"] in ("conv", "depthwise", "batch_norm") else [])
             row = {"op": spec["op"], "kind": spec["kind"], "N": N, **timed(names, float(rng.uniform(0.5, 4)))}
             row["matmul_floor_ms" if spec["kind"] in ("conv", "transpose") else "bandwidth_floor_ms"] = 0.5
             row["matmul_floor_ratio" if spec["kind"] in ("conv", "transpose") else "bandwidth_floor_ratio"] = 2.5
