@@ -344,7 +344,7 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
             X_cols = X_cols.reshape(-1, FH * FW * D1 + ones)
         np.matmul(X_cols, W_mul.T, out=_into(V[n, i], (-1, K)))  # (positions, K): one matrix multiply
         del X_cols  # free this block before the next one is built
-    if not ones:
+    if not ones and b is not None:  # no biases (a CONV before batch norm): no pass adding zeros
         V += c.b
     return V if c.batched else V[0]
 # --8<-- [end:conv2d_fast]
