@@ -59,7 +59,8 @@ class Layer:
     """
 
     kind = "LAYER"
-    inplace = False  # True when the output may overwrite the input (RELU): no new activation memory
+    inplace = False  # True when the output may overwrite the input (RELU): no new activation memory; such a
+    # layer takes layer(X, out=X), which a Net's inference uses on the volumes it made itself
 
     def __init__(self, **params):
         self.params = dict(params)  # {"W": array or None, "b": ...}: None until drawn by init()
@@ -245,8 +246,8 @@ class ReLULayer(Layer):
     kind = "RELU"
     inplace = True  # relu(X) may overwrite X (PyTorch's inplace=True): summaries count no new activations
 
-    def __call__(self, X):
-        return relu(X)
+    def __call__(self, X, out=None):
+        return relu(X) if out is None else np.maximum(X, 0, out=out)  # out=X: in place
 
     def backward(self, dV):
         return relu_backward(dV, checks.cached(self))

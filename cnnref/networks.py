@@ -167,9 +167,11 @@ class Net:
 
     def __call__(self, X):
         """Forward X (H, W, D) or (N, H, W, D) through every layer; returns the last layer's output."""
-        X = self._input(X)
+        X = given = self._input(X)
         for layer in self.layers:
-            X = layer(X)
+            # a layer that may overwrite its input (RELU) does so on a volume this pass made, never on the caller's X
+            mine = X is not given and X.flags.writeable and not np.may_share_memory(X, given)
+            X = layer(X, out=X) if layer.inplace and mine else layer(X)
         return X
 
     @property
