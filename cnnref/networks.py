@@ -11,7 +11,7 @@ import numpy as np
 
 from cnnref import checks
 from cnnref.fully_connected import fc_to_conv
-from cnnref.layers import BYTES, ConvLayer, FCLayer, Layer, PoolLayer, ReLULayer, Row
+from cnnref.layers import BYTES, ConvLayer, FCLayer, Layer, PoolLayer, ReLULayer, Row, infer
 from cnnref.shapes import Field, volume
 
 
@@ -167,12 +167,7 @@ class Net:
 
     def __call__(self, X):
         """Forward X (H, W, D) or (N, H, W, D) through every layer; returns the last layer's output."""
-        X = given = self._input(X)
-        for layer in self.layers:
-            # a layer that may overwrite its input (RELU) does so on a volume this pass made, never on the caller's X
-            mine = X is not given and X.flags.writeable and not np.may_share_memory(X, given)
-            X = layer(X, out=X) if layer.inplace and mine else layer(X)
-        return X
+        return infer(self.layers, self._input(X))  # RELU in place on the volumes the pass makes
 
     @property
     def total_stride(self):
