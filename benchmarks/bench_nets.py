@@ -754,6 +754,8 @@ def main(argv=None):
                 failed += [f"{r['op']} N={r['N']}: {r['ratio']} > {r['target']}" for r in rows if r.get("ok") is False]
                 failed += [f"{r['op']} N={r['N']}: best peer {r['best_peer']} only {r['peer_speedup']}x slower"
                            for r in rows if r.get("peer_ok") is False]
+                failed += [f"{r['op']} N={r['N']}: the notes' conv2d {r['notes_vs_cs231n']}x cs231n's time > {r['notes_target']}"
+                           for r in rows if r.get("notes_ok") is False]
         if "walk" in args.only:
             with timed(run, "walk"):
                 results["walk"] = [walk_case(workers, case) for case in CASES]
