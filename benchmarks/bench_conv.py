@@ -43,7 +43,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from benchmarks.harness import (  # noqa: E402
-    SETTLE, TURN, Worker, load_average, median_ms, now, one_core, pools, spread, time_calls, wait_until_idle,
+    SETTLE, TURN, Worker, load_average, median_ms, now, one_core, pools, report, spread, time_calls, wait_until_idle,
 )
 from benchmarks.harness import machine as machine_info  # noqa: E402
 from cnnref import conv2d_fast as conv2d, conv2d_naive, output_size  # noqa: E402  (the tuned kernel)
@@ -343,11 +343,7 @@ def main(argv=None):
     failed += [f"{k}: {results[k]}" for k in measured if not results[k]["ok"]]
     if rows and not torch_version():
         print("torch is not installed: times recorded, ratios not asserted")
-    if failed:
-        print("MISSED TARGETS:\n  " + "\n  ".join(failed))
-        return 1
-    print("all measured targets met")
-    return 0
+    return report(failed)
 
 
 if __name__ == "__main__":

@@ -182,3 +182,12 @@ def machine(workers, method):
         "blas": workers["cnnref"].ask(do="info")["blas"], "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
         "method": method,
     }
+
+
+def report(failed):
+    """The benchmark's last words: the missed targets, one a line, and exit code 1; or that all were met, and 0."""
+    if failed:
+        print("MISSED TARGETS:\n  " + "\n  ".join(failed))
+        return 1
+    print("all measured targets met")
+    return 0

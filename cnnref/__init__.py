@@ -42,7 +42,7 @@ from cnnref.activations import relu, relu_backward
 from cnnref.loss import softmax_loss
 from cnnref.fast_conv import conv2d_fast
 from cnnref.layers import ConvLayer, FCLayer, Layer, PoolLayer, ReLULayer, Row
-from cnnref.batch_norm import BatchNormLayer, batch_norm_backward, batch_norm_eval, batch_norm_train
+from cnnref.batch_norm import BatchNormLayer, batch_norm_backward, batch_norm_eval, batch_norm_eval_fast, batch_norm_train
 from cnnref.global_pool import GlobalAvgPoolLayer, global_avg_pool, global_avg_pool_backward
 from cnnref.residual import ResidualBlock, residual_add
 from cnnref.networks import Net, Summary, alexnet_like, cifar10_net
@@ -52,7 +52,7 @@ from cnnref.architectures import alexnet, basic_block, depthwise_separable, lene
 __all__ = [
     "BatchNormLayer", "ConvLayer", "FCLayer", "Field", "GlobalAvgPoolLayer", "Layer", "Net", "Pmf",
     "PoolLayer", "ReLULayer", "ResidualBlock", "Row", "Summary",
-    "alexnet", "alexnet_like", "avg_pool", "basic_block", "batch_norm_backward", "batch_norm_eval",
+    "alexnet", "alexnet_like", "avg_pool", "basic_block", "batch_norm_backward", "batch_norm_eval", "batch_norm_eval_fast",
     "batch_norm_train", "depthwise_separable", "global_avg_pool", "global_avg_pool_backward", "lenet5",
     "mobilenet_v1", "residual_add", "resnet18", "vgg16", "avg_pool_backward", "cifar10_net", "col2im", "conv2d", "conv2d_backward",
     "conv2d_fast", "conv2d_naive", "conv_output_shape", "conv_params", "conv_transpose2d",

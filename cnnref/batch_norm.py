@@ -7,6 +7,7 @@ PyTorch's conventions (momentum 0.1, eps 1e-5). Page: Architectures, /architectu
 import numpy as np
 
 from cnnref import checks
+from cnnref.fast_conv import depth_affine
 from cnnref.layers import Layer
 
 
@@ -48,6 +49,26 @@ def batch_norm_eval(X, gamma, beta, mean, var, eps=1e-5):
         raise ValueError("var must be non-negative (a variance)")
     scale = gamma / np.sqrt(var + eps)  # (D,)
     return X * scale + (beta - mean * scale)
+
+
+def batch_norm_eval_fast(X, gamma, beta, mean, var, eps=1e-5):
+    """batch_norm_eval, tuned: the same arguments and the same numbers, bit for bit; BN layers infer with it.
+
+    The same affine map per depth slice, X * scale + shift, computed by cnnref.fast_conv.depth_affine:
+    one output array filled a cache-sized block at a time on cnnref's threads, where the readable
+    version makes two passes over memory and two arrays.
+
+    >>> X = np.array([[1.0, 10.0], [3.0, 30.0]])
+    >>> batch_norm_eval_fast(X, gamma=np.array([2.0, 1.0]), beta=np.zeros(2), mean=np.array([2.0, 20.0]),
+    ...                      var=np.array([1.0, 100.0]), eps=0.0001).round(3)
+    array([[-2., -1.],
+           [ 2.,  1.]])
+    """
+    X, eps, gamma, beta, mean, var = _inputs(X, eps, gamma=gamma, beta=beta, mean=mean, var=var)
+    if np.any(var < 0):
+        raise ValueError("var must be non-negative (a variance)")
+    scale = gamma / np.sqrt(var + eps)  # (D,)
+    return depth_affine(X, scale, beta - mean * scale)
 
 
 def batch_norm_train(X, gamma, beta, eps=1e-5):
@@ -164,7 +185,7 @@ class BatchNormLayer(Layer):
     def __call__(self, X):
         if self.running_mean is None or self.running_var is None:
             raise RuntimeError("BN has no running statistics yet: init() it (a Net does) or give running_mean, running_var")
-        return batch_norm_eval(X, self.params["gamma"], self.params["beta"], self.running_mean, self.running_var, self.eps)
+        return batch_norm_eval_fast(X, self.params["gamma"], self.params["beta"], self.running_mean, self.running_var, self.eps)
 
     def forward(self, X):
         """Training: batch statistics, and the running statistics updated in place."""

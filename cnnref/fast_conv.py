@@ -20,10 +20,15 @@ Performance page (/performance/):
 
 Depthwise convolution (groups = D1 = K: one filter per depth slice, MobileNet's) is no matrix multiply:
 each output number is FH*FW products of one depth slice. It takes its own path, one vectorised pass
-with no loop over groups: the padded input is stored in SW column phases so that every tap of a block
-of output rows is one contiguous run of W2*D1 numbers, and one einsum per phase multiplies and sums
-all taps (with each filter repeated along the run), on cnnref's threads. Other groups fall back to
+with no loop over groups: each thread pads the input rows of its block of output rows into a buffer
+of its own (in cache: no padded copy of the whole input, no large allocation per call), stored in SW
+column phases so that every tap is one contiguous run of W2*D1 numbers, and one einsum per phase
+multiplies and sums all taps (with each filter repeated along the run). Other groups fall back to
 the notes' conv2d (one stacked multiply, a matrix per group).
+
+depth_affine, X * scale + shift per depth slice (batch norm at inference), fills one output array a
+block of rows at a time, the add following the multiply while the block is still in cache, on
+cnnref's threads: the readable X * scale + shift makes two passes over memory and two arrays.
 """
 
 import math
@@ -46,7 +51,9 @@ _SMALL_GEMM = 3 << 18  # multiply-adds per block of the threaded path
 _SMALL_BLOCK = 1 << 20  # bytes of X_cols per block of the threaded path: stays in a core's cache
 _SMALL_WIDTH = 1024  # K * (F*F*D1 + 1) at most this: at least _SMALL_GEMM / _SMALL_WIDTH = 768 positions a block
 _MAX_THREADS = 4
-_DEPTHWISE_BLOCK = 1 << 18  # bytes of output per einsum of the depthwise path: stays in a core's cache
+_AFFINE_BLOCK = 1 << 18  # bytes of output per multiply and add of depth_affine: stays in a core's cache
+_AFFINE_WIDTH = 4096  # numbers per row of depth_affine's loops, at most (D at least)
+_DEPTHWISE_BLOCK = 1 << 19  # bytes of output per einsum of the depthwise path: with its padded input, in a core's L2
 # The refinements, in the order the Performance page adds them to the notes' conv2d. The benchmark
 # switches them off to measure each one's gain (tests/test_conv2d_fast.py: every combination equals
 # the loops); nothing else changes this set.
@@ -175,23 +182,24 @@ def _conv2d_small(X4, W, b, P, H2, W2):
     return V
 
 
-def _phases(X4, P, S, dtype):
-    """X4 (N, H, W, D) zero-padded by P = (PH, PW) and split by column into SW phases: Xq (SW, N, Hp, Wq, D).
-
-    Xq[q, n, r, m] = X_pad[n, r, m*SW + q]: in each phase, the columns a stride-SW window row reads
-    from one output row to the next sit side by side. No copy when SW = 1 and P = 0 (a view of X4).
-    """
-    (N, H1, W1, D), (PH, PW), SW = X4.shape, P, S[1]
-    if SW == 1 and not PH and not PW and X4.flags.c_contiguous:
-        return X4[None]
-    Hp, Wp = H1 + 2 * PH, W1 + 2 * PW
-    Xq = np.zeros((SW, N, Hp, -(-Wp // SW), D), dtype)
+def _fill_phases(Xb, X4, images, r0, P, SW):
+    """Xb (SW, images, rows, Wq, D) <- rows r0, r0 + 1, ... of the zero-padded X4 (N, H, W, D), split by column
+    into SW phases: Xb[q, n, r - r0, m] = X_pad[n, r, m*SW + q]. In each phase, the columns a stride-SW window
+    row reads from one output row to the next sit side by side."""
+    (_, H1, W1, _), (PH, PW), (_, _, rows, Wq, _) = X4.shape, P, Xb.shape
+    top = min(H1, max(0, r0 - PH))  # the input rows inside the block: top to bottom
+    bottom = max(top, min(H1, r0 + rows - PH))
+    inside = slice(top + PH - r0, bottom + PH - r0)
+    Xb[:, :, : inside.start] = 0
+    Xb[:, :, inside.stop :] = 0
     for q in range(SW):
         m0 = max(0, -(-(PW - q) // SW))  # the first phase column that holds an input column
         x0 = m0 * SW + q - PW
-        columns = X4[:, :, x0::SW]
-        Xq[q, :, PH : PH + H1, m0 : m0 + columns.shape[2]] = columns
-    return Xq
+        columns = X4[images, top:bottom, x0::SW]
+        m1 = m0 + columns.shape[2]
+        Xb[q, :, inside, :m0] = 0
+        Xb[q, :, inside, m1:] = 0
+        Xb[q, :, inside, m0:m1] = columns
 
 
 def _depthwise(X4, W, b, S, P, dilation, out):
@@ -200,42 +208,81 @@ def _depthwise(X4, W, b, S, P, dilation, out):
 
     Tap c of the window reads padded column j*SW + c*dW = (j + (c*dW) // SW)*SW + (c*dW) % SW: phase
     (c*dW) % SW, from column j + (c*dW) // SW on. The taps of one phase are every (SW/g)-th, g = gcd(SW, dW),
-    their starts dW/g columns apart: one strided view (N, H2, FH, taps, W2*D) per phase, each tap's
+    their starts dW/g columns apart: one strided view (images, rows, FH, taps, W2*D) per phase, each tap's
     W2*D numbers contiguous, and one einsum per phase and block of output rows multiplies them by the
-    filters repeated W2 times and sums over the taps.
+    filters repeated W2 times and sums over the taps. Each thread pads and splits the input rows of its
+    block into a buffer of its own, reused (in cache; no padded copy of the whole input).
     """
-    (N, _, _, D), (_, FH, FW, _), (SH, SW), (dH, dW), (H2, W2) = X4.shape, W.shape, S, dilation, out
-    dtype, g = W.dtype, math.gcd(SW, dW)
-    Xq = _phases(X4, P, S, dtype)
-    item, (_, sN, sR, _, _) = Xq.itemsize, Xq.strides
-    views, tiles = [], []
+    (N, H1, W1, D), (_, FH, FW, _), (SH, SW), (dH, dW), (H2, W2) = X4.shape, W.shape, S, dilation, out
+    dtype, g, Wq = W.dtype, math.gcd(SW, dW), -(-(W1 + 2 * P[1]) // SW)
+    item = np.dtype(dtype).itemsize
+    phases, tiles = [], []  # (phase, first column, taps) and the filters of its taps, repeated along a row
     for q in range(SW):
         taps = [c for c in range(FW) if c * dW % SW == q]  # every (SW // g)-th tap, from taps[0] on
         if not taps:
             continue
-        start = Xq[q, :, :, taps[0] * dW // SW :]  # (N, Hp, ., D): the first tap's columns
-        views.append(as_strided(start, (N, H2, FH, len(taps), W2 * D), (sN, SH * sR, dH * sR, dW // g * D * item, item)))
+        phases.append((q, taps[0] * dW // SW, len(taps)))
         filters = W[:, :, taps[0] :: SW // g, 0].transpose(1, 2, 0)  # (FH, taps, D)
         tiles.append(np.ascontiguousarray(np.broadcast_to(filters[:, :, None], (FH, len(taps), W2, D))).reshape(FH, len(taps), -1))
     V = np.empty((N, H2, W2 * D), dtype)
     rows = max(1, _DEPTHWISE_BLOCK // (W2 * D * item))
+    span = lambda i: (i.stop - i.start - 1) * SH + dH * (FH - 1) + 1  # noqa: E731  (padded input rows of output rows i)
+    blocks = [(range(N)[n], range(H2)[i]) for n, i in _blocks(N, H2, rows)]
 
     def run(chunk):
-        blocks = [V[n, i] for n, i in chunk]  # (images, rows, W2*D) each
-        extra = np.empty(max(block.size for block in blocks), dtype) if len(views) > 1 else None
-        for (n, i), block in zip(chunk, blocks):
-            for p, (view, tile) in enumerate(zip(views, tiles)):
+        buffer = np.empty(max(SW * len(n) * span(i) * Wq * D for n, i in chunk), dtype)
+        extra = np.empty(max(len(n) * len(i) * W2 * D for n, i in chunk), dtype) if len(phases) > 1 else None
+        for n, i in chunk:
+            images, i = slice(n.start, n.stop), slice(i.start, i.stop)
+            Xb = buffer[: SW * len(n) * span(i) * Wq * D].reshape(SW, len(n), span(i), Wq, D)
+            _fill_phases(Xb, X4, images, i.start * SH, P, SW)
+            block = V[images, i]  # (images, rows, W2*D)
+            for p, ((q, first, taps), tile) in enumerate(zip(phases, tiles)):
+                start = Xb[q, :, :, first:]
+                sN, sR = start.strides[:2]
+                view = as_strided(start, (len(n), i.stop - i.start, FH, taps, W2 * D),
+                                  (sN, SH * sR, dH * sR, dW // g * D * item, item))
                 if p == 0:
-                    np.einsum("nrack,ack->nrk", view[n, i], tile, out=block)
+                    np.einsum("nrack,ack->nrk", view, tile, out=block)
                 else:  # the taps of another phase, added
                     more = extra[: block.size].reshape(block.shape)
-                    np.einsum("nrack,ack->nrk", view[n, i], tile, out=more)
+                    np.einsum("nrack,ack->nrk", view, tile, out=more)
                     block += more
             if b is not None:
                 _into(block, (-1, D))[...] += b
 
-    _parallel(run, _chunks(_blocks(N, H2, rows), _threads()))
+    _parallel(run, _chunks(blocks, _threads()))
     return V.reshape(N, H2, W2, D)
+
+
+def depth_affine(X, scale, shift):
+    """X * scale + shift, X (..., D) and scale, shift (D,) of X's dtype: the same numbers, one output array.
+
+    X is seen as rows of r depth vectors (r D numbers, r the most that divides the positions with r D <=
+    _AFFINE_WIDTH), scale and shift repeated r times: NumPy's loops then run over long rows, not D numbers
+    at a time. The output is filled a block of rows at a time (_AFFINE_BLOCK bytes), the add following the
+    multiply while the block is in cache, the blocks shared out over cnnref's threads.
+
+    >>> depth_affine(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([2.0, 10.0]), np.array([0.5, 0.0]))
+    array([[ 2.5, 20. ],
+           [ 6.5, 40. ]])
+    """
+    D = X.shape[-1]
+    positions = X.size // D
+    r = next(r for r in range(max(1, _AFFINE_WIDTH // D), 0, -1) if positions % r == 0)
+    X2 = X.reshape(-1, r * D)  # a view when X is contiguous
+    scale, shift = np.tile(scale, r), np.tile(shift, r)
+    Y = np.empty(X2.shape, np.result_type(X, scale, shift))
+    rows = max(1, _AFFINE_BLOCK // (r * D * Y.itemsize))
+
+    def run(starts):
+        for i in starts:
+            block = Y[i : i + rows]
+            np.multiply(X2[i : i + rows], scale, out=block)
+            block += shift
+
+    _parallel(run, _chunks(range(0, len(X2), rows), _threads()))
+    return Y.reshape(X.shape)
 
 
 # --8<-- [start:conv2d_fast]
@@ -297,7 +344,7 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
             X_cols = X_cols.reshape(-1, FH * FW * D1 + ones)
         np.matmul(X_cols, W_mul.T, out=_into(V[n, i], (-1, K)))  # (positions, K): one matrix multiply
         del X_cols  # free this block before the next one is built
-    if not ones:
+    if not ones and b is not None:  # no biases (a CONV before batch norm): no pass adding zeros
         V += c.b
     return V if c.batched else V[0]
 # --8<-- [end:conv2d_fast]

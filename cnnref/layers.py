@@ -22,6 +22,22 @@ from cnnref.shapes import Field, conv_output_shape, pool_output_size
 BYTES = 4  # bytes of one number in float32: the summaries' activation memory
 
 
+def infer(layers, X):
+    """X through `layers` at inference, each one's output the next one's input.
+
+    A layer that may overwrite its input (inplace: RELU, as PyTorch's nets build it) does so,
+    layer(X, out=X), on the volumes made here, never on the caller's X: no new activation memory.
+
+    >>> infer([ReLULayer(), ReLULayer()], np.array([-1.0, 2.0]))   # the second RELU in place
+    array([0., 2.])
+    """
+    given = X
+    for layer in layers:
+        mine = X is not given and X.flags.writeable and not np.may_share_memory(X, given)
+        X = layer(X, out=X) if layer.inplace and mine else layer(X)
+    return X
+
+
 class Row(NamedTuple):
     """One line of a Net's summary (Net.summary): a layer, its output and its cost for one image."""
 
@@ -59,7 +75,8 @@ class Layer:
     """
 
     kind = "LAYER"
-    inplace = False  # True when the output may overwrite the input (RELU): no new activation memory
+    inplace = False  # True when the output may overwrite the input (RELU): no new activation memory; such a
+    # layer takes layer(X, out=X), which a Net's inference uses on the volumes it made itself
 
     def __init__(self, **params):
         self.params = dict(params)  # {"W": array or None, "b": ...}: None until drawn by init()
@@ -245,8 +262,8 @@ class ReLULayer(Layer):
     kind = "RELU"
     inplace = True  # relu(X) may overwrite X (PyTorch's inplace=True): summaries count no new activations
 
-    def __call__(self, X):
-        return relu(X)
+    def __call__(self, X, out=None):
+        return relu(X) if out is None else np.maximum(X, 0, out=out)  # out=X: in place
 
     def backward(self, dV):
         return relu_backward(dV, checks.cached(self))

@@ -11,7 +11,7 @@ import numpy as np
 
 from cnnref import checks
 from cnnref.fully_connected import fc_to_conv
-from cnnref.layers import BYTES, ConvLayer, FCLayer, Layer, PoolLayer, ReLULayer, Row
+from cnnref.layers import BYTES, ConvLayer, FCLayer, Layer, PoolLayer, ReLULayer, Row, infer
 from cnnref.shapes import Field, volume
 
 
@@ -167,10 +167,7 @@ class Net:
 
     def __call__(self, X):
         """Forward X (H, W, D) or (N, H, W, D) through every layer; returns the last layer's output."""
-        X = self._input(X)
-        for layer in self.layers:
-            X = layer(X)
-        return X
+        return infer(self.layers, self._input(X))  # RELU in place on the volumes the pass makes
 
     @property
     def total_stride(self):

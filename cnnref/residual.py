@@ -8,7 +8,7 @@ batch norm (a projection) where the main path changes the depth or the size. Pag
 import numpy as np
 
 from cnnref import checks
-from cnnref.layers import Layer, Row
+from cnnref.layers import Layer, Row, infer
 from cnnref.shapes import Field
 
 
@@ -112,12 +112,7 @@ class ResidualBlock(Layer):
         return self
 
     def __call__(self, X):
-        Y, Z = X, X
-        for layer in self.main:
-            Y = layer(Y)
-        for layer in self.shortcut:
-            Z = layer(Z)
-        return residual_add(Y, Z)
+        return residual_add(infer(self.main, X), infer(self.shortcut, X))  # never overwriting X, which both read
 
     def forward(self, X):
         """Training: every inner layer's forward (batch norm with batch statistics), then the sum."""

@@ -352,8 +352,26 @@ def _target(ratio, target, at_most=True):
 
 
 def _not_measured(columns, lead):
-    """A table row saying so, for a case the file lacks."""
-    return "| " + " | ".join(lead + [NOT_MEASURED] + ["-"] * (columns - len(lead) - 1)) + " |"
+    """A table row's cells saying so, for a case the file lacks."""
+    return lead + [NOT_MEASURED] + ["-"] * (columns - len(lead) - 1)
+
+
+def _table(columns, rows):
+    """A Markdown table: columns is [(header, align)], align "-" (text, to the left) or ":" (numbers, to the
+    right); rows are lists of cells, one per column."""
+    lines = ["| " + " | ".join(header for header, _ in columns) + " |",
+             "|" + "|".join("--:" if align == ":" else "---" for _, align in columns) + "|"]
+    for cells in rows:
+        if len(cells) != len(columns):
+            raise ValueError(f"internal: a row of {len(cells)} cells in a table of {len(columns)} columns: {cells}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _cases(rows, names, batches, key):
+    """(name, N, row or None) for every case of the benchmark, in its order: rows of the file by (row[key], N)."""
+    found = {(r[key], r["N"]): r for r in rows}
+    return [(name, N, found.get((name, N))) for name in names for N in batches]
 
 
 def _rerun(part):
@@ -389,21 +407,16 @@ def net_table(results):
     missing = _missing(results, "nets", "nets")
     if missing:
         return missing
-    lines = ["| net | N | cnnref ms | PyTorch ms | cnnref / PyTorch | rounds: lowest-highest | target "
-             "| multiplies alone ms | multiplies alone / PyTorch | outputs apart |",
-             "|---|--:|--:|--:|--:|--:|---|--:|--:|--:|"]
-    rows = {(r["net"], r["N"]): r for r in results["nets"]}
-    for name in b.NETS:
-        for N in b.BATCHES:
-            r = rows.get((name, N))
-            if r is None:
-                lines.append(_not_measured(10, [name, str(N)]))
-                continue
-            lines.append(
-                f"| {name} | {N} | {_f(r['ms']['cnnref'])} | {_f(r['ms']['torch'])} | {_f(r['ratio'])} | {_range(r)} "
-                f"| {_target(r['ratio'], b.NET_TARGETS.get(name))} | {_f(r['matmul_floor_ms'])} "
-                f"| {_f(r['matmul_floor_ratio'])} | {r['max_error']:.1e} |")
-    return "\n".join(lines)
+    columns = [("net", "-"), ("N", ":"), ("cnnref ms", ":"), ("PyTorch ms", ":"), ("cnnref / PyTorch", ":"),
+               ("rounds: lowest-highest", ":"), ("target", "-"), ("multiplies alone ms", ":"),
+               ("multiplies alone / PyTorch", ":"), ("outputs apart", ":")]
+    rows = []
+    for name, N, r in _cases(results["nets"], b.NETS, b.BATCHES, "net"):
+        rows.append(_not_measured(len(columns), [name, str(N)]) if r is None else [
+            name, str(N), _f(r["ms"]["cnnref"]), _f(r["ms"]["torch"]), _f(r["ratio"]), _range(r),
+            _target(r["ratio"], b.NET_TARGETS.get(name)), _f(r["matmul_floor_ms"]), _f(r["matmul_floor_ratio"]),
+            f"{r['max_error']:.1e}"])
+    return _table(columns, rows)
 
 
 def training_table(results):
@@ -412,12 +425,10 @@ def training_table(results):
     r = results.get("training")
     if not r:
         return _missing(results, "training", "training")
-    return "\n".join([
-        "| net | N | cnnref ms | PyTorch ms | cnnref / PyTorch | rounds: lowest-highest | target | losses apart |",
-        "|---|--:|--:|--:|--:|--:|---|--:|",
-        f"| {r['net']} | {r['N']} | {_f(r['ms']['cnnref'])} | {_f(r['ms']['torch'])} | {_f(r['ratio'])} | {_range(r)} "
-        f"| {_target(r['ratio'], b.TRAINING['target'])} | {r['max_error']:.1e} |",
-    ])
+    columns = [("net", "-"), ("N", ":"), ("cnnref ms", ":"), ("PyTorch ms", ":"), ("cnnref / PyTorch", ":"),
+               ("rounds: lowest-highest", ":"), ("target", "-"), ("losses apart", ":")]
+    return _table(columns, [[r["net"], str(r["N"]), _f(r["ms"]["cnnref"]), _f(r["ms"]["torch"]), _f(r["ratio"]),
+                             _range(r), _target(r["ratio"], b.TRAINING["target"]), f"{r['max_error']:.1e}"]])
 
 
 def _op_target(b, spec):
@@ -429,7 +440,7 @@ def _op_floor(r):
     if "matmul_floor_ratio" in r:
         return r["matmul_floor_ratio"], "its one multiply alone"
     if "bandwidth_floor_ratio" in r:
-        return r["bandwidth_floor_ratio"], "its bytes at the copy bandwidth"
+        return r["bandwidth_floor_ratio"], "a copy of its bytes"
     return None, None
 
 
@@ -450,22 +461,19 @@ def op_table(results):
     missing = _missing(results, "ops", "ops")
     if missing:
         return missing
-    lines = ["| operation | input | N | cnnref ms | PyTorch ms | cnnref / PyTorch | rounds: lowest-highest | target "
-             "| floor / PyTorch | floor |",
-             "|---|---|--:|--:|--:|--:|--:|---|--:|---|"]
-    rows = {(r["op"], r["N"]): r for r in results["ops"]}
-    for spec in b.OPS:
-        for N in b.BATCHES:
-            r = rows.get((spec["op"], N))
-            if r is None or "ratio" not in r:
-                lines.append(_not_measured(10, [spec["op"], _shape(spec), str(N)]))
-                continue
-            floor, what = _op_floor(r)
-            lines.append(
-                f"| {spec['op']} | {_shape(spec)} | {N} | {_f(r['ms']['cnnref'])} | {_f(r['ms']['torch'])} "
-                f"| {_f(r['ratio'])} | {_range(r)} | {_target(r['ratio'], _op_target(b, spec))} "
-                f"| {_f(floor) if floor is not None else '-'} | {what or '-'} |")
-    return "\n".join(lines)
+    columns = [("operation", "-"), ("input", "-"), ("N", ":"), ("cnnref ms", ":"), ("PyTorch ms", ":"),
+               ("cnnref / PyTorch", ":"), ("rounds: lowest-highest", ":"), ("target", "-"), ("floor / PyTorch", ":"),
+               ("floor", "-")]
+    specs, rows = {spec["op"]: spec for spec in b.OPS}, []
+    for op, N, r in _cases(results["ops"], specs, b.BATCHES, "op"):
+        spec = specs[op]
+        if r is None or "ratio" not in r:
+            rows.append(_not_measured(len(columns), [op, _shape(spec), str(N)]))
+            continue
+        floor, what = _op_floor(r)
+        rows.append([op, _shape(spec), str(N), _f(r["ms"]["cnnref"]), _f(r["ms"]["torch"]), _f(r["ratio"]), _range(r),
+                     _target(r["ratio"], _op_target(b, spec)), _f(floor) if floor is not None else "-", what or "-"])
+    return _table(columns, rows)
 
 
 def peer_table(results):
@@ -475,30 +483,30 @@ def peer_table(results):
     if missing:
         return missing
     peers = list(b.PEER_NAMES)
-    lines = ["| operation | N | cnnref ms | the notes' ms | " + " | ".join(f"{p} ms" for p in peers)
-             + " | best peer / cnnref | target | the notes' / cs231n | target |",
-             "|---|--:|--:|--:|" + "--:|" * len(peers) + "--:|---|--:|---|"]
-    rows = {(r["op"], r["N"]): r for r in results["ops"]}
-    for spec in b.OPS:
-        for N in b.BATCHES:
-            r = rows.get((spec["op"], N))
-            if r is None:
-                lines.append(_not_measured(6 + len(peers) + 2, [spec["op"], str(N)]))
-                continue
-            ms = r["ms"]
-            best = min(spec["peers"], key=lambda p: ms[p])
-            speedup = ms[best] / ms["cnnref"]
-            cells = [spec["op"], str(N), _f(ms["cnnref"]), _f(ms["notes"]) if "notes" in ms else "-"]
-            cells += [(f"**{_f(ms[p])}**" if p == best else _f(ms[p])) if p in ms else "-" for p in peers]
-            convolution = spec["kind"] in b.CONV_KINDS
-            cells += [_f(speedup), _target(speedup, b.PEER_SINGLE if N == 1 else b.PEER_BATCH, at_most=False)
-                      if convolution else "-"]
-            if spec["kind"] == "conv" and "notes" in ms and "cs231n" in ms:
-                notes = ms["notes"] / ms["cs231n"]
-                cells += [_f(notes), _target(notes, b.NOTES_VS_CS231N)]
-            else:
-                cells += ["-", "-"]
-            lines.append("| " + " | ".join(cells) + " |")
+    columns = ([("operation", "-"), ("N", ":"), ("cnnref ms", ":"), ("the notes' ms", ":")]
+               + [(f"{p} ms", ":") for p in peers]
+               + [("best peer / cnnref", ":"), ("target", "-"), ("the notes' / cs231n", ":"), ("target", "-")])
+    specs, rows = {spec["op"]: spec for spec in b.OPS}, []
+    for op, N, r in _cases(results["ops"], specs, b.BATCHES, "op"):
+        spec = specs[op]
+        if r is None:
+            rows.append(_not_measured(len(columns), [op, str(N)]))
+            continue
+        ms = r["ms"]
+        best = min(spec["peers"], key=lambda p: ms[p])
+        speedup = ms[best] / ms["cnnref"]
+        cells = [op, str(N), _f(ms["cnnref"]), _f(ms["notes"]) if "notes" in ms else "-"]
+        cells += [(f"**{_f(ms[p])}**" if p == best else _f(ms[p])) if p in ms else "-" for p in peers]
+        convolution = spec["kind"] in b.CONV_KINDS
+        cells += [_f(speedup), _target(speedup, b.PEER_SINGLE if N == 1 else b.PEER_BATCH, at_most=False)
+                  if convolution else "-"]
+        if spec["kind"] == "conv" and "notes" in ms and "cs231n" in ms:
+            notes = ms["notes"] / ms["cs231n"]
+            cells += [_f(notes), _target(notes, b.NOTES_VS_CS231N)]
+        else:
+            cells += ["-", "-"]
+        rows.append(cells)
+    lines = [_table(columns, rows)]
     lines += ["", "The peers: " + "; ".join(f"**{p}**: {name}" for p, name in b.PEER_NAMES.items())
               + ". The best peer of each row is in bold."]
     return "\n".join(lines)
@@ -517,8 +525,9 @@ def walk_table(results):
     missing = _missing(results, "walk", "walk")
     if missing:
         return missing
-    lines = ["| case | N | stop | ms | gain over the stop before | rounds: lowest-highest | verdict |",
-             "|---|--:|---|--:|--:|--:|---|"]
+    columns = [("case", "-"), ("N", ":"), ("stop", "-"), ("ms", ":"), ("gain over the stop before", ":"),
+               ("rounds: lowest-highest", ":"), ("verdict", "-")]
+    rows = []
     for w in results["walk"]:
         for i, stop in enumerate(w["stops"]):
             case = f"{w['case']} ({w['input']}, {w['filters']}, S = {w['S']}, P = {w['P']})" if i == 0 else ""
@@ -526,10 +535,9 @@ def walk_table(results):
                 gain, spread, verdict = f"{stop['gain']:.2f} x", _range(stop, "gain_range"), _noise(stop)
             else:
                 gain = spread = verdict = "-"
-            lines.append(f"| {case} | {w['N'] if i == 0 else ''} | {stop['stop']} | {_f(stop['ms'])} | {gain} "
-                         f"| {spread} | {verdict} |")
-        lines.append(f"| | | **all refinements: {w['total_gain']:.2f} x** | | | | |")
-    return "\n".join(lines)
+            rows.append([case, str(w["N"]) if i == 0 else "", stop["stop"], _f(stop["ms"]), gain, spread, verdict])
+        rows.append(["", "", f"**all refinements: {w['total_gain']:.2f} x**", "", "", "", ""])
+    return _table(columns, rows)
 
 
 def _bytes(n):
@@ -543,26 +551,25 @@ def net_memory(results):
     if missing:
         return missing
     b = _bench()
-    rows = {m["net"]: m for m in results["net_memory"]}
-    lines = ["| net | peak memory of a forward pass, batch 1 | weights | input | largest volume | peak / largest volume |",
-             "|---|--:|--:|--:|--:|--:|"]
+    found = {m["net"]: m for m in results["net_memory"]}
+    columns = [("net", "-"), ("peak memory of a forward pass, batch 1", ":"), ("weights", ":"), ("input", ":"),
+               ("largest volume", ":"), ("peak / largest volume", ":")]
+    rows = []
     for name in b.NETS:
-        m = rows.get(name)
-        if m is None:
-            lines.append(_not_measured(6, [name]))
-            continue
-        lines.append(f"| {name} | {_bytes(m['peak_bytes'])} | {_bytes(m['weights_bytes'])} | {_bytes(m['input_bytes'])} "
-                     f"| {_bytes(m['largest_volume_bytes'])} | {m['peak_bytes'] / m['largest_volume_bytes']:.2f} |")
-    return "\n".join(lines)
+        m = found.get(name)
+        rows.append(_not_measured(len(columns), [name]) if m is None else [
+            name, _bytes(m["peak_bytes"]), _bytes(m["weights_bytes"]), _bytes(m["input_bytes"]),
+            _bytes(m["largest_volume_bytes"]), f"{m['peak_bytes'] / m['largest_volume_bytes']:.2f}"])
+    return _table(columns, rows)
 
 
 def _reason(floor, target, what, ratio):
-    """Why a miss: the floor's share of the target (a floor above cnnref's own whole time was disturbed: no conclusion)."""
+    """Why a miss: the floor's share of the target (a floor above cnnref's own whole time bounds nothing)."""
     if floor is None:
         return "No floor measured."
     if floor > ratio:
-        return (f"Floor, {what}: {floor:.2f} x PyTorch's time, more than cnnref's whole time: the floor, timed once "
-                f"and not in alternating rounds, was disturbed by the machine's load, so this run shows no floor here.")
+        return (f"Floor, {what}: {floor:.2f} x PyTorch's time, more than cnnref's whole time (in the same rounds): "
+                f"cnnref's blocks, which stay in cache, beat the whole unblocked operands, so this floor bounds nothing here.")
     if floor > target:
         return (f"Floor, {what}: {floor:.2f} x PyTorch's time, above the target before anything "
                 f"else runs, so under the NumPy-only rule no rewrite meets it.")

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from gradients import numerical_gradient, rel_error
 
+from cnnref import fast_conv
 from cnnref import (
     BatchNormLayer,
     ConvLayer,
@@ -16,6 +17,7 @@ from cnnref import (
     ReLULayer,
     batch_norm_backward,
     batch_norm_eval,
+    batch_norm_eval_fast,
     batch_norm_train,
     softmax_loss,
 )
@@ -311,3 +313,34 @@ def test_each_bad_argument_is_refused_by_its_name(bad, shape, scale):
     error, message, call = calls[bad]
     with pytest.raises(error, match=message):
         call()
+
+
+@settings(max_examples=60, deadline=None)
+@given(shape=st.lists(st.integers(1, 6), min_size=1, max_size=4), seed=st.integers(0, 2**16),
+       dtype=st.sampled_from([np.float32, np.float64, np.int16]), threads=st.integers(1, 3),
+       block=st.sampled_from([1, 40, fast_conv._AFFINE_BLOCK]))
+def test_the_tuned_eval_is_the_readable_one_bit_for_bit(shape, seed, dtype, threads, block):
+    """Any shape and dtype, one to three threads, a block per row or a few rows or the default: the same numbers."""
+    rng = np.random.default_rng(seed)
+    X = (rng.standard_normal(shape) * 10).astype(dtype)
+    if rng.integers(2):
+        X = X.swapaxes(0, -1).copy().swapaxes(0, -1) if X.ndim > 1 else X  # not C-contiguous
+    D = shape[-1]
+    gamma, beta, mean = (rng.standard_normal(D).astype(np.float32) for _ in range(3))
+    var = rng.uniform(0, 3, D).astype(np.float32)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CNNREF_THREADS", str(threads))
+        patch.setattr(fast_conv, "_cores", lambda: 8)
+        patch.setattr(fast_conv, "_AFFINE_BLOCK", block)
+        Y = batch_norm_eval_fast(X, gamma, beta, mean, var, eps=1e-3)
+    want = batch_norm_eval(X, gamma, beta, mean, var, eps=1e-3)
+    assert Y.dtype == want.dtype and Y.shape == want.shape
+    np.testing.assert_array_equal(Y, want)
+
+
+def test_the_layer_infers_with_the_tuned_eval(monkeypatch):
+    layer = trained_layer(np.random.default_rng(0))
+    called = []
+    monkeypatch.setattr("cnnref.batch_norm.depth_affine", lambda *a, f=fast_conv.depth_affine: called.append(1) or f(*a))
+    layer(np.ones((2, 4, 4, 3)))
+    assert called

@@ -1561,7 +1561,7 @@ def ref_statistics(x, eps):
     return mean, var, math.sqrt(var + eps), 1 + A / (var + eps), A
 
 
-@covers("batch_norm_eval", "batch_norm_train", "batch_norm_backward")
+@covers("batch_norm_eval", "batch_norm_eval_fast", "batch_norm_train", "batch_norm_backward")
 @fuzz(40)
 @given(data=st.data())
 def test_batch_norm(data):
@@ -1609,8 +1609,9 @@ def test_batch_norm(data):
             scale[..., d] = abs(float(g[d])) * (np.abs(as64(Xl[..., d])) + abs(float(mu[d]))) / s + abs(float(b[d]))
         return Y, scale, 4
 
-    verify(lambda: c.batch_norm_eval(X, gamma, beta, mean, var, **kw), reference_eval,
-           lambda got, e: assert_close(got, e[0], e[1], e[2], rule(X.dtype, gamma.dtype, beta.dtype, mean.dtype, var.dtype)))
+    for evaluate in (c.batch_norm_eval, c.batch_norm_eval_fast):
+        verify(lambda: evaluate(X, gamma, beta, mean, var, **kw), reference_eval,
+               lambda got, e: assert_close(got, e[0], e[1], e[2], rule(X.dtype, gamma.dtype, beta.dtype, mean.dtype, var.dtype)))
 
     def train_statistics(with_beta=True):
         problems = []

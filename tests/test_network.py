@@ -31,6 +31,20 @@ def test_forward_equals_the_layers_composed_by_hand():
     np.testing.assert_allclose(batch[0], scores, rtol=1e-12)
 
 
+def test_inference_applies_relu_in_place_on_its_own_volumes_only(monkeypatch):
+    """RELU overwrites the volumes the pass made (no new activation memory), never the caller's X."""
+    net = Net((6, 6, 2), [ReLULayer(), ConvLayer(3, 3, P=1), ReLULayer(), PoolLayer(), ReLULayer()], seed=1)
+    X = np.random.default_rng(0).normal(size=(2, 6, 6, 2))
+    kept, in_place = X.copy(), []
+    call = ReLULayer.__call__
+    monkeypatch.setattr(ReLULayer, "__call__", lambda self, A, out=None: in_place.append(out is A) or call(self, A, out=out))
+    Y = net(X)
+    assert in_place == [False, True, True]  # the first RELU met the caller's X: a new array
+    np.testing.assert_array_equal(X, kept)
+    conv, pool = net.layers[1], net.layers[3]
+    np.testing.assert_allclose(Y, relu(pool(relu(conv2d_naive(relu(kept), conv.W, conv.b, 1, 1)))), rtol=1e-12)
+
+
 def test_seeded_weights_are_reproducible_and_differ_across_seeds():
     X = np.random.default_rng(0).normal(size=(32, 32, 3))
     np.testing.assert_array_equal(cifar10_net(seed=1)(X), cifar10_net(seed=1)(X))

@@ -250,3 +250,15 @@ def test_each_bad_block_is_refused_saying_what_is_wrong(bad, D, H, index):
         block.grads = {}  # what Layer code does: allowed, the inner layers keep theirs
         with pytest.raises(AttributeError, match="its layers' grads"):
             block.grads = {"main.0.W": np.ones(1)}
+
+
+def test_inference_overwrites_no_volume_both_paths_read():
+    """RELU works in place inside a path, on what the path made: never on the block's input, which the shortcut adds."""
+    block = ResidualBlock([ReLULayer(), ConvLayer(2, 3, P=1), ReLULayer()], [])
+    block.init((5, 5, 2), np.random.default_rng(0))
+    X = np.random.default_rng(1).normal(size=(2, 5, 5, 2))
+    kept = X.copy()
+    Y = block(X)
+    np.testing.assert_array_equal(X, kept)
+    conv = block.main[1]
+    np.testing.assert_allclose(Y, relu(conv2d_naive(relu(kept), conv.W, conv.b, 1, 1)) + kept, rtol=1e-12)
