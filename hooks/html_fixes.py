@@ -21,10 +21,12 @@
 - Every page, code: Pygments wraps every token in a <span>, and pymdownx.highlight every line (its
   line_spans option, which hooks/pycon_fences.py reads). Spans that change nothing a reader sees are
   dropped once the page is rendered: names (class "n", which Material colours like the code's own
-  text, in both schemes), whitespace ("w", not coloured at all), and the line wrappers of every line
-  but those with printed output (docs/stylesheets/extra.css hides an output line, newline included,
-  while the copy button copies). About a quarter of a code block's elements, a sixth of the
-  Convolutional Layer page's: fewer elements for the browser to style and lay out on a phone.
+  text, in both schemes), whitespace ("w", not coloured at all), and the line wrappers. A line of
+  printed output keeps its newline inside its .go span instead, so that docs/stylesheets/extra.css,
+  which hides .go while the copy button copies, hides the whole line. (Lines are all wrapped or none
+  is: Material lays a block with wrapped lines out as a grid once it mounts it, and a block with only
+  some lines wrapped would change shape then, a layout shift.) About a third of a code block's
+  elements, a sixth of the Convolutional Layer page's: fewer elements to style and lay out on a phone.
 - Every page, and 404.html: Material's search overlay is a role="dialog" without a name (axe and Lighthouse:
   aria-dialog-name); it is labelled "Search".
 - Notebook pages, downloads: under the title, links to the notebook itself (mkdocs-jupyter's
@@ -49,9 +51,10 @@ ANCHOR_LINK = '<a class="anchor-link" href="#'
 SOURCE_BOX = re.compile(r'<details class="mkdocstrings-source">(\s*<summary>.*?</summary>)(.*?)(\s*</details>)', re.DOTALL)
 SEARCH_DIALOG = '<div class="md-search" data-md-component="search" role="dialog"'
 # A code block's text; a line of it (pymdownx.highlight's line span: text and flat token spans); a
-# token that looks like plain code text.
+# line of printed output; a token that looks like plain code text.
 PRE = re.compile(r"(<pre\b[^>]*>)(.*?)(</pre>)", re.DOTALL)
 LINE = re.compile(r'<span id="(?:[^"]*--)?__span-[^"]*">((?:[^<]|<span class="[^"]*">[^<]*</span>)*)</span>')
+OUTPUT_LINE = re.compile(r'<span class="go">([^<]*)</span>\n')
 PLAIN_TOKEN = re.compile(r'<span class="[nw]">([^<]*)</span>')
 
 
@@ -92,7 +95,7 @@ def on_page_content(content: str, page, config, files) -> str:
 
 def slim_code(code: str) -> str:
     """A code block without the spans that change nothing on screen (or in what its copy button copies)."""
-    code = LINE.sub(lambda m: m.group(0) if 'class="go"' in m.group(1) else m.group(1), code)
+    code = LINE.sub(lambda m: OUTPUT_LINE.sub('<span class="go">\\1\n</span>', m.group(1)), code)
     return PLAIN_TOKEN.sub(r"\1", code)
 
 

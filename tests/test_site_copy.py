@@ -16,8 +16,8 @@ def copied_text(code) -> str:
     """What Material's copy button puts on the clipboard for a rendered pycon block.
 
     Material copies the block's innerText while [data-md-copying] is set (`.trimEnd()`); in that state
-    docs/stylesheets/extra.css hides prompts (.gp), output (.go) and every line that holds output,
-    and shows the copy-only blank lines (.cnnref-copy-blank) hooks/pycon_fences.py adds.
+    docs/stylesheets/extra.css hides prompts (.gp) and output (.go, each line's newline inside it:
+    hooks/html_fixes.py), and shows the copy-only blank lines (.cnnref-copy-blank) hooks/pycon_fences.py adds.
     """
     from bs4 import NavigableString
 
@@ -27,8 +27,6 @@ def copied_text(code) -> str:
         classes = node.get("class") or []
         if "gp" in classes or "go" in classes:
             return ""
-        if any(not isinstance(c, NavigableString) and "go" in (c.get("class") or []) for c in node.children):
-            return ""  # span:has(> .go): a line of output
         return "".join(text(c) for c in node.children)
 
     return text(code).rstrip()
@@ -107,6 +105,7 @@ def test_copy_adds_a_blank_line_only_where_a_block_would_stay_open():
     from bs4 import BeautifulSoup
 
     end_blocks = load_module("pycon_fences_html", ROOT / "hooks" / "pycon_fences.py").end_blocks
+    slim_code = load_module("html_fixes", ROOT / "hooks" / "html_fixes.py").slim_code  # then, as the page is written
 
     def line(n, prompt, code):
         gp = f'<span class="gp">{prompt}</span>' if prompt else ""
@@ -128,7 +127,16 @@ def test_copy_adds_a_blank_line_only_where_a_block_would_stay_open():
         line(11, "&gt;&gt;&gt; ", "if True:"),
         line(12, "... ", "    z = 1"),
     ])
-    code = BeautifulSoup(f"<code>{end_blocks(rendered)}</code>", "html.parser").code
+    code = BeautifulSoup(f"<code>{slim_code(end_blocks(rendered))}</code>", "html.parser").code
     # After `def f` and the one-line `for`, not after the complete call, nor after a block the page
     # already ends with "...", nor at the very end (the copy is trimmed).
     assert copied_text(code) == "def f(x):\n    return x\n\nfor i in range(2): print(i)\n\ny = f(1,\n  )\ndef g():\n    return 1\n\nif True:\n    z = 1"
+
+
+def test_no_code_block_keeps_line_wrappers(built_site):
+    """hooks/html_fixes.py unwraps every line of every block (printed output keeps its newline in its .go span).
+    A block left with some wrapped lines would change shape when Material mounts it (it lays wrapped lines
+    out as a grid): a layout shift as the reader scrolls."""
+    left = [str(path.relative_to(built_site)) for path in built_site.rglob("*.html")
+            if "__span-" in path.read_text(encoding="utf-8")]
+    assert not left, left
