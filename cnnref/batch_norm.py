@@ -32,6 +32,15 @@ def _inputs(X, eps, **vectors):
     return X.astype(dtype, copy=False), eps, *(v.astype(dtype, copy=False) for v in vectors.values())
 
 
+def _affine(X, gamma, beta, mean, var, eps):
+    """X checked, and inference's map per depth slice: X * scale + shift."""
+    X, eps, gamma, beta, mean, var = _inputs(X, eps, gamma=gamma, beta=beta, mean=mean, var=var)
+    if np.any(var < 0):
+        raise ValueError("var must be non-negative (a variance)")
+    scale = gamma / np.sqrt(var + eps)  # (D,)
+    return X, scale, beta - mean * scale
+
+
 def batch_norm_eval(X, gamma, beta, mean, var, eps=1e-5):
     """Inference: Y = gamma * (X - mean) / sqrt(var + eps) + beta per depth slice, with given statistics.
 
@@ -44,11 +53,8 @@ def batch_norm_eval(X, gamma, beta, mean, var, eps=1e-5):
     array([[-2., -1.],
            [ 2.,  1.]])
     """
-    X, eps, gamma, beta, mean, var = _inputs(X, eps, gamma=gamma, beta=beta, mean=mean, var=var)
-    if np.any(var < 0):
-        raise ValueError("var must be non-negative (a variance)")
-    scale = gamma / np.sqrt(var + eps)  # (D,)
-    return X * scale + (beta - mean * scale)
+    X, scale, shift = _affine(X, gamma, beta, mean, var, eps)
+    return X * scale + shift
 
 
 def batch_norm_eval_fast(X, gamma, beta, mean, var, eps=1e-5):
@@ -64,11 +70,7 @@ def batch_norm_eval_fast(X, gamma, beta, mean, var, eps=1e-5):
     array([[-2., -1.],
            [ 2.,  1.]])
     """
-    X, eps, gamma, beta, mean, var = _inputs(X, eps, gamma=gamma, beta=beta, mean=mean, var=var)
-    if np.any(var < 0):
-        raise ValueError("var must be non-negative (a variance)")
-    scale = gamma / np.sqrt(var + eps)  # (D,)
-    return depth_affine(X, scale, beta - mean * scale)
+    return depth_affine(*_affine(X, gamma, beta, mean, var, eps))
 
 
 def batch_norm_train(X, gamma, beta, eps=1e-5):

@@ -198,9 +198,17 @@ def chart(results):
         ax.set_xlim(0, max([2.2] + [r["ratio"] * 1.15 for r in rows]))
         ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(handles), frameon=False, title="conv2d time / torch time")
         fig.tight_layout()
-        out = io.StringIO()
-        fig.savefig(out, format="svg", metadata={"Date": None}, transparent=True)
-        plt.close(fig)
+        return themed_svg(fig)
+
+
+def themed_svg(fig) -> str:
+    """The figure as SVG (saved inside the caller's rc_context: its hash salt), closed; its colours the page's
+    CSS variables, with the light scheme's as fall-backs."""
+    import matplotlib.pyplot as plt
+
+    out = io.StringIO()
+    fig.savefig(out, format="svg", metadata={"Date": None}, transparent=True)
+    plt.close(fig)
     svg = out.getvalue()
     for colour, (variable, light) in THEME.items():
         svg = svg.replace(colour, f"var({variable}, {light})")
@@ -699,13 +707,7 @@ def nets_chart(results):
         ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(handles), frameon=False,
                   title="cnnref time / PyTorch time: networks, training step, operations")
         fig.tight_layout()
-        out = io.StringIO()
-        fig.savefig(out, format="svg", metadata={"Date": None}, transparent=True)
-        plt.close(fig)
-    svg = out.getvalue()
-    for colour, (variable, light) in THEME.items():
-        svg = svg.replace(colour, f"var({variable}, {light})")
-    return svg
+        return themed_svg(fig)
 
 
 PARTS = {  # marker name -> Markdown from the results (the tuned kernel's constants from its module)
