@@ -1,7 +1,9 @@
 """Load a page of the built site in Chromium once, record everything the browser tests assert on.
 
-A page is visited at most three times per session: desktop light, desktop dark (axe-core runs in
-both) and 375 px wide (overflow). Each test then asserts one property of a recorded visit, so a
+A page is loaded twice per session. On a desktop it is audited in light, then every <details> is put
+back as the page opened, the page is switched to dark by its own toggle and audited again (axe-core
+runs every rule in light; in dark, the rules colours decide, and every rule on the toggle). And 375 px
+wide (overflow). Each test then asserts one property of a recorded visit, so a
 failure names the page, the property and the offending elements, and the suite stays fast. A test
 module that measures something more on every page registers a probe (`probe(...)`): its script runs
 in the visits it names and the result waits in `Visit.probed`, so no test loads the page again.
@@ -249,6 +251,9 @@ FADING_JS = """() => new Promise(r => requestAnimationFrame(r)).then(() => docum
   .map(a => a.transitionProperty + ' on ' + a.effect.target.tagName.toLowerCase()
           + (a.effect.target.className ? '.' + a.effect.target.className : '')))"""
 OPEN_DETAILS_JS = "() => document.querySelectorAll('details').forEach(d => { d.open = true; })"
+# ... and back as the page opened (MARK_DETAILS_JS remembers), before the switch to dark.
+MARK_DETAILS_JS = "() => { window.cnnrefOpened = [...document.querySelectorAll('details')].map(d => d.open); }"
+CLOSE_DETAILS_JS = "() => document.querySelectorAll('details').forEach((d, i) => { d.open = window.cnnrefOpened[i]; })"
 
 OVERFLOW_JS = DESCRIBE_JS + r"""
 () => {
@@ -268,14 +273,24 @@ OVERFLOW_JS = DESCRIBE_JS + r"""
 }
 """
 
+# axe.run(context, options) -> {violations, ran}: `ran` names every rule that ran, so a test can tell
+# "no violation" from "not audited".
 AXE_JS = r"""
-async (tags) => {
-  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
-  return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, tags: v.tags,
+async ([context, options]) => {
+  const result = await axe.run(context || document, {...options, resultTypes: ['violations']});
+  const ran = [...new Set(['violations', 'passes', 'incomplete', 'inapplicable'].flatMap(k => result[k].map(r => r.id)))];
+  return {ran, violations: result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, tags: v.tags,
     nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html.replace(/\s+/g, ' ').slice(0, 160),
-                              summary: (n.failureSummary || '').replace(/\s+/g, ' ').slice(0, 300)}))}));
+                              summary: (n.failureSummary || '').replace(/\s+/g, ' ').slice(0, 300)}))}))};
 }
 """
+# A scheme changes colours and the palette toggle, nothing else: in dark, axe runs the rules colours decide
+# on the whole page, and every rule on the toggle. (Layout, names, roles, headings: audited once, in light.)
+AUDIT_TAGS = [*AXE_TAGS, "wcag22aa", "best-practice"]
+AUDIT = {"runOnly": {"type": "tag", "values": AUDIT_TAGS},  # + the one Lighthouse rule these tags leave out (AAA)
+         "rules": {rule: {"enabled": True} for rule in sorted(LIGHTHOUSE_RULES)}}
+COLOUR_RULES = ["color-contrast", "link-in-text-block"]
+PALETTE = 'form[data-md-component="palette"]'
 
 
 @dataclass
@@ -294,7 +309,8 @@ class Visit:
     shown: dict = field(default_factory=dict)
     overflow: dict = field(default_factory=dict)
     fading: list = field(default_factory=list)  # what still animates just after every <details> is opened
-    axe: list | None = None
+    axe: list | None = None  # axe-core's violations (desktop only)
+    axe_ran: set = field(default_factory=set)  # the rules axe ran: every one in light; in dark, COLOUR_RULES and the toggle's
     probed: dict = field(default_factory=dict)  # name -> what the registered probe returned
 
     def __repr__(self) -> str:
@@ -336,49 +352,73 @@ class Visitor:
     def __call__(self, path: str, scheme: str = "light", width: int = DESKTOP) -> Visit:
         key = (path, scheme, width)
         if key not in self.visits:
+            # On a desktop, one load serves both schemes: audited in light, then switched to dark by its toggle.
+            keys = [(path, s, width) for s in (("light", "dark") if width == DESKTOP else (scheme,))]
             try:
-                self.visits[key] = self.load(*key)
+                self.visits.update(zip(keys, self.load(path, [s for _, s, _ in keys], width)))
             except Exception as error:  # a page that cannot load fails every test of it, once each
-                self.visits[key] = error
+                self.visits.update((k, error) for k in keys)
         visit = self.visits[key]
         if isinstance(visit, Exception):
             pytest.fail(f"{path} ({scheme}, {width} px) could not be checked: {visit}", pytrace=False)
         return visit
 
-    def load(self, path: str, scheme: str, width: int) -> Visit:
-        visit = Visit(path, scheme, width, self.url(path))
+    def load(self, path: str, schemes: list[str], width: int) -> list[Visit]:
+        visits = [Visit(path, scheme, width, self.url(path)) for scheme in schemes]
+        first = visits[0]
+        for later in visits[1:]:  # one page: one record of its requests and errors
+            later.requests, later.console_errors, later.page_errors, later.failed = (
+                first.requests, first.console_errors, first.page_errors, first.failed)
         # The system prefers light; the dark visit switches with the page's own toggle.
         context = self.browser.new_context(viewport={"width": width, "height": 800}, color_scheme="light")
         try:
-            context.on("request", lambda r: visit.requests.append(r.url))
+            context.on("request", lambda r: first.requests.append(r.url))
             context.route(lambda url: not self.local(url), lambda route: route.abort("blockedbyclient"))
             page = context.new_page()
             page.set_default_timeout(60_000)
-            page.on("console", lambda m: m.type == "error" and visit.console_errors.append(
+            page.on("console", lambda m: m.type == "error" and first.console_errors.append(
                 f"{m.text} (at {m.location.get('url', '?')}:{m.location.get('lineNumber', '?')})"))
-            page.on("pageerror", lambda e: visit.page_errors.append(str(e)))
-            page.on("response", lambda r: r.status >= 400 and visit.failed.append(f"HTTP {r.status} {r.url}"))
-            page.on("requestfailed", lambda r: self.local(r.url) and visit.failed.append(f"{r.failure} {r.url}"))
-            response = page.goto(visit.url, wait_until="load")
+            page.on("pageerror", lambda e: first.page_errors.append(str(e)))
+            page.on("response", lambda r: r.status >= 400 and first.failed.append(f"HTTP {r.status} {r.url}"))
+            page.on("requestfailed", lambda r: self.local(r.url) and first.failed.append(f"{r.failure} {r.url}"))
+            response = page.goto(first.url, wait_until="load")
             if response is None or (response.status >= 400 and not path.endswith("404.html")):
-                visit.failed.append(f"HTTP {response and response.status} for the page itself")
+                first.failed.append(f"HTTP {response and response.status} for the page itself")
             page.wait_for_load_state("networkidle")
             page.evaluate("() => document.fonts.ready.then(() => null)")
-            visit.palette = self.switch_scheme(page, dark=scheme == "dark")
-            visit.shown = page.evaluate(COLLECT_JS)
-            page.evaluate(OPEN_DETAILS_JS)
-            visit.fading = page.evaluate(FADING_JS)
-            visit.overflow = page.evaluate(OVERFLOW_JS)
-            for name, wanted in PROBES.items():
-                if scheme in wanted.schemes and width in wanted.widths:
-                    visit.probed[name] = page.evaluate(wanted.script, wanted.arg)
-            if width == DESKTOP:
-                settle(page)  # opened <details> mount their code blocks, whose colours fade in too
-                page.add_script_tag(content=self.axe_source())
-                visit.axe = page.evaluate(AXE_JS, [*AXE_TAGS, "wcag22aa", "best-practice"])
+            page.evaluate(MARK_DETAILS_JS)
+            for visit in visits:
+                if visit is not first:  # as the page opened, so FADING_JS means what it did on a fresh load
+                    page.evaluate(CLOSE_DETAILS_JS)
+                self.record(page, visit)
         finally:
             context.close()
-        return visit
+        return visits
+
+    def record(self, page, visit: Visit):
+        """Switch to the visit's scheme, then record what the page shows, every <details> opened."""
+        visit.palette = self.switch_scheme(page, dark=visit.scheme == "dark")
+        visit.shown = page.evaluate(COLLECT_JS)
+        page.evaluate(OPEN_DETAILS_JS)
+        visit.fading = page.evaluate(FADING_JS)
+        visit.overflow = page.evaluate(OVERFLOW_JS)
+        for name, wanted in PROBES.items():
+            if visit.scheme in wanted.schemes and visit.width in wanted.widths:
+                visit.probed[name] = page.evaluate(wanted.script, wanted.arg)
+        if visit.width == DESKTOP:
+            settle(page)  # opened <details> mount their code blocks, whose colours fade in too
+            if not page.evaluate("() => typeof axe === 'object'"):
+                page.add_script_tag(content=self.axe_source())
+            audits = [(None, AUDIT)]
+            if visit.scheme == "dark":
+                audits = [(None, {"runOnly": {"type": "rule", "values": COLOUR_RULES}})]
+                if page.locator(PALETTE).count():
+                    audits.append(({"include": [[PALETTE]]}, AUDIT))
+            visit.axe = []
+            for context, options in audits:
+                result = page.evaluate(AXE_JS, [context, options])
+                visit.axe += result["violations"]
+                visit.axe_ran |= set(result["ran"])
 
     @staticmethod
     def switch_scheme(page, dark: bool) -> dict:

@@ -12,6 +12,7 @@ import pytest
 from sitecheck import (
     AXE,
     AXE_TAGS,
+    COLOUR_RULES,
     DESKTOP,
     GENERIC_ALT,
     LIGHTHOUSE_RULES,
@@ -117,6 +118,15 @@ def test_axe_and_overflow_name_the_element(bad):
     assert phone.overflow["width"] == PHONE and phone.overflow["scrollWidth"] > PHONE
     assert any(c.startswith("div#wide") for c in phone.overflow["culprits"]), phone.overflow["culprits"]
     assert phone.axe is None  # axe runs once per scheme, on the desktop visits
+
+
+def test_the_dark_audit_runs_the_colour_rules(bad):
+    visitor, shown, _ = bad
+    dark = visitor("/", "dark")  # the same load as the light visit, audited again after the switch
+    assert dark.requests is shown.requests and not dark.palette["toggle"]
+    assert dark.axe_ran == set(COLOUR_RULES), sorted(dark.axe_ran)
+    assert [v["id"] for v in dark.axe] == ["color-contrast"] and "#faint" in dark.axe[0]["nodes"][0]["target"], dark.axe
+    assert LIGHTHOUSE_RULES <= shown.axe_ran and "image-alt" in shown.axe_ran
 
 
 def test_the_server_serves_like_a_static_host(tmp_path):
