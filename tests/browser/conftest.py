@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sitecheck import DESKTOP, base_path, in_ci, site_pages, unavailable
+from sitecheck import DESKTOP, Traffic, base_path, in_ci, site_pages, unavailable
 from static_server import StaticServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -135,9 +135,10 @@ def open_page(browser, server):
         contexts.append(context)
         origin = server.url.split("/", 3)[:3]
         context.route(lambda url: not url.startswith("/".join(origin) + "/"), lambda route: route.abort("blockedbyclient"))
+        traffic = Traffic(context)
         page = context.new_page()
         page.goto(server.url + path.lstrip("/"), wait_until="load")
-        page.wait_for_load_state("networkidle")
+        traffic.idle(page)
         page.evaluate("() => document.fonts.ready.then(() => null)")
         return page
 

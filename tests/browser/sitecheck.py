@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -373,6 +374,7 @@ class Visitor:
         context = self.browser.new_context(viewport={"width": width, "height": 800}, color_scheme="light")
         try:
             context.on("request", lambda r: first.requests.append(r.url))
+            traffic = Traffic(context)
             context.route(lambda url: not self.local(url), lambda route: route.abort("blockedbyclient"))
             page = context.new_page()
             page.set_default_timeout(60_000)
@@ -384,13 +386,14 @@ class Visitor:
             response = page.goto(first.url, wait_until="load")
             if response is None or (response.status >= 400 and not path.endswith("404.html")):
                 first.failed.append(f"HTTP {response and response.status} for the page itself")
-            page.wait_for_load_state("networkidle")
+            traffic.idle(page)
             page.evaluate("() => document.fonts.ready.then(() => null)")
             page.evaluate(MARK_DETAILS_JS)
             for visit in visits:
                 if visit is not first:  # as the page opened, so FADING_JS means what it did on a fresh load
                     page.evaluate(CLOSE_DETAILS_JS)
                 self.record(page, visit)
+            traffic.idle(page)  # a request the page made meanwhile is recorded too
         finally:
             context.close()
         return visits
@@ -432,6 +435,35 @@ class Visitor:
         if clicks:
             settle(page)
         return {**palette, "clicks": clicks}
+
+
+class Traffic:
+    """The requests a browser context has in flight; `idle(page)` waits until the network has been quiet.
+
+    Playwright's "networkidle" waits for 500 ms without a request; a page of this site makes its last ones
+    (the search index, the favicon) within about 100 ms of the load event, so 150 ms of quiet does.
+    """
+
+    def __init__(self, context, quiet: float = 0.15):
+        self.quiet, self.pending, self.last = quiet, set(), time.monotonic()
+        context.on("request", self._started)
+        context.on("requestfinished", self._ended)
+        context.on("requestfailed", self._ended)
+
+    def _started(self, request):
+        self.pending.add(request)
+        self.last = time.monotonic()
+
+    def _ended(self, request):
+        self.pending.discard(request)
+        self.last = time.monotonic()
+
+    def idle(self, page, timeout: float = 60.0):
+        deadline = time.monotonic() + timeout
+        while self.pending or time.monotonic() - self.last < self.quiet:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"requests still in flight after {timeout} s: {[r.url for r in self.pending][:5]}")
+            page.wait_for_timeout(25)  # lets Playwright deliver the events
 
 
 def settle(page):

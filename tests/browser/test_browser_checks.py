@@ -44,6 +44,7 @@ BAD_PAGE = r"""<!doctype html>
 <p id="faint" style="color: #eeeeee; background: #ffffff">text too faint to read</p>
 <div role="dialog" id="nameless">a dialog with no name</div>
 </main>
+<script>setTimeout(() => fetch("https://example.com/late.json").catch(() => null), 400);</script>
 <script>console.error("a console error"); throw new Error("an uncaught error");</script>
 </body></html>
 """
@@ -78,7 +79,9 @@ def test_errors_and_requests_are_caught(bad):
     visitor, shown, _ = bad
     assert any("an uncaught error" in e for e in shown.page_errors), shown.page_errors
     assert any("a console error" in e for e in shown.console_errors), shown.console_errors
-    assert [u for u in shown.requests if not visitor.local(u)] == ["https://example.com/hotlinked.png"]
+    # ... the late one too: a request made 400 ms after the load, when the network had been quiet a while
+    assert [u for u in shown.requests if not visitor.local(u)] == ["https://example.com/hotlinked.png",
+                                                                   "https://example.com/late.json"]
     assert any("404" in f and "missing.png" in f for f in shown.failed), shown.failed
 
 
