@@ -383,18 +383,16 @@ def test_strict_build_serves_every_figure_and_the_demo(tmp_path):
         assert (site / asset).is_file() and asset in html
 
 
-def test_a_pages_markdown_is_checked_for_unknown_figures_naming_the_page():
-    """The strict build below fails on a bad marker; a bad figure link takes the same way out (on_page_markdown)."""
+def test_a_pages_markdown_is_checked_naming_the_page():
+    """The build runs on_page_markdown on every page: a bad figure link or marker fails it (PluginError: a strict
+    build or not), naming the page."""
     page = type("Page", (), {"file": type("File", (), {"src_uri": "dl/cnn/x.md"})()})()
-    assert on_page_markdown("# Notes\n\n![A figure](graphs/dl/cnn/maxpool.svg)\n", page, None, None).startswith("# Notes")
+    good = "# Notes\n\n![A figure](graphs/dl/cnn/maxpool.svg)\n\n<!-- cnnref:conv-demo -->\n"
+    assert on_page_markdown(good, page, None, None) == good.replace("<!-- cnnref:conv-demo -->", "CNNREFCONVDEMOPLACEHOLDER")
     with pytest.raises(PluginError, match=re.escape("dl/cnn/x.md: unknown figure graphs/dl/cnn/no-such-figure.svg")):
         on_page_markdown("# Notes\n\n![A figure](graphs/dl/cnn/no-such-figure.svg)\n", page, None, None)
-
-
-def test_strict_build_fails_on_an_unknown_marker_naming_page_and_marker(tmp_path):
-    run = _build(tmp_path, "# Notes\n\n<!-- cnnref:conv-demos -->\n")
-    assert run.returncode != 0
-    assert "index.md: <!-- cnnref:conv-demos -->: unknown marker" in run.stderr + run.stdout
+    with pytest.raises(PluginError, match=re.escape("dl/cnn/x.md: <!-- cnnref:conv-demos -->: unknown marker")):
+        on_page_markdown("# Notes\n\n<!-- cnnref:conv-demos -->\n", page, None, None)
 
 
 def test_figure_images_get_their_size():
