@@ -41,6 +41,22 @@ def _affine(X, gamma, beta, mean, var, eps):
     return X, scale, beta - mean * scale
 
 
+def _statistics(X):
+    """Each depth slice's mean and (biased) variance over its m numbers, m >= 2 and both finite."""
+    m = X.size // X.shape[-1]
+    if m < 2:
+        raise ValueError(f"X of shape {X.shape} has {m} number per depth slice: batch statistics need at least 2 "
+                         "(more than one image, or more than one position)")
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, var = X.mean(axis=_axes(X)), X.var(axis=_axes(X))
+    if not (np.isfinite(mean).all() and np.isfinite(var).all()) and np.isfinite(X).all():
+        big = float(np.abs(X).max())
+        raise ValueError(f"X's statistics overflow {X.dtype}: the variance needs the squares of numbers up to "
+                         f"{big:.3g}, and {X.dtype}'s largest number is {float(np.finfo(X.dtype).max):.3g}: "
+                         + ("scale X down, or pass it as float64" if X.dtype != np.float64 else "scale X down"))
+    return m, mean, var
+
+
 def batch_norm_eval(X, gamma, beta, mean, var, eps=1e-5):
     """Inference: Y = gamma * (X - mean) / sqrt(var + eps) + beta per depth slice, with given statistics.
 
@@ -85,13 +101,7 @@ def batch_norm_train(X, gamma, beta, eps=1e-5):
     (array([-1.,  1.]), array([2.]), array([1.]))
     """
     X, eps, gamma, beta = _inputs(X, eps, gamma=gamma, beta=beta)
-    axes = _axes(X)
-    m = X.size // X.shape[-1]
-    if m < 2:
-        raise ValueError(f"X of shape {X.shape} has {m} number per depth slice: batch statistics need at least 2 "
-                         "(more than one image, or more than one position)")
-    mean = X.mean(axis=axes)
-    var = X.var(axis=axes)
+    _m, mean, var = _statistics(X)
     X_hat = (X - mean) / np.sqrt(var + eps)
     return gamma * X_hat + beta, mean, var
 
@@ -113,11 +123,8 @@ def batch_norm_backward(dY, X, gamma, eps=1e-5):
         raise ValueError(f"dY must have the shape of X {X.shape} (batch norm keeps the shape), got {dY.shape}")
     dtype = checks.float_type(dY, X, gamma)  # the promotion rule covers dY too: int dY sums in float64
     dY, X, gamma = (a.astype(dtype, copy=False) for a in (dY, X, gamma))
-    axes, m = _axes(X), X.size // X.shape[-1]
-    if m < 2:  # batch_norm_train refuses this X: there is no training pass to differentiate
-        raise ValueError(f"X of shape {X.shape} has {m} number per depth slice: batch statistics need at least 2 "
-                         "(more than one image, or more than one position)")
-    mean, var = X.mean(axis=axes), X.var(axis=axes)
+    axes = _axes(X)
+    m, mean, var = _statistics(X)  # batch_norm_train's, and its refusals: no training pass, nothing to differentiate
     inv_std = 1.0 / np.sqrt(var + eps)
     X_hat = (X - mean) * inv_std
     dbeta = dY.sum(axis=axes)

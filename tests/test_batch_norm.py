@@ -196,6 +196,21 @@ def test_backward_refuses_what_the_training_pass_refuses():
         batch_norm_backward(np.ones((1, 3)), np.ones((1, 3)), np.ones(3))
 
 
+def test_statistics_that_overflow_are_refused_not_returned_as_zeros():
+    """float32 squares overflow past 1.8e19: the variance would be inf and every normalised number 0."""
+    X = np.array([[1e19], [3e19], [-2e19]], dtype=np.float32)
+    one, zero = np.ones(1, np.float32), np.zeros(1, np.float32)
+    for call in (lambda: batch_norm_train(X, one, zero), lambda: batch_norm_backward(np.ones_like(X), X, one),
+                 lambda: BatchNormLayer(gamma=one, beta=zero).forward(X)):
+        with pytest.raises(ValueError, match=r"X's statistics overflow float32: .* numbers up to 3e\+19, and float32's "
+                                             r"largest number is 3\.4e\+38: scale X down, or pass it as float64"):
+            call()
+    Y, mean, var = batch_norm_train(X.astype(np.float64), one, zero)  # in float64 they fit: the definition's numbers
+    assert np.allclose(Y[:, 0], (X[:, 0] - mean) / np.sqrt(var + 1e-5)) and np.isclose(var[0], np.var([1e19, 3e19, -2e19]))
+    with pytest.raises(ValueError, match=r"overflow float64: .* up to 1e\+200, .* 1\.8e\+308: scale X down$"):
+        batch_norm_train(np.array([[1e200], [-1e200]]), np.ones(1), np.zeros(1))
+
+
 def test_backward_follows_the_promotion_rule_for_dY():
     """Found by fuzzing: an integer dY was summed in its own dtype (dbeta int64, int64 sums wrapping)."""
     X, gamma = np.array([[1.0], [3.0]], np.float32), np.ones(1, np.float32)
