@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from strategies import layers as drawn_layer
 
@@ -192,7 +192,11 @@ def test_any_block_is_the_sum_of_its_paths_and_its_gradients_are_numerical(drawn
     assert {k: v.shape for k, v in block.params.items()} == block.param_shapes(shape)
     assert block.n_params(shape) == sum(layer.n_params(s) for layers in (block.main, block.shortcut)
                                         for layer, s in zip(layers, block._shapes(layers, shape)))
-    G = rng.standard_normal(block.forward(X).shape)
+    Y = block.forward(X)
+    # A max pool's window of padding only gives -inf (pooling.py, as PyTorch): a constant, whose numerical
+    # gradient is inf - inf. Found by a CI seed: CONV 1x2 dilation 2 then POOL F=2 P=1 dilation 2 on a 1-wide volume.
+    assume(np.isfinite(Y).all())
+    G = rng.standard_normal(Y.shape)
 
     def f():
         return block.forward(X)
