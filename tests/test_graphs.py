@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import textwrap
+from functools import cache
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -35,6 +36,13 @@ NAMES = DRAWN | ANIMATED
 PLACEHOLDER_ALTS = {"", "image title", "image", "figure", "alt", "alt text", "todo", "tbd", "placeholder"}
 
 
+@cache
+def _svg(name):
+    """The figure's SVG as this process draws it, once (each test reads it; test_figure_renders_as_the_build_wrote_it
+    holds it to the build's)."""
+    return render(figures()[name][0])
+
+
 def test_every_agreed_figure_exists_once():
     assert set(figures()) == NAMES
 
@@ -46,7 +54,7 @@ def test_figure_renders_as_the_build_wrote_it(name, built_site):
     fetches nothing."""
     draw, _alt = figures()[name]
     assert isinstance(draw(), Figure if name in DRAWN else str)
-    svg = render(draw)
+    svg = _svg(name)
     assert svg.startswith("<?xml") and "<svg" in svg and svg.rstrip().endswith("</svg>")
     assert svg == (built_site / SITE_DIR / f"{name}.svg").read_text(encoding="utf-8")
     root = ElementTree.fromstring(svg.encode())  # well-formed XML
@@ -107,7 +115,7 @@ def _viewbox_width(svg):
 @pytest.mark.parametrize("name", sorted(NAMES))
 def test_figure_legible_width_keeps_its_text_at_9px_and_fits_the_page(name):
     """On a phone a figure is shown no narrower than legible_width: there its smallest text is 9 CSS px."""
-    svg = render(figures()[name][0])
+    svg = _svg(name)
     width = float(re.search(r'<svg[^>]*\bwidth="([\d.]+)pt"', svg)[1])
     smallest = min(float(v) for v in re.findall(r"font-size: ([\d.]+)px", svg))
     least = legible_width(svg)
@@ -118,7 +126,7 @@ def test_figure_legible_width_keeps_its_text_at_9px_and_fits_the_page(name):
 @pytest.mark.parametrize("name", sorted(NAMES))
 def test_figure_text_is_at_least_9px_where_the_page_shows_it(name):
     """The SVG's font sizes are in its viewBox units; at the page's display width each must be >= 9 CSS px."""
-    svg = render(figures()[name][0])
+    svg = _svg(name)
     width = _viewbox_width(svg)
     sizes = [float(v) for v in re.findall(r"font-size: ([\d.]+)px", svg)]
     assert sizes, "matplotlib wrote no text as text (svg.fonttype none)"
@@ -356,7 +364,7 @@ def test_strict_build_serves_every_figure_and_the_demo(tmp_path):
     assert run.returncode == 0, run.stderr
     site = tmp_path / "site"
     for name in NAMES:
-        assert (site / "graphs/dl/cnn" / f"{name}.svg").read_text() == render(figures()[name][0])
+        assert (site / "graphs/dl/cnn" / f"{name}.svg").read_text() == _svg(name)
     assert not list((tmp_path / "docs").rglob("*.svg")), "nothing is written into docs/"
     html = (site / "index.html").read_text()
     assert html.count('data-testid="conv-demo"') == 1
@@ -410,7 +418,7 @@ def test_figure_images_get_their_size():
     linked = '<a href="big.svg"><img alt="a" src="../../graphs/dl/cnn/maxpool.svg"></a>'  # the page's own link
     assert size_images(linked, sizes).count("<a ") == 1
     draw = figures()["maxpool"][0]
-    w, h = svg_size(render(draw))
+    w, h = svg_size(_svg("maxpool"))
     fig = draw()
     assert (w, h) == (round(fig.get_figwidth() * 96), round(fig.get_figheight() * 96))
 
@@ -425,10 +433,6 @@ CASES = sorted(arithmetic.CASES, key=lambda case: case.name)
 KEYFRAME = re.compile(r"([\d.]+)% \{ transform: translate\((-?[\d.]+)px, (-?[\d.]+)px\); \}")
 RECT = re.compile(r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="[\d.]+" fill="([^"]+)" stroke="[^"]+"'
                   r'(?: stroke-dasharray="([^"]+)")?/>')
-
-
-def _svg(name):
-    return render(figures()[name][0])
 
 
 def _plane(svg):
