@@ -191,7 +191,7 @@ async () => {
           toggle: !!document.querySelector('form[data-cnnref-palette]')};
 }
 """
-# The palette toggle (Material's, run by overrides/partials/javascripts/palette.html): the one label
+# The palette toggle (Material's, run by overrides/partials/javascripts/palette-toggle.html): the one label
 # not hidden switches to the next palette.
 TOGGLE = 'form[data-cnnref-palette] label:not([hidden])'
 

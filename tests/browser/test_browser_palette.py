@@ -1,4 +1,4 @@
-"""The light/dark toggle (overrides/partials/palette.html, its script in partials/javascripts/palette.html):
+"""The light/dark toggle (overrides/partials/palette.html, its script in partials/javascripts/palette-toggle.html):
 Material's behaviour, done while the header is parsed rather than after the whole page is.
 
 A reader's system preference picks the first palette, a click or Enter switches it, the choice follows the
