@@ -53,7 +53,8 @@ async () => {
   const paint = performance.getEntriesByType('paint').find(p => p.name === 'first-contentful-paint');
   const fonts = [...document.fonts].filter(f => f.status !== 'unloaded').map(f => `${f.family} ${f.style} ${f.weight} ${f.status}`);
   const fetched = performance.getEntriesByType('resource').map(r => r.name.split('/').pop()).filter(n => /\.woff2$/.test(n));
-  return {shifts: window.__shifts, fcp: paint ? Math.round(paint.startTime) : null, fonts, fetched};
+  const parsed = Math.round(performance.getEntriesByType('navigation')[0].domInteractive);  // the parser's end
+  return {shifts: window.__shifts, fcp: paint ? Math.round(paint.startTime) : null, parsed, fonts, fetched};
 }
 """
 
@@ -68,7 +69,7 @@ def math_pages(site: Path) -> list[str]:
     return pages
 
 
-async def load(browser, url: str, width: int, delay: float, pattern: str, scheme: str) -> dict:
+async def load(browser, url: str, width: int, delay: float, pattern: str, scheme: str, throttle: float = 1) -> dict:
     context = await browser.new_context(viewport={"width": width, "height": 800}, color_scheme=scheme)
     origin = "/".join(url.split("/", 3)[:3]) + "/"
 
@@ -84,6 +85,9 @@ async def load(browser, url: str, width: int, delay: float, pattern: str, scheme
     await context.route("**/*", handle)
     page = await context.new_page()
     await page.add_init_script(OBSERVE_JS)
+    if throttle > 1:  # a slower phone: the parser yields, and the page is painted, more often while it is parsed
+        cdp = await context.new_cdp_session(page)
+        await cdp.send("Emulation.setCPUThrottlingRate", {"rate": throttle})
     try:
         await page.goto(url, wait_until="load")
         return await page.evaluate(SETTLE_JS)
@@ -100,6 +104,7 @@ async def main() -> int:
     parser.add_argument("--delay-pattern", default="*.woff2", help="fnmatch pattern of the URLs to delay")
     parser.add_argument("--loads", type=int, default=3, help="loads per page, width and delay")
     parser.add_argument("--scheme", default="light", choices=["light", "dark"])
+    parser.add_argument("--cpu-throttle", type=float, default=1, help="CPU slowdown (Lighthouse's mobile: 4)")
     parser.add_argument("--json", type=Path, help="write every load's entries here")
     parser.add_argument("--verbose", action="store_true", help="print each shift's moved nodes")
     args = parser.parse_args()
@@ -118,7 +123,7 @@ async def main() -> int:
                     for delay in args.delay:
                         values = []
                         for i in range(args.loads):
-                            got = await load(browser, server.url + path.lstrip("/"), width, delay, args.delay_pattern, args.scheme)
+                            got = await load(browser, server.url + path.lstrip("/"), width, delay, args.delay_pattern, args.scheme, args.cpu_throttle)
                             cls = sum(e["value"] for e in got["shifts"] if not e["hadRecentInput"])
                             values.append(cls)
                             total += 1
@@ -126,7 +131,7 @@ async def main() -> int:
                             results.append({"page": path, "width": width, "delay": delay, "load": i, "cls": cls, **got})
                             if args.verbose and got["shifts"]:
                                 for e in got["shifts"]:
-                                    print(f"    {e['value']:.4f} at {e['time']} ms (fcp {got['fcp']} ms):",
+                                    print(f"    {e['value']:.4f} at {e['time']} ms (fcp {got['fcp']} ms, parsed {got['parsed']} ms):",
                                           "; ".join(f"{s['node']} {s['before']}->{s['after']}" for s in e["sources"]))
                         print(f"{path:32} {width:5} px  delay {delay:.1f} s  layout shift per load: "
                               f"{' '.join(f'{v:.4f}' for v in values)}  (max {max(values):.4f})", flush=True)
