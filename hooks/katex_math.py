@@ -11,7 +11,9 @@ MathJax it links from a CDN (hooks/html_fixes.py removes that link). This hook:
 - in notebook pages, typesets the math of Markdown cells, Markdown outputs and LaTeX outputs;
 - ships KaTeX's stylesheet and its woff2 fonts with the site (assets/katex/, from the same npm
   package) and links the stylesheet from every page that has a formula: the HTML is laid out with
-  KaTeX's own fonts whatever fonts the reader's machine has, and nothing is fetched from elsewhere.
+  KaTeX's own fonts whatever fonts the reader's machine has, and nothing is fetched from elsewhere;
+- has each such page load the fonts its formulas use before it is laid out (a script per font,
+  assets/katex/fontface/), so no formula changes width once the page is drawn (see page_fonts).
 
 Search indexes a formula once, as the text of its MathML: the HTML copy (for the eye) and the TeX
 source (kept in the MathML) are marked data-search-exclude. The HTML copy's wrapper is renamed from
@@ -22,6 +24,7 @@ soon as the first <span> inside it closed, and "the stride S" was indexed as "th
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import logging
@@ -239,16 +242,27 @@ def on_files(files, config):
     files.append(File.generated(config, f"{ASSETS}/katex.min.css", content=stylesheet()))
     for font in fonts():
         files.append(File.generated(config, f"{ASSETS}/fonts/{font.name}", abs_src_path=str(font)))
+    for name in LOADABLE:
+        files.append(File.generated(config, f"{FONT_SCRIPTS}/{name}.js", content=font_script(name)))
     return files
 
 
-# KaTeX's fonts load once a formula needs them (font-display: block): a page laid out before they arrive is
-# laid out again with them, and its text moves (layout shift: 0.12 on a phone for the dilation page). So a
-# page preloads the fonts its formulas use: KaTeX_Main-Regular always, the others by the classes KaTeX gives
-# the characters they draw.
+# A page must not be laid out before the fonts its formulas use are ready. KaTeX's @font-face rules
+# (font-display: block) let Chromium lay a page out, and paint it, with the formulas' glyphs measured in a
+# fallback font while the woff2 files are still on their way (even preloaded: a preload does not hold the
+# first paint); when they arrive, every inline formula changes width, a paragraph rewraps and everything below
+# it moves (layout shift 0.12 on the dilation page at 375 px, 0.03 on the Convolutions page on a desktop;
+# tools/late_fonts.py measures it with the fonts held back). A stylesheet cannot prevent it: a font it names,
+# even as a data: URL, is decoded after the first layout. A FontFace made from the font's bytes is ready as
+# soon as it is constructed, so each font a page uses is a small script holding the woff2 file (base64), run
+# in <head> before anything is drawn: the first layout already uses KaTeX's fonts. The scripts are
+# parser-blocking and cached across pages; without JavaScript, KaTeX's own @font-face rules still apply.
+# The fonts a page needs: KaTeX_Main-Regular always, the others by the classes KaTeX gives the characters they
+# draw.
 FONT_CLASSES = {
     "KaTeX_Math-Italic": ("mathnormal",),
-    "KaTeX_Main-Bold": ("mathbf", "boldsymbol"),
+    "KaTeX_Main-Bold": ("mathbf", "boldsymbol"),  # \boldsymbol: digits and symbols in Main bold, letters in Math bold italic
+    "KaTeX_Math-BoldItalic": ("boldsymbol",),
     "KaTeX_Main-Italic": ("mathit",),
     "KaTeX_AMS-Regular": ("amsrm", "mathbb"),
     "KaTeX_Size1-Regular": ("small-op",),
@@ -257,9 +271,12 @@ FONT_CLASSES = {
 # Large delimiters name their font by size: class="delimsizing size3" (one glyph) or "delim-size4" (stacked).
 # (A bare "size3" is a text size, as in "sizing reset-size6 size3": no font of its own.)
 DELIMITER = re.compile(r'class="(?:delimsizing size|[^"]*\bdelim-size)([1-4])\b')
+FONT_SCRIPTS = f"{ASSETS}/fontface"
+LOADABLE = ["KaTeX_Main-Regular", *FONT_CLASSES, *(f"KaTeX_Size{n}-Regular" for n in range(1, 5))]
+FONT_FACE = re.compile(r"@font-face\{([^}]*)\}")
 
 
-def preloaded_fonts(html: str) -> list[str]:
+def page_fonts(html: str) -> list[str]:
     """The KaTeX fonts the page's formulas use (by their classes), KaTeX_Main-Regular first."""
     used = set(re.findall(r'class="([^"]*)"', html))
     classes = {c for names in used for c in names.split()}
@@ -267,16 +284,43 @@ def preloaded_fonts(html: str) -> list[str]:
     return fonts + [f"KaTeX_Size{n}-Regular" for n in sorted(set(DELIMITER.findall(html))) if f"KaTeX_Size{n}-Regular" not in fonts]
 
 
+def font_script(name: str) -> str:
+    """A script that adds KaTeX's font `name` to the page's fonts, ready at once, with the descriptors of its
+    @font-face rule in KaTeX's stylesheet."""
+    for rule in FONT_FACE.findall(stylesheet()):
+        if f"fonts/{name}.woff2" in rule:
+            break
+    else:
+        raise PluginError(f"katex_math: no @font-face for {name} in KaTeX's stylesheet")
+    descriptor = dict(part.split(":", 1) for part in rule.split(";") if ":" in part and not part.startswith("src"))
+    family = descriptor["font-family"].strip('"')
+    data = base64.b64encode((KATEX / "dist" / "fonts" / f"{name}.woff2").read_bytes()).decode("ascii")
+    options = json.dumps({"style": descriptor["font-style"], "weight": descriptor["font-weight"], "display": "block"})
+    return (
+        f"// {name}.woff2 (KaTeX {katex_version()}), ready before the page is laid out: hooks/katex_math.py says why.\n"
+        "(function () {\n"
+        "  if (!window.FontFace || !document.fonts) return;\n"
+        f'  var text = atob("{data}");\n'
+        "  var bytes = new Uint8Array(text.length);\n"
+        "  for (var i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);\n"
+        f"  document.fonts.add(new FontFace({json.dumps(family)}, bytes, {options}));\n"
+        "})();\n"
+    )
+
+
+def katex_version() -> str:
+    return json.loads((KATEX / "package.json").read_text(encoding="utf-8"))["version"]
+
+
 def on_post_page(output: str, page, config) -> str:
-    """Link KaTeX's stylesheet from a page that has a formula (before the site's own extra.css)."""
+    """Load the fonts and link KaTeX's stylesheet from a page that has a formula (before the site's own extra.css)."""
     if '<span class="katex">' not in output:
         return output
     from properdocs.utils import get_relative_url
 
     href = get_relative_url(f"{ASSETS}/katex.min.css", page.url)
-    fonts = get_relative_url(f"{ASSETS}/fonts", page.url)
-    link = "".join(f'<link rel="preload" href="{fonts}/{name}.woff2" as="font" type="font/woff2" crossorigin>\n    '
-                   for name in preloaded_fonts(output))
+    scripts = get_relative_url(FONT_SCRIPTS, page.url)
+    link = "".join(f'<script src="{scripts}/{name}.js"></script>\n    ' for name in page_fonts(output))
     link += f'<link rel="stylesheet" href="{href}">'
     anchor = output.find('<link rel="stylesheet" href="', output.find("stylesheets/main."))
     at = output.find("</head>") if anchor < 0 else anchor

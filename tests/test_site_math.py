@@ -3,9 +3,12 @@ its stylesheet and fonts, shipped with the site) plus MathML for screen readers.
 
 from __future__ import annotations
 
+import base64
 import re
 
 from sitetools import html_pages, scan
+
+from hooks import katex_math
 
 
 RAW_MATH = ("$$", "\\(", "\\)", "\\[", "\\]", "\\begin{")
@@ -53,20 +56,42 @@ def test_math_is_typeset_as_katex_html_with_its_stylesheet_and_fonts(built_site)
     assert with_math >= 7  # home, the notes' pages, the notebooks
 
 
-def test_a_page_with_formulas_preloads_the_katex_fonts_they_use(built_site):
-    """KaTeX's fonts arrive before the page is laid out (no layout shift when they do): every page with a
-    formula preloads KaTeX_Main-Regular, and KaTeX_Math-Italic when a formula has an italic letter; each
-    preloaded font is served."""
+def test_a_page_with_formulas_loads_the_katex_fonts_they_use_before_it_is_drawn(built_site):
+    """A late font must not move the text (hooks/katex_math.py, page_fonts): every page with a formula runs,
+    in <head>, a script per KaTeX font its formulas use, KaTeX_Main-Regular first and KaTeX_Math-Italic when
+    a formula has an italic letter; each script is served and adds that font's bytes as a FontFace."""
     checked = 0
     for page in html_pages(built_site):
         html = page.read_text(encoding="utf-8")
-        preloads = re.findall(r'<link rel="preload" href="([^"]+)" as="font" type="font/woff2" crossorigin>', html)
+        head = html[: html.index("</head>")]
+        scripts = re.findall(r'<script src="([^"]*assets/katex/fontface/[^"]+)"></script>', html)
         if '<span class="katex">' not in html:
-            assert not preloads, page
+            assert not scripts, page
             continue
-        names = [href.rsplit("/", 1)[1] for href in preloads]
-        assert names[0] == "KaTeX_Main-Regular.woff2", page
-        assert ("KaTeX_Math-Italic.woff2" in names) == ('class="mord mathnormal' in html), page
-        assert all((page.parent / href).resolve().is_file() for href in preloads), page
+        assert all(f'<script src="{src}"></script>' in head for src in scripts), page
+        names = [src.rsplit("/", 1)[1] for src in scripts]
+        assert names[0] == "KaTeX_Main-Regular.js", page
+        assert ("KaTeX_Math-Italic.js" in names) == ('class="mord mathnormal' in html), page
+        for src in scripts:
+            script = (page.parent / src).resolve().read_text(encoding="utf-8")
+            woff2 = built_site / "assets" / "katex" / "fonts" / src.rsplit("/", 1)[1].replace(".js", ".woff2")
+            assert base64.b64encode(woff2.read_bytes()).decode() in script and "new FontFace(" in script, src
         checked += 1
     assert checked >= 10
+
+
+def test_every_font_class_of_a_formula_has_its_font_loaded_by_script(built_site):
+    """A formula in a font the hook does not load by script (\\mathcal, \\mathsf, ...) would be laid out before
+    its font arrives: KaTeX's classes that name a font of their own are all among hooks/katex_math.py's."""
+    css = (built_site / "assets" / "katex" / "katex.min.css").read_text(encoding="utf-8")
+    own_font = {cls for rule in re.findall(r"((?:\.katex \.[\w-]+,?)+)\{font-family:", css)
+                for cls in re.findall(r"\.katex \.([\w-]+)", rule)}
+    assert {"mathnormal", "mathcal", "mathbb"} <= own_font, "KaTeX's stylesheet changed: read its font rules again"
+    loaded = {cls for marks in katex_math.FONT_CLASSES.values() for cls in marks} | {"textrm", "mainrm"}  # KaTeX_Main
+    unloaded = {}
+    for page in html_pages(built_site):
+        html = page.read_text(encoding="utf-8")
+        used = {cls for names in re.findall(r'class="([^"]*)"', html) for cls in names.split()}
+        if missing := (used & own_font) - loaded:
+            unloaded[str(page.relative_to(built_site))] = sorted(missing)
+    assert not unloaded, f"formulas in fonts not loaded before the page is drawn (add them to FONT_CLASSES): {unloaded}"

@@ -191,11 +191,12 @@ async () => {
     }
   }
   return {scheme: document.body.getAttribute('data-md-color-scheme'), luminance,
-          toggle: !!document.querySelector('form[data-md-component="palette"]')};
+          toggle: !!document.querySelector('form[data-cnnref-palette]')};
 }
 """
-# Material's palette toggle: the one label not hidden switches to the next palette.
-TOGGLE = 'form[data-md-component="palette"] label:not([hidden])'
+# The palette toggle (Material's, run by overrides/partials/javascripts/palette-toggle.html): the one label
+# not hidden switches to the next palette.
+TOGGLE = 'form[data-cnnref-palette] label:not([hidden])'
 
 COLLECT_JS = DESCRIBE_JS + r"""
 async () => {
