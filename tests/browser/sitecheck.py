@@ -191,12 +191,13 @@ async () => {
     }
   }
   return {scheme: document.body.getAttribute('data-md-color-scheme'), luminance,
-          toggle: !!document.querySelector('form[data-cnnref-palette]')};
+          toggle: !!document.querySelector('form[data-cnnref-palette]')};  // PALETTE
 }
 """
 # The palette toggle (Material's, run by overrides/partials/javascripts/palette-toggle.html): the one label
 # not hidden switches to the next palette.
-TOGGLE = 'form[data-cnnref-palette] label:not([hidden])'
+PALETTE = "form[data-cnnref-palette]"
+TOGGLE = PALETTE + " label:not([hidden])"
 
 COLLECT_JS = DESCRIBE_JS + r"""
 async () => {
@@ -292,7 +293,6 @@ AUDIT_TAGS = [*AXE_TAGS, "wcag22aa", "best-practice"]
 AUDIT = {"runOnly": {"type": "tag", "values": AUDIT_TAGS},  # + the one Lighthouse rule these tags leave out (AAA)
          "rules": {rule: {"enabled": True} for rule in sorted(LIGHTHOUSE_RULES)}}
 COLOUR_RULES = ["color-contrast", "link-in-text-block"]
-PALETTE = 'form[data-md-component="palette"]'
 
 
 @dataclass
