@@ -433,7 +433,8 @@ class Visitor:
             clicks.append(toggle.get_attribute("title") or toggle.inner_text())
             toggle.click()
             palette = page.evaluate(SCHEME_JS)
-        if clicks:
+        if clicks:  # the pointer leaves the toggle: its tooltip would fade in while axe samples its colours
+            page.mouse.move(0, 0)
             settle(page)
         return {**palette, "clicks": clicks}
 
