@@ -433,8 +433,9 @@ class Visitor:
             clicks.append(toggle.get_attribute("title") or toggle.inner_text())
             toggle.click()
             palette = page.evaluate(SCHEME_JS)
-        if clicks:  # the pointer leaves the toggle: its tooltip would fade in while axe samples its colours
+        if clicks:  # the pointer leaves the toggle, whose tooltip fades (in, then out) while axe would sample its colours
             page.mouse.move(0, 0)
+            page.wait_for_function("() => [...document.querySelectorAll('.md-tooltip')].every(t => getComputedStyle(t).opacity === '0')")
             settle(page)
         return {**palette, "clicks": clicks}
 
