@@ -214,7 +214,9 @@ def conv2d_backward(dV, X, W, S=1, P=0, dilation=1, groups=1, exact=True):
     W_row = c.W.reshape(G, K // G, -1).astype(dtype, copy=False)  # (G, K/G, FH*FW*D1/G)
     dW = (dV_row @ X_col.transpose(0, 2, 1)).reshape(c.W.shape)  # every window, weighted by its dV
     db = dV_row.sum(axis=2).reshape(K)
-    dX_col = _ungroup(W_row.transpose(0, 2, 1) @ dV_row, FH, FW, G)  # (FH*FW*D1, N*H2*W2): each window's gradient
+    # (FH*FW*D1, N*H2*W2): each window's gradient, W_row.T @ dV_row computed as (dV_row.T @ W_row).T, the same
+    # numbers stored window by window, so that _add_columns reads each window's D1 numbers in one run
+    dX_col = _ungroup((dV_row.transpose(0, 2, 1) @ W_row).transpose(0, 2, 1), FH, FW, G)
     dX = _add_columns(dX_col, c.X.shape, (FH, FW), c.S, c.P, c.dilation, c.out)
     return (dX if c.batched else dX[0]), dW, db
 
@@ -251,6 +253,7 @@ def conv_transpose2d(Y, W, b=None, S=1, P=0, output_padding=0, dilation=1, group
     b = checks.bias(b, Dg * groups, dtype)
     Y_row = Y4.astype(dtype, copy=False).reshape(-1, groups, K // groups).transpose(1, 2, 0)  # (G, K/G, N*H2*W2)
     W_row = W.astype(dtype, copy=False).reshape(groups, K // groups, -1)  # (G, K/G, FH*FW*Dg)
-    X_col = _ungroup(W_row.transpose(0, 2, 1) @ Y_row, FH, FW, groups)  # (FH*FW*D, N*H2*W2): a window each
+    # (FH*FW*D, N*H2*W2): a window each, W_row.T @ Y_row computed as (Y_row.T @ W_row).T (as in conv2d_backward)
+    X_col = _ungroup((Y_row.transpose(0, 2, 1) @ W_row).transpose(0, 2, 1), FH, FW, groups)
     X = _add_columns(X_col, (N, H1, W1, Dg * groups), (FH, FW), S, P, dilation, (H2, W2)) + b
     return X if Y.ndim == 4 else X[0]
