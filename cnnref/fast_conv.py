@@ -51,8 +51,8 @@ _SMALL_GEMM = 3 << 18  # multiply-adds per block of the threaded path
 _SMALL_BLOCK = 1 << 20  # bytes of X_cols per block of the threaded path: stays in a core's cache
 _SMALL_WIDTH = 1024  # K * (F*F*D1 + 1) at most this: at least _SMALL_GEMM / _SMALL_WIDTH = 768 positions a block
 _MAX_THREADS = 4
-_AFFINE_BLOCK = 1 << 18  # bytes of output per multiply and add of depth_affine: stays in a core's cache
-_AFFINE_WIDTH = 4096  # numbers per row of depth_affine's loops, at most (D at least)
+_AFFINE_BLOCK = 1 << 19  # bytes of output per multiply and add of depth_affine: stays in a core's cache
+_AFFINE_WIDTH = 16384  # numbers per row of depth_affine's loops, at most (D at least): NumPy pays per row
 _DEPTHWISE_BLOCK = 1 << 19  # bytes of output per einsum of the depthwise path: with its padded input, in a core's L2
 # The refinements, in the order the Performance page adds them to the notes' conv2d. The benchmark
 # switches them off to measure each one's gain (tests/test_conv2d_fast.py: every combination equals
@@ -255,8 +255,9 @@ def _depthwise(X4, W, b, S, P, dilation, out):
     return V.reshape(N, H2, W2, D)
 
 
-def depth_affine(X, scale, shift):
-    """X * scale + shift, X (..., D) and scale, shift (D,) of X's dtype: the same numbers, one output array.
+def depth_affine(X, scale, shift, out=None):
+    """X * scale + shift, X (..., D) and scale, shift (D,) of X's dtype: the same numbers, one output array
+    (out, if given: X's shape and dtype, contiguous; out=X overwrites X, with no new array).
 
     X is seen as rows of r depth vectors (r D numbers, r the most that divides the positions with r D <=
     _AFFINE_WIDTH), scale and shift repeated r times: NumPy's loops then run over long rows, not D numbers
@@ -272,7 +273,14 @@ def depth_affine(X, scale, shift):
     r = next(r for r in range(max(1, _AFFINE_WIDTH // D), 0, -1) if positions % r == 0)
     X2 = X.reshape(-1, r * D)  # a view when X is contiguous
     scale, shift = np.tile(scale, r), np.tile(shift, r)
-    Y = np.empty(X2.shape, np.result_type(X, scale, shift))
+    dtype = np.result_type(X, scale, shift)
+    if out is None:
+        Y = np.empty(X2.shape, dtype)
+    elif out.shape != X.shape or out.dtype != dtype or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a contiguous array of X's shape {X.shape} and dtype {dtype}, "
+                         f"got shape {out.shape}, dtype {out.dtype}")
+    else:
+        Y = _into(out, X2.shape)
     rows = max(1, _AFFINE_BLOCK // (r * D * Y.itemsize))
 
     def run(starts):
