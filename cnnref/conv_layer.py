@@ -236,6 +236,18 @@ def conv_transpose2d(Y, W, b=None, S=1, P=0, output_padding=0, dilation=1, group
            [3., 3., 4., 4.],
            [3., 3., 4., 4.]])
     """
+    c = _transpose_inputs(Y, W, b, S, P, output_padding, dilation, groups)
+    (N, H2, W2, K), (_, FH, FW, Dg), groups = c.X.shape, c.W.shape, c.groups
+    Y_row = c.X.reshape(-1, groups, K // groups).transpose(1, 2, 0)  # (G, K/G, N*H2*W2)
+    W_row = c.W.reshape(groups, K // groups, -1)  # (G, K/G, FH*FW*Dg)
+    # (FH*FW*D, N*H2*W2): a window each, W_row.T @ Y_row computed as (Y_row.T @ W_row).T (as in conv2d_backward)
+    X_col = _ungroup((Y_row.transpose(0, 2, 1) @ W_row).transpose(0, 2, 1), FH, FW, groups)
+    X = _add_columns(X_col, (N, *c.out, Dg * groups), (FH, FW), c.S, c.P, c.dilation, (H2, W2)) + c.b
+    return X if c.batched else X[0]
+
+
+def _transpose_inputs(Y, W, b, S, P, output_padding, dilation, groups):
+    """conv_transpose2d's arguments checked: a _Conv whose X is Y (N, H2, W2, K) and whose out is (H1, W1)."""
     Y = checks.as_volume(Y, "Y")
     Y4 = Y if Y.ndim == 4 else Y[None]
     groups = checks.hyper(groups, "groups", 1)
@@ -251,9 +263,4 @@ def conv_transpose2d(Y, W, b=None, S=1, P=0, output_padding=0, dilation=1, group
     dtype = checks.float_type(Y, W, *([] if b is None else [b]))
     checks.allocation("the output", (N, H1, W1, Dg * groups), dtype)
     b = checks.bias(b, Dg * groups, dtype)
-    Y_row = Y4.astype(dtype, copy=False).reshape(-1, groups, K // groups).transpose(1, 2, 0)  # (G, K/G, N*H2*W2)
-    W_row = W.astype(dtype, copy=False).reshape(groups, K // groups, -1)  # (G, K/G, FH*FW*Dg)
-    # (FH*FW*D, N*H2*W2): a window each, W_row.T @ Y_row computed as (Y_row.T @ W_row).T (as in conv2d_backward)
-    X_col = _ungroup((Y_row.transpose(0, 2, 1) @ W_row).transpose(0, 2, 1), FH, FW, groups)
-    X = _add_columns(X_col, (N, H1, W1, Dg * groups), (FH, FW), S, P, dilation, (H2, W2)) + b
-    return X if Y.ndim == 4 else X[0]
+    return _Conv(Y4.astype(dtype, copy=False), W.astype(dtype, copy=False), b, S, P, dilation, groups, (H1, W1), Y.ndim == 4)

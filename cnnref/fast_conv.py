@@ -41,7 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from cnnref.conv_layer import _conv_inputs, conv2d
+from cnnref.conv_layer import _conv_inputs, _transpose_inputs, conv2d, conv_transpose2d
 from cnnref.windows import windows
 
 _BLOCK = 1 << 24  # bytes of X_cols per matrix multiply (at least one output row): bounds memory, few multiplies
@@ -381,3 +381,44 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
         V += c.b
     return V if c.batched else V[0]
 # --8<-- [end:conv2d_fast]
+
+
+def conv_transpose2d_fast(Y, W, b=None, S=1, P=0, output_padding=0, dilation=1, groups=1):
+    """conv_transpose2d, tuned: the same arguments and the same numbers, bit for bit.
+
+    The same multiply, Y_row.T @ W_row (every input position times the filters: a window each, stored
+    window by window), then col2im's adds, tap after tap in the same order, shared out over cnnref's
+    threads by bands of output rows: each thread adds, for every tap, the windows' rows that land in its
+    band, so that no two threads write the same number. The readable version adds on one core.
+    Groups > 1 take the readable version.
+
+    >>> W = np.ones((1, 2, 2, 1))
+    >>> conv_transpose2d_fast(np.array([[1.0, 2.0], [3.0, 4.0]])[:, :, None], W, S=2)[:, :, 0]
+    array([[1., 1., 2., 2.],
+           [1., 1., 2., 2.],
+           [3., 3., 4., 4.],
+           [3., 3., 4., 4.]])
+    """
+    c = _transpose_inputs(Y, W, b, S, P, output_padding, dilation, groups)
+    if c.groups > 1:
+        return conv_transpose2d(Y, W, b, S, P, output_padding, dilation, groups)
+    (N, H2, W2, K), (_, FH, FW, D), (SH, SW), (dH, dW), (PH, PW), (H1, W1) = c.X.shape, c.W.shape, c.S, c.dilation, c.P, c.out
+    Z = np.matmul(c.X.reshape(1, -1, K), c.W.reshape(1, K, -1))  # (1, N*H2*W2, FH*FW*D): as conv_transpose2d
+    Z = Z.reshape(N, H2, W2, FH, FW, D)
+    X_pad = np.zeros((N, H1 + 2 * PH, W1 + 2 * PW, D), c.W.dtype)
+
+    def band(rows):  # the padded output rows r0 <= r < r1, every tap in add_windows' order
+        r0, r1 = rows[0], rows[-1] + 1
+        for a in range(FH):  # window row i reaches padded row i*SH + a*dH
+            i0, i1 = max(0, -(-(r0 - a * dH) // SH)), min(H2, -(-(r1 - a * dH) // SH))
+            if i0 >= i1:
+                continue
+            rows_a = slice(i0 * SH + a * dH, (i1 - 1) * SH + a * dH + 1, SH)
+            for c_ in range(FW):
+                columns = slice(c_ * dW, c_ * dW + SW * (W2 - 1) + 1, SW)
+                X_pad[:, rows_a, columns] += Z[:, i0:i1, :, a, c_]
+
+    parts = _threads() if "threads" in _steps and Z.nbytes >= _SPLIT_COPY else 1
+    _parallel(band, _chunks(range(X_pad.shape[1]), parts))
+    X = X_pad[:, PH : PH + H1, PW : PW + W1] + c.b
+    return X if c.batched else X[0]
