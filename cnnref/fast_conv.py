@@ -57,7 +57,8 @@ _SMALL_WIDTH = 1024  # K * (F*F*D1 + 1) at most this: at least _SMALL_GEMM / _SM
 _MAX_THREADS = 4
 _AFFINE_BLOCK = 1 << 19  # bytes of output per multiply and add of depth_affine: stays in a core's cache
 _AFFINE_WIDTH = 16384  # numbers per row of depth_affine's loops, at most (D at least): NumPy pays per row
-_SPLIT_COPY = 1 << 19  # bytes: a copy at least this large (padding, X_cols) is shared out over cnnref's threads
+_SPLIT_COPY = 1 << 20  # bytes: a copy at least this large (padding, X_cols) is shared out over cnnref's threads: at
+# ~10 GB/s it takes ~100 us, several times a hand-off to a thread (tens of us on an idle machine, far more under load)
 _DEPTHWISE_BLOCK = 1 << 19  # bytes of output per einsum of the depthwise path: with its padded input, in a core's L2
 # The refinements, in the order the Performance page adds them to the notes' conv2d. The benchmark
 # switches them off to measure each one's gain (tests/test_conv2d_fast.py: every combination equals
