@@ -47,11 +47,13 @@ from cnnref.windows import windows
 _BLOCK = 1 << 24  # bytes of X_cols per matrix multiply (at least one output row): bounds memory, few multiplies
 # Small layers (few filters, few numbers per window, stride 1, e.g. CIFAR's first) make skinny matrix
 # multiplies that the BLAS cannot spread over cores: cnnref's own threads run them instead, each on
-# blocks of at most _SMALL_GEMM multiply-adds, small enough that OpenBLAS keeps each on one core: its
-# sgemm runs m n k <= 65536 * GEMM_MULTITHREAD_THRESHOLD (4 by default) = 2^18 on the calling thread
-# and spreads anything larger over its own threads (interface/gemm.c; measured: 64 x 64 x 64 stays on
-# the caller, 64 x 64 x 128 does not), which two of cnnref's threads calling at once only oversubscribe.
-_SMALL_GEMM = 1 << 18  # multiply-adds per block of the threaded path
+# blocks of at most _SMALL_GEMM multiply-adds. OpenBLAS's sgemm runs m n k <= 65536 *
+# GEMM_MULTITHREAD_THRESHOLD (4 by default) = 2^18 on the calling thread and spreads anything larger over
+# its own threads (interface/gemm.c; measured: 64 x 64 x 64 stays on the caller, 64 x 64 x 128 does not),
+# so these blocks may be threaded by OpenBLAS too; blocks of 2^18 were slower all the same (the walk's
+# CIFAR case, 64 images: "+ threads" 0.71x the stop before, against 1.57x with 3 << 18): CIFAR's layer
+# then takes blocks of rows of one image instead of whole images, three times as many multiplies.
+_SMALL_GEMM = 3 << 18  # multiply-adds per block of the threaded path
 _SMALL_BLOCK = 1 << 20  # bytes of X_cols per block of the threaded path: stays in a core's cache
 _SMALL_WIDTH = 1024  # K * (F*F*D1 + 1) at most this: at least _SMALL_GEMM / _SMALL_WIDTH = 768 positions a block
 _MAX_THREADS = 4
