@@ -52,7 +52,7 @@ from benchmarks import peers  # noqa: E402
 from benchmarks.harness import (  # noqa: E402
     SETTLE, Worker, load_average, machine, median_ms, now, pools, report, rounds, spread, time_calls, wait_until_idle,
 )
-from cnnref import conv2d, conv2d_fast, conv_transpose2d, max_pool, avg_pool  # noqa: E402
+from cnnref import conv2d, conv2d_fast, conv_transpose2d, conv_transpose2d_fast, max_pool, avg_pool  # noqa: E402
 from cnnref import fast_conv  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -286,8 +286,9 @@ def _op_task(variant, case):
             groups = X.shape[3] if kind == "depthwise" else 1
             conv = conv2d_fast if tuned else conv2d
             return (lambda: conv(X, W, b, S, P, dilation, groups)), same
-        if kind == "transpose":
-            return (lambda: conv_transpose2d(X, data[1], data[2], S, P)), same
+        if kind == "transpose":  # the tuned one; the readable one is the "notes" variant
+            transpose = conv_transpose2d_fast if tuned else conv_transpose2d
+            return (lambda: transpose(X, data[1], data[2], S, P)), same
         if kind == "batch_norm":  # the layers infer with the tuned one; the readable one is the "notes" variant
             from cnnref.batch_norm import batch_norm_eval, batch_norm_eval_fast
 
@@ -624,7 +625,7 @@ def _op_bytes(case):
 def op_case(workers, spec, N):
     """One row of the operation table: cnnref (and the notes' version), PyTorch and the peers."""
     case = {"part": "ops", **{k: v for k, v in spec.items() if k != "peers"}, "N": N}
-    routes = {"cnnref": "cnnref"} | ({"notes": "cnnref"} if spec["kind"] in ("conv", "depthwise", "batch_norm") else {})
+    routes = {"cnnref": "cnnref"} | ({"notes": "cnnref"} if spec["kind"] in ("conv", "depthwise", "transpose", "batch_norm") else {})
     routes |= {p: "cnnref" for p in spec["peers"]} | ({"torch": "torch"} if "torch" in workers else {})
     outputs = _outputs(workers, routes, case)
     reference = outputs["cnnref"][0]

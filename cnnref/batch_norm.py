@@ -147,6 +147,7 @@ class BatchNormLayer(Layer):
     """
 
     kind = "BN"
+    infers_in_place = True  # layer(X, out=X): inference writes over a volume the pass made (layers.infer)
 
     def __init__(self, momentum=0.1, eps=1e-5, gamma=None, beta=None, running_mean=None, running_var=None):
         self.momentum, self.eps = checks.real(momentum, "momentum"), checks.real(eps, "eps")
@@ -191,10 +192,13 @@ class BatchNormLayer(Layer):
             self.running_var = np.ones(D, self.params["gamma"].dtype)
         return self
 
-    def __call__(self, X):
+    def __call__(self, X, out=None):
+        """Inference with the running statistics: batch_norm_eval_fast's numbers, written into out (out=X: in
+        place) when out has the compute dtype (a volume promoted to the parameters' dtype gets a new array)."""
         if self.running_mean is None or self.running_var is None:
             raise RuntimeError("BN has no running statistics yet: init() it (a Net does) or give running_mean, running_var")
-        return batch_norm_eval_fast(X, self.params["gamma"], self.params["beta"], self.running_mean, self.running_var, self.eps)
+        X, scale, shift = _affine(X, self.params["gamma"], self.params["beta"], self.running_mean, self.running_var, self.eps)
+        return depth_affine(X, scale, shift, out=out if out is not None and out.dtype == X.dtype else None)
 
     def forward(self, X):
         """Training: batch statistics, and the running statistics updated in place."""

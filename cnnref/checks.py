@@ -27,7 +27,7 @@ def as_volume(X, name="X", ndims=(3, 4)):
         X = np.asarray(X)
     except (ValueError, TypeError) as err:  # ragged nested lists
         raise TypeError(f"{name} must be an array of real numbers, got {type(X).__name__}: {err}") from None
-    if X.dtype == bool or not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
+    if X.dtype.kind not in "iuf":  # signed, unsigned, floating: not bool, complex, str, object, dates
         raise TypeError(f"{name} must hold real numbers, got an array of dtype {X.dtype}")
     if X.ndim not in ndims:
         want = " or ".join(_DESCRIBE.get(n, f"{n}-D") for n in ndims)
@@ -92,8 +92,8 @@ def float_type(*arrays):
     exact to 2**53); otherwise NumPy's promotion with float32: float32 stays float32, float16 becomes
     float32, float64 stays float64 (and longdouble stays longdouble).
     """
-    dtypes = [np.asarray(a).dtype for a in arrays]
-    floor = np.float64 if any(np.issubdtype(d, np.integer) for d in dtypes) else np.float32
+    dtypes = [a.dtype if isinstance(a, np.ndarray) else np.asarray(a).dtype for a in arrays]
+    floor = np.float64 if any(d.kind in "iu" for d in dtypes) else np.float32  # kind "iu": np.integer's dtypes
     return np.result_type(*dtypes, floor)
 
 

@@ -214,7 +214,9 @@ def conv2d_backward(dV, X, W, S=1, P=0, dilation=1, groups=1, exact=True):
     W_row = c.W.reshape(G, K // G, -1).astype(dtype, copy=False)  # (G, K/G, FH*FW*D1/G)
     dW = (dV_row @ X_col.transpose(0, 2, 1)).reshape(c.W.shape)  # every window, weighted by its dV
     db = dV_row.sum(axis=2).reshape(K)
-    dX_col = _ungroup(W_row.transpose(0, 2, 1) @ dV_row, FH, FW, G)  # (FH*FW*D1, N*H2*W2): each window's gradient
+    # (FH*FW*D1, N*H2*W2): each window's gradient, W_row.T @ dV_row computed as (dV_row.T @ W_row).T, the same
+    # numbers stored window by window, so that _add_columns reads each window's D1 numbers in one run
+    dX_col = _ungroup((dV_row.transpose(0, 2, 1) @ W_row).transpose(0, 2, 1), FH, FW, G)
     dX = _add_columns(dX_col, c.X.shape, (FH, FW), c.S, c.P, c.dilation, c.out)
     return (dX if c.batched else dX[0]), dW, db
 
@@ -234,6 +236,18 @@ def conv_transpose2d(Y, W, b=None, S=1, P=0, output_padding=0, dilation=1, group
            [3., 3., 4., 4.],
            [3., 3., 4., 4.]])
     """
+    c = _transpose_inputs(Y, W, b, S, P, output_padding, dilation, groups)
+    (N, H2, W2, K), (_, FH, FW, Dg), groups = c.X.shape, c.W.shape, c.groups
+    Y_row = c.X.reshape(-1, groups, K // groups).transpose(1, 2, 0)  # (G, K/G, N*H2*W2)
+    W_row = c.W.reshape(groups, K // groups, -1)  # (G, K/G, FH*FW*Dg)
+    # (FH*FW*D, N*H2*W2): a window each, W_row.T @ Y_row computed as (Y_row.T @ W_row).T (as in conv2d_backward)
+    X_col = _ungroup((Y_row.transpose(0, 2, 1) @ W_row).transpose(0, 2, 1), FH, FW, groups)
+    X = _add_columns(X_col, (N, *c.out, Dg * groups), (FH, FW), c.S, c.P, c.dilation, (H2, W2)) + c.b
+    return X if c.batched else X[0]
+
+
+def _transpose_inputs(Y, W, b, S, P, output_padding, dilation, groups):
+    """conv_transpose2d's arguments checked: a _Conv whose X is Y (N, H2, W2, K) and whose out is (H1, W1)."""
     Y = checks.as_volume(Y, "Y")
     Y4 = Y if Y.ndim == 4 else Y[None]
     groups = checks.hyper(groups, "groups", 1)
@@ -249,8 +263,4 @@ def conv_transpose2d(Y, W, b=None, S=1, P=0, output_padding=0, dilation=1, group
     dtype = checks.float_type(Y, W, *([] if b is None else [b]))
     checks.allocation("the output", (N, H1, W1, Dg * groups), dtype)
     b = checks.bias(b, Dg * groups, dtype)
-    Y_row = Y4.astype(dtype, copy=False).reshape(-1, groups, K // groups).transpose(1, 2, 0)  # (G, K/G, N*H2*W2)
-    W_row = W.astype(dtype, copy=False).reshape(groups, K // groups, -1)  # (G, K/G, FH*FW*Dg)
-    X_col = _ungroup(W_row.transpose(0, 2, 1) @ Y_row, FH, FW, groups)  # (FH*FW*D, N*H2*W2): a window each
-    X = _add_columns(X_col, (N, H1, W1, Dg * groups), (FH, FW), S, P, dilation, (H2, W2)) + b
-    return X if Y.ndim == 4 else X[0]
+    return _Conv(Y4.astype(dtype, copy=False), W.astype(dtype, copy=False), b, S, P, dilation, groups, (H1, W1), Y.ndim == 4)

@@ -14,7 +14,8 @@ Performance page (/performance/):
    3x3x3) make matrix multiplies too skinny for the BLAS to spread over cores; cnnref's own threads
    run them instead, one per usable core (at most 4). The environment variable CNNREF_THREADS sets
    how many (1: only the caller's thread), read when the kernel runs; more than the usable cores is
-   capped at their number, with a RuntimeWarning.
+   capped at their number, with a RuntimeWarning. On the other layers, the copies (padding, X_cols)
+   are shared out over the same threads: NumPy copies on one core, the BLAS multiplies on all.
 
 1x1 filters at stride 1 need no copy at all (X itself is X_col).
 
@@ -40,19 +41,26 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from cnnref.conv_layer import _conv_inputs, conv2d
-from cnnref.windows import windows, zero_pad
+from cnnref.conv_layer import _conv_inputs, _transpose_inputs, conv2d, conv_transpose2d
+from cnnref.windows import windows
 
 _BLOCK = 1 << 24  # bytes of X_cols per matrix multiply (at least one output row): bounds memory, few multiplies
 # Small layers (few filters, few numbers per window, stride 1, e.g. CIFAR's first) make skinny matrix
 # multiplies that the BLAS cannot spread over cores: cnnref's own threads run them instead, each on
-# blocks of at most _SMALL_GEMM multiply-adds, small enough that OpenBLAS keeps each on one core.
+# blocks of at most _SMALL_GEMM multiply-adds. OpenBLAS's sgemm runs m n k <= 65536 *
+# GEMM_MULTITHREAD_THRESHOLD (4 by default) = 2^18 on the calling thread and spreads anything larger over
+# its own threads (interface/gemm.c; measured: 64 x 64 x 64 stays on the caller, 64 x 64 x 128 does not),
+# so these blocks may be threaded by OpenBLAS too; blocks of 2^18 were slower all the same (the walk's
+# CIFAR case, 64 images: "+ threads" 0.71x the stop before, against 1.57x with 3 << 18): CIFAR's layer
+# then takes blocks of rows of one image instead of whole images, three times as many multiplies.
 _SMALL_GEMM = 3 << 18  # multiply-adds per block of the threaded path
 _SMALL_BLOCK = 1 << 20  # bytes of X_cols per block of the threaded path: stays in a core's cache
 _SMALL_WIDTH = 1024  # K * (F*F*D1 + 1) at most this: at least _SMALL_GEMM / _SMALL_WIDTH = 768 positions a block
 _MAX_THREADS = 4
-_AFFINE_BLOCK = 1 << 18  # bytes of output per multiply and add of depth_affine: stays in a core's cache
-_AFFINE_WIDTH = 4096  # numbers per row of depth_affine's loops, at most (D at least)
+_AFFINE_BLOCK = 1 << 19  # bytes of output per multiply and add of depth_affine: stays in a core's cache
+_AFFINE_WIDTH = 16384  # numbers per row of depth_affine's loops, at most (D at least): NumPy pays per row
+_SPLIT_COPY = 1 << 20  # bytes: a copy at least this large (padding, X_cols) is shared out over cnnref's threads: at
+# ~10 GB/s it takes ~100 us, several times a hand-off to a thread (tens of us on an idle machine, far more under load)
 _DEPTHWISE_BLOCK = 1 << 19  # bytes of output per einsum of the depthwise path: with its padded input, in a core's L2
 # The refinements, in the order the Performance page adds them to the notes' conv2d. The benchmark
 # switches them off to measure each one's gain (tests/test_conv2d_fast.py: every combination equals
@@ -93,16 +101,31 @@ def _parallel(function, items):
             _pool, _pool_key = ThreadPoolExecutor(threads, thread_name_prefix="cnnref"), (os.getpid(), threads)
         pool = _pool
     try:
-        futures = [pool.submit(function, item) for item in items]
+        futures = [pool.submit(function, item) for item in items[1:]]
     except RuntimeError:  # the interpreter is shutting down (atexit, a thread outliving main): no new threads
         return [function(item) for item in items]
-    return [future.result() for future in futures]
+    first = function(items[0])  # the caller takes the first item: one hand-off fewer, no thread idle
+    return [first] + [future.result() for future in futures]
 
 
 def _chunks(items, parts):
     """items cut into at most `parts` consecutive runs of nearly equal length."""
     step = -(-len(items) // parts)
     return [items[i : i + step] for i in range(0, len(items), step)]
+
+
+def _copy(dst, src):
+    """np.copyto(dst, src), cut along dst's longest axis but the last (the runs stay whole) over cnnref's
+    threads when dst has at least _SPLIT_COPY bytes and the "threads" step is on: NumPy's copy runs on one
+    core, while the multiply that follows runs on all of them."""
+    axes = [a for a in range(dst.ndim - 1) if dst.shape[a] > 1]
+    if "threads" not in _steps or dst.nbytes < _SPLIT_COPY or not axes or _threads() < 2:
+        np.copyto(dst, src)
+        return
+    src = np.broadcast_to(src, dst.shape)
+    axis = max(axes, key=lambda a: dst.shape[a])
+    cut = lambda part: (slice(None),) * axis + (slice(part[0], part[-1] + 1),)  # noqa: E731
+    _parallel(lambda part: np.copyto(dst[cut(part)], src[cut(part)]), _chunks(range(dst.shape[axis]), _threads()))
 
 
 def _into(A, shape):
@@ -255,8 +278,9 @@ def _depthwise(X4, W, b, S, P, dilation, out):
     return V.reshape(N, H2, W2, D)
 
 
-def depth_affine(X, scale, shift):
-    """X * scale + shift, X (..., D) and scale, shift (D,) of X's dtype: the same numbers, one output array.
+def depth_affine(X, scale, shift, out=None):
+    """X * scale + shift, X (..., D) and scale, shift (D,) of X's dtype: the same numbers, one output array
+    (out, if given: X's shape and dtype, contiguous; out=X overwrites X, with no new array).
 
     X is seen as rows of r depth vectors (r D numbers, r the most that divides the positions with r D <=
     _AFFINE_WIDTH), scale and shift repeated r times: NumPy's loops then run over long rows, not D numbers
@@ -272,7 +296,14 @@ def depth_affine(X, scale, shift):
     r = next(r for r in range(max(1, _AFFINE_WIDTH // D), 0, -1) if positions % r == 0)
     X2 = X.reshape(-1, r * D)  # a view when X is contiguous
     scale, shift = np.tile(scale, r), np.tile(shift, r)
-    Y = np.empty(X2.shape, np.result_type(X, scale, shift))
+    dtype = np.result_type(X, scale, shift)
+    if out is None:
+        Y = np.empty(X2.shape, dtype)
+    elif out.shape != X.shape or out.dtype != dtype or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a contiguous array of X's shape {X.shape} and dtype {dtype}, "
+                         f"got shape {out.shape}, dtype {out.dtype}")
+    else:
+        Y = _into(out, X2.shape)
     rows = max(1, _AFFINE_BLOCK // (r * D * Y.itemsize))
 
     def run(starts):
@@ -319,12 +350,15 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
     # X_cols is copied from the windows in runs of FW*D1 numbers (one window row); when an output row is
     # longer, store X depth-first and copy X_col (FH*FW*D1, positions) in runs of W2 numbers instead.
     depth_first = "long runs" in _steps and c.S[1] == 1 and FH * FW > 1 and FW * D1 < W2
+    (PH, PW), dtype = c.P, c.X.dtype
     if depth_first:  # X_pad (N, H, W, D1) stored as (N, D1, H, W): padded and transposed in one copy
-        (PH, PW), dtype = c.P, c.X.dtype
         X_pad = np.zeros((N, D1, H1 + 2 * PH, W1 + 2 * PW), dtype).transpose(0, 2, 3, 1)
-        X_pad[:, PH : PH + H1, PW : PW + W1] = c.X
+        _copy(X_pad[:, PH : PH + H1, PW : PW + W1], c.X)
+    elif PH or PW:  # zero_pad's numbers, the copy on cnnref's threads
+        X_pad = np.zeros((N, H1 + 2 * PH, W1 + 2 * PW, D1), dtype)
+        _copy(X_pad[:, PH : PH + H1, PW : PW + W1], c.X)
     else:  # no copy at all when P = 0
-        X_pad = zero_pad(c.X, c.P)
+        X_pad = c.X
     # Window copies get a last column of ones, so that the multiply by [W_row | b] adds the biases.
     ones = "bias in the multiply" in _steps and not depth_first and not (FH * FW == 1 and one)
     W_mul = np.concatenate([W_row, c.b[:, None]], axis=1) if ones else W_row
@@ -333,14 +367,16 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
     rows = max(1, _BLOCK // (W2 * W_mul[0].nbytes)) if "blocks" in _steps else N * H2  # W_mul[0]: a row of X_cols
     for n, i in _blocks(N, H2, rows):
         block = cols[n, i]  # (images, rows, W2, FH, FW, D1)
-        if depth_first:
-            X_cols = block.transpose(3, 4, 5, 0, 1, 2).reshape(FH * FW * D1, -1).T  # one copy
+        if depth_first:  # one copy, (FH, FW, D1, images, rows, W2), multiplied transposed
+            X_cols = np.empty((FH, FW, D1) + block.shape[:3], c.X.dtype)
+            _copy(X_cols, block.transpose(3, 4, 5, 0, 1, 2))
+            X_cols = X_cols.reshape(FH * FW * D1, -1).T
         elif FH * FW == 1 and one:
             X_cols = block.reshape(-1, D1)  # 1x1 filters at stride 1: no copy, X itself
         else:  # one copy, with a last column of ones when the multiply adds the biases
             X_cols = np.empty(block.shape[:3] + (FH * FW * D1 + ones,), c.X.dtype)  # (images, rows, W2, F*F*D1 [+ 1])
             X_cols[..., FH * FW * D1 :] = 1
-            np.copyto(_into(X_cols[..., : FH * FW * D1], block.shape), block)
+            _copy(_into(X_cols[..., : FH * FW * D1], block.shape), block)
             X_cols = X_cols.reshape(-1, FH * FW * D1 + ones)
         np.matmul(X_cols, W_mul.T, out=_into(V[n, i], (-1, K)))  # (positions, K): one matrix multiply
         del X_cols  # free this block before the next one is built
@@ -348,3 +384,44 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
         V += c.b
     return V if c.batched else V[0]
 # --8<-- [end:conv2d_fast]
+
+
+def conv_transpose2d_fast(Y, W, b=None, S=1, P=0, output_padding=0, dilation=1, groups=1):
+    """conv_transpose2d, tuned: the same arguments and the same numbers, bit for bit.
+
+    The same multiply, Y_row.T @ W_row (every input position times the filters: a window each, stored
+    window by window), then col2im's adds, tap after tap in the same order, shared out over cnnref's
+    threads by bands of output rows: each thread adds, for every tap, the windows' rows that land in its
+    band, so that no two threads write the same number. The readable version adds on one core.
+    Groups > 1 take the readable version.
+
+    >>> W = np.ones((1, 2, 2, 1))
+    >>> conv_transpose2d_fast(np.array([[1.0, 2.0], [3.0, 4.0]])[:, :, None], W, S=2)[:, :, 0]
+    array([[1., 1., 2., 2.],
+           [1., 1., 2., 2.],
+           [3., 3., 4., 4.],
+           [3., 3., 4., 4.]])
+    """
+    c = _transpose_inputs(Y, W, b, S, P, output_padding, dilation, groups)
+    if c.groups > 1:
+        return conv_transpose2d(Y, W, b, S, P, output_padding, dilation, groups)
+    (N, H2, W2, K), (_, FH, FW, D), (SH, SW), (dH, dW), (PH, PW), (H1, W1) = c.X.shape, c.W.shape, c.S, c.dilation, c.P, c.out
+    Z = np.matmul(c.X.reshape(1, -1, K), c.W.reshape(1, K, -1))  # (1, N*H2*W2, FH*FW*D): as conv_transpose2d
+    Z = Z.reshape(N, H2, W2, FH, FW, D)
+    X_pad = np.zeros((N, H1 + 2 * PH, W1 + 2 * PW, D), c.W.dtype)
+
+    def band(rows):  # the padded output rows r0 <= r < r1, every tap in add_windows' order
+        r0, r1 = rows[0], rows[-1] + 1
+        for a in range(FH):  # window row i reaches padded row i*SH + a*dH
+            i0, i1 = max(0, -(-(r0 - a * dH) // SH)), min(H2, -(-(r1 - a * dH) // SH))
+            if i0 >= i1:
+                continue
+            rows_a = slice(i0 * SH + a * dH, (i1 - 1) * SH + a * dH + 1, SH)
+            for c_ in range(FW):
+                columns = slice(c_ * dW, c_ * dW + SW * (W2 - 1) + 1, SW)
+                X_pad[:, rows_a, columns] += Z[:, i0:i1, :, a, c_]
+
+    parts = _threads() if "threads" in _steps and Z.nbytes >= _SPLIT_COPY else 1
+    _parallel(band, _chunks(range(X_pad.shape[1]), parts))
+    X = X_pad[:, PH : PH + H1, PW : PW + W1] + c.b
+    return X if c.batched else X[0]

@@ -25,8 +25,9 @@ BYTES = 4  # bytes of one number in float32: the summaries' activation memory
 def infer(layers, X):
     """X through `layers` at inference, each one's output the next one's input.
 
-    A layer that may overwrite its input (inplace: RELU, as PyTorch's nets build it) does so,
-    layer(X, out=X), on the volumes made here, never on the caller's X: no new activation memory.
+    A layer that may overwrite its input (inplace: RELU, as PyTorch's nets build it; infers_in_place:
+    batch norm) does so, layer(X, out=X), on the volumes made here, never on the caller's X: no new
+    activation memory, and no pass writing a fresh array.
 
     >>> infer([ReLULayer(), ReLULayer()], np.array([-1.0, 2.0]))   # the second RELU in place
     array([0., 2.])
@@ -34,7 +35,7 @@ def infer(layers, X):
     given = X
     for layer in layers:
         mine = X is not given and X.flags.writeable and not np.may_share_memory(X, given)
-        X = layer(X, out=X) if layer.inplace and mine else layer(X)
+        X = layer(X, out=X) if (layer.inplace or layer.infers_in_place) and mine else layer(X)
     return X
 
 
@@ -77,6 +78,8 @@ class Layer:
     kind = "LAYER"
     inplace = False  # True when the output may overwrite the input (RELU): no new activation memory; such a
     # layer takes layer(X, out=X), which a Net's inference uses on the volumes it made itself
+    infers_in_place = False  # True when only inference may overwrite the input (BN: training keeps X for
+    # backward): layer(X, out=X) in a Net's inference as for inplace, but summaries count its output
 
     def __init__(self, **params):
         self.params = dict(params)  # {"W": array or None, "b": ...}: None until drawn by init()

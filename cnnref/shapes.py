@@ -23,13 +23,13 @@ def _axis(W1, F, S, P, dilation, exact, name):
         )
     if span > W1 + 2 * P:
         raise ValueError(f"{filter_} is larger than the padded input {name} + 2P = {W1} + {2 * P} = {W1 + 2 * P}")
-    W2 = Fraction(W1 + 2 * P - span, S) + 1
-    if W2.denominator != 1 and exact:
+    steps, rest = divmod(W1 + 2 * P - span, S)
+    if rest and exact:
         raise ValueError(
-            f"{formula} = {float(W2):g} is not a whole number: stride S = {S} does not tile the padded input; "
-            f"change F, S or P (exact=False floors it to {int(W2)}, as PyTorch does)"
+            f"{formula} = {float(Fraction(W1 + 2 * P - span, S) + 1):g} is not a whole number: stride S = {S} does "
+            f"not tile the padded input; change F, S or P (exact=False floors it to {steps + 1}, as PyTorch does)"
         )
-    return int(W2)  # floors: the last rows and columns that no whole window reaches are dropped
+    return steps + 1  # floors: the last rows and columns that no whole window reaches are dropped
 
 
 def output_size(W1, F, S=1, P=0, dilation=1, exact=True, name="W1"):

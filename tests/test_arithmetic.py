@@ -20,6 +20,7 @@ from scipy.signal import correlate
 
 from gradients import numerical_gradient
 
+from cnnref import fast_conv
 from cnnref import (
     ConvLayer,
     Net,
@@ -237,6 +238,21 @@ def test_conv_transpose2d_is_the_guides_construction(case):
     X, W, Y, bias, kw, _ = case
     Y, W = Y.astype(np.float64), W.astype(np.float64)
     np.testing.assert_allclose(conv_transpose2d(Y, W, bias, **kw), guide_construction(Y, W, bias, **kw), atol=1e-10)
+
+
+@SETTINGS
+@given(case=transpose_cases(), threads=st.integers(1, 3), split=st.sampled_from([0, fast_conv._SPLIT_COPY]))
+def test_the_tuned_transpose_is_the_readable_one_bit_for_bit(case, threads, split):
+    """conv_transpose2d_fast: the same multiply, the same adds in the same order, on one to three threads."""
+    _, W, Y, bias, kw, _ = case
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CNNREF_THREADS", str(threads))
+        patch.setattr(fast_conv, "_cores", lambda: 8)
+        patch.setattr(fast_conv, "_SPLIT_COPY", split)  # 0: every case shared out over the threads
+        T = fast_conv.conv_transpose2d_fast(Y, W, bias, **kw)
+    want = conv_transpose2d(Y, W, bias, **kw)
+    assert T.dtype == want.dtype and T.shape == want.shape
+    np.testing.assert_array_equal(T, want)
 
 
 def test_conv_transpose2d_sizes_invert_output_size():

@@ -356,6 +356,39 @@ def test_the_tuned_eval_is_the_readable_one_bit_for_bit(shape, seed, dtype, thre
 def test_the_layer_infers_with_the_tuned_eval(monkeypatch):
     layer = trained_layer(np.random.default_rng(0))
     called = []
-    monkeypatch.setattr("cnnref.batch_norm.depth_affine", lambda *a, f=fast_conv.depth_affine: called.append(1) or f(*a))
+    monkeypatch.setattr("cnnref.batch_norm.depth_affine", lambda *a, f=fast_conv.depth_affine, **k: called.append(1) or f(*a, **k))
     layer(np.ones((2, 4, 4, 3)))
     assert called
+
+
+def test_a_net_infers_batch_norm_in_place_on_its_own_volumes_only(monkeypatch):
+    """BN, like RELU, overwrites a volume the pass made (the CONV's output), never the caller's X; same numbers."""
+    from cnnref import conv2d_fast
+
+    rng = np.random.default_rng(0)
+    net = Net((5, 5, 3), [trained_layer(rng), ConvLayer(3, 3, P=1), trained_layer(rng), ReLULayer()], seed=1).init()
+    X = rng.normal(3.0, 2.0, (2, 5, 5, 3))
+    kept, in_place = X.copy(), []
+    call = BatchNormLayer.__call__
+    monkeypatch.setattr(BatchNormLayer, "__call__", lambda self, A, out=None: in_place.append(out is A) or call(self, A, out=out))
+    Y = net(X)
+    assert in_place == [False, True]  # the first BN met the caller's X: a new array
+    np.testing.assert_array_equal(X, kept)
+    first, conv, second = net.layers[:3]
+    expected = [first.params["gamma"], first.params["beta"], first.running_mean, first.running_var]
+    V = conv2d_fast(batch_norm_eval(kept, *expected), conv.W, conv.b, 1, 1)
+    stats = [second.params["gamma"], second.params["beta"], second.running_mean, second.running_var]
+    np.testing.assert_array_equal(Y, np.maximum(batch_norm_eval(V, *stats), 0))
+
+
+def test_the_layer_writes_into_out_only_in_its_compute_dtype():
+    layer = trained_layer(np.random.default_rng(0))
+    X = np.random.default_rng(1).normal(size=(2, 4, 4, 3))
+    want = layer(X)
+    out = X.copy()
+    assert layer(out, out=out) is not None and np.array_equal(out, want)  # in place: out holds the result
+    X32 = X.astype(np.float32)  # promoted to the float64 statistics: a new float64 array, X32 untouched
+    Y = layer(X32, out=X32)
+    assert Y.dtype == np.float64 and np.array_equal(X32, X.astype(np.float32))
+    with pytest.raises(ValueError, match="out must be a contiguous array of X's shape"):
+        fast_conv.depth_affine(X, np.ones(3), np.zeros(3), out=np.empty((2, 4, 4, 2)))

@@ -724,7 +724,7 @@ def test_conv2d_backward(data):
 
 if hasattr(c, "conv_transpose2d"):
 
-    @covers("conv_transpose2d", "conv_transpose_output_size")
+    @covers("conv_transpose2d", "conv_transpose_output_size", *(["conv_transpose2d_fast"] if hasattr(c, "conv_transpose2d_fast") else []))
     @fuzz(40)
     @given(data=st.data())
     def test_conv_transpose2d(data):
@@ -800,6 +800,9 @@ if hasattr(c, "conv_transpose2d"):
         dtypes = [Y.dtype, Wt.dtype] + ([b.dtype] if b is not None else [])
         verify(lambda: c.conv_transpose2d(Y, Wt, b, **kwargs), reference,
                lambda got, e: assert_close(got, e[0], e[1], e[2], rule(*dtypes)))
+        if hasattr(c, "conv_transpose2d_fast"):  # the tuned one: the same checks and numbers
+            verify(lambda: c.conv_transpose2d_fast(Y, Wt, b, **kwargs), reference,
+                   lambda got, e: assert_close(got, e[0], e[1], e[2], rule(*dtypes)))
 
 
 # ---------------------------------------------------------------------------------------------------
