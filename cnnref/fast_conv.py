@@ -351,11 +351,12 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
     # longer, store X depth-first and copy X_col (FH*FW*D1, positions) in runs of W2 numbers instead.
     depth_first = "long runs" in _steps and c.S[1] == 1 and FH * FW > 1 and FW * D1 < W2
     (PH, PW), dtype = c.P, c.X.dtype
-    if depth_first:  # X_pad (N, H, W, D1) stored as (N, D1, H, W): padded and transposed in one copy
-        X_pad = np.zeros((N, D1, H1 + 2 * PH, W1 + 2 * PW), dtype).transpose(0, 2, 3, 1)
-        _copy(X_pad[:, PH : PH + H1, PW : PW + W1], c.X)
-    elif PH or PW:  # zero_pad's numbers, the copy on cnnref's threads
-        X_pad = np.zeros((N, H1 + 2 * PH, W1 + 2 * PW, D1), dtype)
+    if depth_first or PH or PW:  # zero_pad's numbers, the copy on cnnref's threads
+        padded = (H1 + 2 * PH, W1 + 2 * PW)
+        if depth_first:  # X_pad (N, H, W, D1) stored as (N, D1, H, W): padded and transposed in one copy
+            X_pad = np.zeros((N, D1, *padded), dtype).transpose(0, 2, 3, 1)
+        else:
+            X_pad = np.zeros((N, *padded, D1), dtype)
         _copy(X_pad[:, PH : PH + H1, PW : PW + W1], c.X)
     else:  # no copy at all when P = 0
         X_pad = c.X

@@ -31,6 +31,7 @@ import logging
 import re
 import shutil
 import subprocess
+from functools import cache
 from pathlib import Path
 
 from bs4 import BeautifulSoup, NavigableString
@@ -223,8 +224,10 @@ def on_page_content(content: str, page, config, files) -> str:
     return _markdown_page(content, page)
 
 
+@cache
 def stylesheet() -> str:
-    """KaTeX's stylesheet from the npm package, its fonts as woff2 only."""
+    """KaTeX's stylesheet from the npm package, its fonts as woff2 only (read once: fonts() and every font's
+    script read it too)."""
     css = (KATEX / "dist" / "katex.min.css").read_text(encoding="utf-8")
     return FONT_FALLBACKS.sub("", css)
 
