@@ -194,11 +194,13 @@ class BatchNormLayer(Layer):
 
     def __call__(self, X, out=None):
         """Inference with the running statistics: batch_norm_eval_fast's numbers, written into out (out=X: in
-        place) when out has the compute dtype (a volume promoted to the parameters' dtype gets a new array)."""
+        place) when out has the compute dtype and is contiguous (otherwise a new array: a volume promoted to the
+        parameters' dtype, or a view such as a grouped convolution's output)."""
         if self.running_mean is None or self.running_var is None:
             raise RuntimeError("BN has no running statistics yet: init() it (a Net does) or give running_mean, running_var")
         X, scale, shift = _affine(X, self.params["gamma"], self.params["beta"], self.running_mean, self.running_var, self.eps)
-        return depth_affine(X, scale, shift, out=out if out is not None and out.dtype == X.dtype else None)
+        usable = out is not None and out.dtype == X.dtype and out.flags.c_contiguous
+        return depth_affine(X, scale, shift, out=out if usable else None)
 
     def forward(self, X):
         """Training: batch statistics, and the running statistics updated in place."""

@@ -301,7 +301,7 @@ def depth_affine(X, scale, shift, out=None):
         Y = np.empty(X2.shape, dtype)
     elif out.shape != X.shape or out.dtype != dtype or not out.flags.c_contiguous:
         raise ValueError(f"out must be a contiguous array of X's shape {X.shape} and dtype {dtype}, "
-                         f"got shape {out.shape}, dtype {out.dtype}")
+                         f"got shape {out.shape}, dtype {out.dtype}, contiguous {out.flags.c_contiguous}")
     else:
         Y = _into(out, X2.shape)
     rows = max(1, _AFFINE_BLOCK // (r * D * Y.itemsize))

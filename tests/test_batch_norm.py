@@ -392,3 +392,18 @@ def test_the_layer_writes_into_out_only_in_its_compute_dtype():
     assert Y.dtype == np.float64 and np.array_equal(X32, X.astype(np.float32))
     with pytest.raises(ValueError, match="out must be a contiguous array of X's shape"):
         fast_conv.depth_affine(X, np.ones(3), np.zeros(3), out=np.empty((2, 4, 4, 2)))
+
+
+def test_the_layer_given_a_view_as_out_returns_a_new_array_with_the_same_numbers():
+    """A volume a pass made may be a view (a grouped convolution's output, a slice): BN cannot write into it as
+    one block, so it returns a new array, and the numbers are those of a contiguous copy (found by
+    test_residual: groups=2, 1x1, then BN, inside a block)."""
+    layer = trained_layer(np.random.default_rng(0))
+    X = np.random.default_rng(1).normal(size=(2, 4, 4, 6))[..., ::2]  # depth 3, not contiguous
+    want = layer(np.ascontiguousarray(X))
+    kept = X.copy()
+    Y = layer(X, out=X)
+    np.testing.assert_array_equal(Y, want)
+    np.testing.assert_array_equal(X, kept)
+    with pytest.raises(ValueError, match="contiguous False"):
+        fast_conv.depth_affine(np.ascontiguousarray(X), np.ones(3), np.zeros(3), out=X)
