@@ -112,3 +112,23 @@ def test_lighthouse_measures_every_page_of_the_built_site(built_site):
     assert sorted(pages) == sorted(built) and len(set(pages)) == len(pages)
     tool = (ROOT / "tools" / "lighthouse.py").read_text(encoding="utf-8")
     assert "pages = args.pages or nav_pages()" in tool
+
+
+def test_every_page_has_the_same_palette_toggle_and_the_browser_tests_audit_it(built_site):
+    """The light/dark toggle is one partial (overrides/partials/palette.html): every page, the 404 page too, holds
+    it once with the same markup, so the browser tests audit its dark state with every axe rule on one page
+    (sitecheck.TOGGLE_AUDIT_PAGE, which must be a page of the site), and colours only on the others."""
+    import sys
+
+    if str(ROOT / "tests" / "browser") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tests" / "browser"))
+    from sitecheck import PALETTE, TOGGLE_AUDIT_PAGE, nav_pages
+
+    assert PALETTE == "form[data-cnnref-palette]"
+    toggles = {}
+    for page in html_pages(built_site):
+        found = re.findall(r"<form [^>]*data-cnnref-palette[^>]*>.*?</form>", page.read_text(encoding="utf-8"), re.S)
+        assert len(found) == 1, f"{page.relative_to(built_site)}: {len(found)} palette toggles"
+        toggles.setdefault(found[0], []).append(page.relative_to(built_site).as_posix())
+    assert len(toggles) == 1, {markup[:200]: pages[:3] for markup, pages in toggles.items()}
+    assert TOGGLE_AUDIT_PAGE in nav_pages()
