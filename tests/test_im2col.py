@@ -134,3 +134,14 @@ def test_col2im_allocates_the_padded_volume_in_the_columns_dtype_and_says_so(H, 
                 col2im(X_col, (H, W, D), 3, P=P)
         else:
             assert col2im(X_col, (H, W, D), 3, P=P).dtype == dtype
+
+
+@pytest.mark.parametrize("F, S, P", [(1, 1, 0), (2, 2, 0), (3, 1, 1)])
+def test_im2col_returns_a_new_writeable_array(F, S, P):
+    """X_col is a copy even where the windows tile X exactly (1x1, or F = S): writing into it leaves X alone."""
+    X = np.arange(48.0).reshape(4, 4, 3)
+    kept = X.copy()
+    X_col = im2col(X, F, S, P)
+    assert X_col.flags.writeable and not np.shares_memory(X_col, X)
+    X_col[...] = -1
+    np.testing.assert_array_equal(X, kept)
