@@ -103,6 +103,11 @@ class ResidualBlock(Layer):
             what = "the input (identity shortcut)" if not self.shortcut else "the shortcut's output"
             raise ValueError(f"the main path's output {main} must have the shape of {what} {shortcut}, for an "
                              f"input of shape {tuple(input_shape)}: add a projection shortcut (1x1 CONV with that K and S)")
+        strides = [tuple(f.stride for f in self._fields(layers, (Field(), Field()), input_shape)) for _, layers in self._paths()]
+        if strides[0] != strides[1]:  # same shape by chance: output i of one path looks elsewhere than output i of the other
+            raise ValueError(f"the main path's effective stride {strides[0]} must equal the shortcut's {strides[1]}, for an "
+                             f"input of shape {tuple(input_shape)}: their outputs (both {main}) do not look at the same "
+                             f"input positions, so adding them mixes unrelated pixels")
         return main
 
     def init(self, input_shape, rng, dtype=np.float64):

@@ -266,3 +266,17 @@ def test_inference_overwrites_no_volume_both_paths_read():
     np.testing.assert_array_equal(X, kept)
     conv = block.main[1]
     np.testing.assert_allclose(Y, relu(conv2d_naive(relu(kept), conv.W, conv.b, 1, 1)) + kept, rtol=1e-12)
+
+
+def test_paths_of_the_same_shape_but_different_strides_are_refused_by_the_block_and_its_net():
+    """On a 3x3 input a 3x3 CONV at stride 2 (padding 1) and a 2x2 CONV at stride 1 both give 2x2 outputs, by
+    chance: output i of one starts at input 2i - 1, of the other at i, so on any larger input the sum would add
+    pixels from different places. output_shape (which a Net's init and summary call) refuses it, naming both
+    strides, as summary() did alone until now (forward added them)."""
+    block = ResidualBlock([ConvLayer(2, 3, S=2, P=1)], [ConvLayer(2, 2, S=1, P=0)])
+    with pytest.raises(ValueError, match=re.escape("effective stride (2, 2) must equal the shortcut's (1, 1)")):
+        block.output_shape((3, 3, 2))
+    with pytest.raises(ValueError, match="effective stride"):
+        Net((3, 3, 2), [block]).init()
+    same = ResidualBlock([ConvLayer(2, 3, S=2, P=1)], [ConvLayer(2, 1, S=2, P=0)])  # a projection at the same stride
+    assert same.output_shape((3, 3, 2)) == (2, 2, 2)
