@@ -304,8 +304,10 @@ def lighthouse(lh, nav):
     load = lh.get("load_average")
     busy = (f"; load average {load['start'][0]:g} at the start, {load['end'][0]:g} at the end" if load
             else "; load not recorded")
+    dates = sorted({run["date"][:10] for run in lh.get("runs", [lh])})  # tools/lighthouse.py --merge: several runs
+    when = f"on {dates[0]}" if len(dates) == 1 else f"between {dates[0]} and {dates[-1]} ({len(lh['runs'])} runs)"
     lines = [
-        f"Measured on {lh['date'][:10]} with {lh['tool']} and {lh['chromium']}, median of "
+        f"Measured {when} with {lh['tool']} and {lh['chromium']}, median of "
         f"{lh['runs_per_setting']} runs per page and form factor, the site served gzipped from this machine "
         f"({lh.get('cores', '?')} cores{busy}: a busy machine lowers performance). Targets (desktop / mobile): {want}. "
         + (f"**Missed: {len(lh['missed'])}.**" if lh["missed"] else "**Every target met.**"),

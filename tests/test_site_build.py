@@ -111,7 +111,7 @@ def test_lighthouse_measures_every_page_of_the_built_site(built_site):
     built = ["/" + (p.parent.relative_to(built_site).as_posix() + "/").removeprefix("./") for p in built_site.rglob("index.html")]
     assert sorted(pages) == sorted(built) and len(set(pages)) == len(pages)
     tool = (ROOT / "tools" / "lighthouse.py").read_text(encoding="utf-8")
-    assert "pages = args.pages or nav_pages()" in tool
+    assert "nav = nav_pages()\n    pages = args.pages or nav\n" in tool
 
 
 def test_every_page_has_the_same_palette_toggle_and_the_browser_tests_audit_it(built_site):

@@ -4,6 +4,7 @@
     .venv/bin/python tools/lighthouse.py              # build (properdocs build --strict), 3 runs each
     .venv/bin/python tools/lighthouse.py --site site  # measure an existing build
     .venv/bin/python tools/lighthouse.py --pages /api/ --runs 1   # one page, one run (while fixing it)
+    .venv/bin/python tools/lighthouse.py --site site --pages /api/ --merge   # re-measure one page, keep the others
 
 The pages are every page of properdocs.yml's nav, in nav order (home, the notes, the notebooks, the
 API reference, Performance, and any page added later), read from the configuration at each run. For
@@ -145,29 +146,43 @@ def main(argv=None) -> int:
     parser.add_argument("--forms", nargs="+", default=["desktop", "mobile"], choices=["desktop", "mobile"])
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "lighthouse-results.json")
     parser.add_argument("--check", action="store_true", help="exit 1 when a median misses its target")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep what --out already holds for the pages and forms not measured now (each page and "
+                             "form records the site and date it was measured on); without it --out is rewritten")
     args = parser.parse_args(argv)
 
     chrome = os.environ.get("CHROME_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                           check=False).stdout.strip()
     measured = f"{args.site} (an existing build)" if args.site else f"properdocs build --strict of commit {head}"
-    pages = args.pages or nav_pages()
+    nav = nav_pages()
+    pages = args.pages or nav
     load_start = load_average()
     version = subprocess.run([chrome, "--version"], capture_output=True, text=True, check=False).stdout.strip()
-    results = {}
+    results, kept, runs, extra = {}, {}, [], {}
+    if args.merge and args.out.is_file():
+        before = json.loads(args.out.read_text())
+        kept, runs = before["results"], before.get("runs") or [
+            {k: before[k] for k in ("site", "date", "load_average", "pages") if k in before}]
+        extra = {k: v for k, v in before.items() if k in ("reruns",)}  # kept by hand beside the results
+    date = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
     def write(complete: bool) -> list[str]:
         """Write the file (after every page: a run stopped early keeps the pages it measured); the misses."""
+        merged = {page: {**kept.get(page, {}), **results.get(page, {})} for page in [*kept, *results]}
+        merged = dict(sorted(merged.items(), key=lambda kv: nav.index(kv[0]) if kv[0] in nav else len(nav)))
+        this = {"site": measured, "date": date, "load_average": {"start": load_start, "end": load_average()},
+                "pages": list(results)}
         missed = [f"{page} {form} {cat}: {summary['median'][cat]:g} < {target}"
-                  for page, forms in results.items() for form, summary in forms.items()
+                  for page, forms in merged.items() for form, summary in forms.items()
                   for cat, target in TARGETS[form].items() if summary["median"][cat] < target]
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps({
-            "tool": LIGHTHOUSE, "chromium": version, "chrome_flags": CHROME_FLAGS, "site": measured,
-            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "tool": LIGHTHOUSE, "chromium": version, "chrome_flags": CHROME_FLAGS, "site": measured, "date": date,
             "served": "tests/browser/static_server.py, gzip, 127.0.0.1", "runs_per_setting": args.runs,
-            "cores": os.cpu_count(), "load_average": {"start": load_start, "end": load_average()},
-            "pages": list(results), "complete": complete, "targets": TARGETS, "missed": missed, "results": results,
+            "cores": os.cpu_count(), "load_average": this["load_average"],
+            "pages": list(merged), "complete": complete, "targets": TARGETS, "missed": missed,
+            **({"runs": [*runs, this]} if args.merge else {}), **extra, "results": merged,
         }, indent=2) + "\n")
         return missed
 
@@ -188,6 +203,7 @@ def main(argv=None) -> int:
                         print(f"  {page} {form} run {n + 1}: {s}", flush=True)
                     summary = summarize(reports)
                     summary["load_average"] = {"before": load_before, "after": load_average()}
+                    summary["site"], summary["date"] = measured, date
                     results.setdefault(page, {})[form] = summary
                 write(complete=False)
 
