@@ -66,3 +66,36 @@ def test_links_to_the_api_reference_carry_an_existing_anchor(built_site):
                 problems.append(f"{where}: no such anchor in the API page")
             checked += 1
     assert checked and not problems, "\n".join(problems)
+
+
+def api_article(built_site) -> str:
+    """The API page's <article> as a browser builds it at load: without the source listings waiting in <template>s."""
+    api = (built_site / "api" / "index.html").read_text(encoding="utf-8")
+    article = api[api.index("<article"):api.index("</article>")]
+    return re.sub(r"<template\b.*?</template>", "", article, flags=re.DOTALL)
+
+
+def test_permalinks_are_named_without_a_title_so_no_tooltip_is_mounted_for_them(built_site):
+    """Material (content.tooltips) mounts a tooltip, with a timer and listeners, for every [title] in the
+    content when the page loads: 128 permalinks were 45 % of the API page's start-up task on a phone
+    (hooks/html_fixes.py). Each "¶" is named by aria-label instead, on every page."""
+    problems = []
+    for path in sorted(built_site.rglob("*.html")):
+        for link in re.findall(r'<a\b[^>]*\bclass="headerlink"[^>]*>', path.read_text(encoding="utf-8")):
+            if " title=" in link:
+                problems.append(f"{path.relative_to(built_site)}: {link}")
+    assert not problems, "\n".join(problems[:10])
+    named = re.findall(r'<a\b[^>]*\bclass="headerlink"[^>]*\baria-label="Link to this section"', api_article(built_site))
+    assert len(named) >= len(cnnref.__all__)
+    titled = re.findall(r"<[a-z][^>]*\stitle=\"[^\"]*\"", api_article(built_site))
+    assert len(titled) <= 20, f"{len(titled)} elements with a title (a tooltip each at load) in the API page: {titled[:5]}"
+
+
+def test_heading_signatures_keep_only_the_spans_that_colour(built_site):
+    """Names and whitespace in the signatures of the API headings look like plain code text: their spans are
+    dropped (hooks/html_fixes.py), about 440 elements fewer to style and lay out at load."""
+    article = api_article(built_site)
+    signatures = re.findall(r'<code class="highlight language-python">(.*?)</code>', article, flags=re.DOTALL)
+    assert len(signatures) >= len(cnnref.__all__) // 2
+    assert "conv2d_naive" in "".join(signatures)
+    assert not [s for s in signatures if '<span class="n">' in s or '<span class="w">' in s]

@@ -1,6 +1,24 @@
 // A link to a box inside a closed collapsible box (<details>, the notes' ??? admonitions) opens it:
 // on load, on every change of the address's #fragment, and on a click on a link to the current one.
+// And the target stays where the jump put it: the API reference lays its entries out only near the screen
+// (content-visibility, docs/stylesheets/extra.css), so after the jump the entries around the target take
+// their real height and can move it (by 200-300 px on a phone). For a second after a jump, each frame
+// puts the target back while it moves, until the reader scrolls.
 (function () {
+  function follow(target) {
+    var until = performance.now() + 1000, top = target.getBoundingClientRect().top, reader = false;
+    function stop() { reader = true; }
+    ["wheel", "touchstart", "keydown", "mousedown"].forEach(function (name) {
+      window.addEventListener(name, stop, { once: true, passive: true });
+    });
+    (function frame() {
+      if (reader || performance.now() > until) return;
+      var now = target.getBoundingClientRect().top;
+      if (Math.abs(now - top) >= 1) target.scrollIntoView();  // Material's scroll-margin keeps it below the header
+      top = target.getBoundingClientRect().top;
+      window.requestAnimationFrame(frame);
+    })();
+  }
   function openTarget() {
     var id = decodeURIComponent(location.hash.slice(1));
     var target = id && document.getElementById(id);
@@ -13,6 +31,7 @@
       }
     }
     if (opened) target.scrollIntoView();
+    follow(target);
   }
   window.addEventListener("hashchange", openTarget);
   document.addEventListener("click", function (event) {

@@ -51,25 +51,29 @@
 })();
 
 // Code blocks: Material makes a block that scrolls sideways focusable when it mounts the block, and
-// with the content.lazy feature (mkdocs.yml) it mounts a block only once it scrolls into view. So
-// every block is checked here at load and on resize (Material's own check
-// takes over, and removes the attribute if the block no longer scrolls, once it mounts the block): all widths read first, then the attributes set
-// (one layout for the page, not one per block).
+// with the content.lazy feature (mkdocs.yml) it mounts a block only once it scrolls into view. So each
+// block is measured here whenever its size changes (a ResizeObserver: when it is first laid out, when a
+// box around it opens, when the screen turns), never all at once at load: on the API reference most
+// blocks are in sections that the browser lays out only when they come near the screen
+// (content-visibility, docs/stylesheets/extra.css), and measuring them all would lay out the whole page
+// (about 2,600 elements). Until a block is measured it is focusable, so that a keyboard can reach it if
+// it scrolls (axe: scrollable-region-focusable); Material's own check takes over once it mounts a block.
 (function () {
-  function update() {
-    var blocks = Array.prototype.slice.call(document.querySelectorAll(".md-typeset pre > code"));
-    var scrolls = blocks.map(function (code) { return code.scrollWidth > code.clientWidth; });
+  if (!window.ResizeObserver) return;
+  var observer = new ResizeObserver(function (entries) {
+    var blocks = entries.map(function (entry) { return entry.target; });
+    var scrolls = blocks.map(function (code) { return code.scrollWidth > code.clientWidth; });  // all reads first
     blocks.forEach(function (code, i) {
       if (scrolls[i]) code.setAttribute("tabindex", "0");
+      else code.removeAttribute("tabindex");
+    });
+  });
+  function mount() {
+    document.querySelectorAll(".md-typeset pre > code").forEach(function (code) {
+      if (!code.hasAttribute("tabindex")) code.setAttribute("tabindex", "0");
+      observer.observe(code);
     });
   }
-  var pending = false;
-  function schedule() {
-    if (pending) return;
-    pending = true;
-    window.requestAnimationFrame(function () { pending = false; update(); });
-  }
-  if (window.document$) window.document$.subscribe(schedule);
-  else document.addEventListener("DOMContentLoaded", schedule);
-  window.addEventListener("resize", schedule);
+  if (window.document$) window.document$.subscribe(mount);
+  else document.addEventListener("DOMContentLoaded", mount);
 })();

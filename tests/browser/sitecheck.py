@@ -257,7 +257,19 @@ FADING_JS = """() => new Promise(r => requestAnimationFrame(r)).then(() => docum
           && a.effect && a.effect.target && a.effect.target.closest('details'))
   .map(a => a.transitionProperty + ' on ' + a.effect.target.tagName.toLowerCase()
           + (a.effect.target.className ? '.' + a.effect.target.className : '')))"""
-OPEN_DETAILS_JS = "() => document.querySelectorAll('details').forEach(d => { d.open = true; })"
+# Sections that the browser renders only near the screen (content-visibility: auto, the API reference's
+# entries: docs/stylesheets/extra.css) are rendered too, as a reader who scrolls to each sees it: axe
+# measures colours by hit-testing, which finds nothing drawn there (a wrong background, a false contrast
+# violation).
+OPEN_DETAILS_JS = """() => {
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  if (!document.getElementById('cnnref-render-all')) {
+    const style = document.createElement('style');
+    style.id = 'cnnref-render-all';
+    style.textContent = '* { content-visibility: visible !important; }';
+    document.head.append(style);
+  }
+}"""
 # ... and back as the page opened (MARK_DETAILS_JS remembers), before the switch to dark.
 MARK_DETAILS_JS = "() => { window.cnnrefOpened = [...document.querySelectorAll('details')].map(d => d.open); }"
 CLOSE_DETAILS_JS = "() => document.querySelectorAll('details').forEach((d, i) => { d.open = window.cnnrefOpened[i]; })"

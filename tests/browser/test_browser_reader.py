@@ -248,3 +248,34 @@ def test_plots_take_the_dark_scheme(open_page, path):
     Visitor.switch_scheme(page, dark=False)  # the reader's toggle, back to light
     fills = page.evaluate(PLOT_TEXT_JS, PLOTS)
     assert fills and all(_luminance(f) < 0.2 for f in fills), f"{path}: plot text not dark on light: {fills}"
+
+
+API_ENTRIES_JS = r"""
+() => {
+  const boxes = [...document.querySelectorAll('.doc-function > .doc-contents, .doc-attribute > .doc-contents')];
+  const drawn = boxes.filter(box => box.firstElementChild && box.firstElementChild.checkVisibility({contentVisibilityAuto: true}));
+  const headings = [...document.querySelectorAll('.doc-function > .doc-heading[id]')];
+  return {boxes: boxes.length, drawn: drawn.length, middle: headings[Math.floor(headings.length / 2)].id,
+          code: boxes.filter(box => !drawn.includes(box)).flatMap(box => [...box.querySelectorAll('pre > code')])
+                .filter(code => !code.hasAttribute('tabindex')).length};
+}
+"""
+
+
+def test_api_entries_far_from_the_screen_wait_unrendered_and_links_still_land_on_them(open_page):
+    """docs/stylesheets/extra.css: an API entry's contents are styled and laid out only near the screen, and
+    no script of ours measures them all at load (scroll-regions.js measures each code block when it is laid
+    out): at load on a phone, a few of the ~100 entries are drawn. A link to the last entry lands on its
+    heading, which stays put while the entries around it are drawn."""
+    page = open_page("/api/", PHONE)
+    state = page.evaluate(API_ENTRIES_JS)
+    assert state["boxes"] >= 90 and state["drawn"] <= 10, f"entries drawn at load: {state['drawn']} of {state['boxes']}"
+    assert state["code"] == 0, "a code block not yet measured must be focusable (it may scroll)"
+    url = page.url.split("#")[0]
+    page.goto("about:blank")
+    page.goto(f"{url}#{state['middle']}", wait_until="load")
+    top = f"() => document.getElementById({state['middle']!r}).getBoundingClientRect().top"
+    page.wait_for_timeout(1200)  # open-target.js follows the target for a second while the entries around it are drawn
+    first = page.evaluate(top)
+    page.wait_for_timeout(500)
+    assert 0 <= first <= 200 and abs(page.evaluate(top) - first) < 1, (first, page.evaluate(top))
