@@ -424,14 +424,19 @@ def _task(library, variant, case):
 
 def _net_floor_task(case):
     """The matrix multiplies of a net's CONV (groups = 1) and FC layers alone, one after the other, each
-    layer's X_col and output built beforehand (in this task, once per case: timed in the rounds)."""
+    layer's X_col and output built beforehand (in this task, once per case: timed in the rounds); an FC
+    layer's as fc_fast makes them, a block of filters at a time."""
     from cnnref.layers import FCLayer
     from cnnref.windows import windows, zero_pad
 
-    net, N, products = cnnref_net(case["net"]), case["N"], []
+    from cnnref.fast_conv import _FC_ROWS
+
+    net, N, products, blocked = cnnref_net(case["net"]), case["N"], [], []
     for layer, shape in conv_layers(net):
-        if isinstance(layer, FCLayer):
-            X_cols, W_row = _rng_input((N, math.prod(shape))), layer.W
+        if isinstance(layer, FCLayer):  # as fc_fast multiplies: _FC_ROWS filters at a time, W_block @ x.T
+            x_T, W = np.ascontiguousarray(_rng_input((N, math.prod(shape))).T), layer.W
+            blocked.append((x_T, W, np.empty((len(W), N), np.float32)))
+            continue
         else:
             if layer.groups != 1:
                 continue  # depthwise: no multiply (its own floor is the operation table's)
@@ -445,6 +450,9 @@ def _net_floor_task(case):
     def run():
         for X_cols, W_T, V in products:
             np.matmul(X_cols, W_T, out=V)
+        for x_T, W, V in blocked:
+            for i in range(0, len(W), _FC_ROWS):
+                np.matmul(W[i : i + _FC_ROWS], x_T, out=V[i : i + _FC_ROWS])
 
     return run, None
 

@@ -30,6 +30,8 @@ the notes' conv2d (one stacked multiply, a matrix per group).
 depth_affine, X * scale + shift per depth slice (batch norm at inference), fills one output array a
 block of rows at a time, the add following the multiply while the block is still in cache, on
 cnnref's threads: the readable X * scale + shift makes two passes over memory and two arrays.
+
+fc_fast, the FC layer for a batch: the readable x @ W.T + b, taken _FC_ROWS rows of W (filters) at a time.
 """
 
 import math
@@ -41,7 +43,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from cnnref import checks
 from cnnref.conv_layer import _conv_inputs, _transpose_inputs, conv2d, conv_transpose2d
+from cnnref.fully_connected import _fc_inputs
 from cnnref.windows import windows
 
 _BLOCK = 1 << 24  # bytes of X_cols per matrix multiply (at least one output row): bounds memory, few multiplies
@@ -61,6 +65,11 @@ _AFFINE_BLOCK = 1 << 19  # bytes of output per multiply and add of depth_affine:
 _AFFINE_WIDTH = 16384  # numbers per row of depth_affine's loops, at most (D at least): NumPy pays per row
 _SPLIT_COPY = 1 << 20  # bytes: a copy at least this large (padding, X_cols) is shared out over cnnref's threads: at
 # ~10 GB/s it takes ~100 us, several times a hand-off to a thread (tens of us on an idle machine, far more under load)
+# Rows of W (filters) per multiply of fc_fast. A batch of a few examples against large FC weights, x (8, n) @ W.T:
+# OpenBLAS ran it at 1/2-1/3 of the memory's speed (AlexNet's 4096 x 9216: 16.8-18.5 ms; W @ x.T 14.0 ms), while
+# blocks of 1024 rows of W, each W_block @ x.T, took 9.9-10.5 ms (512: 10.6, 2048: 11.5; VGG-16's 4096 x 25088:
+# 49-61 ms, blocked 31-34 ms). One example: the same time either way. Measured quiet, benchmarks/results.json.
+_FC_ROWS = 1024
 _DEPTHWISE_BLOCK = 1 << 19  # bytes of output per einsum of the depthwise path: with its padded input, in a core's L2
 # The refinements, in the order the Performance page adds them to the notes' conv2d. The benchmark
 # switches them off to measure each one's gain (tests/test_conv2d_fast.py: every combination equals
@@ -314,6 +323,30 @@ def depth_affine(X, scale, shift, out=None):
 
     _parallel(run, _chunks(range(0, len(X2), rows), _threads()))
     return Y.reshape(X.shape)
+
+
+def fc_fast(X, W, b=None):
+    """cnnref.fc, tuned: the same arguments, and the same numbers up to rounding (each score is the same dot
+    product; the BLAS may add its terms in another order). FC layers infer with it.
+
+    The scores of the N examples, W @ x.T, are computed _FC_ROWS filters (rows of W) at a time, each block
+    of W times all of x.T written into its rows of the (K, N) result: a few examples against large weights
+    ran at a fraction of the memory's speed as one multiply (see _FC_ROWS).
+
+    >>> fc_fast(np.ones((2, 2, 1)), np.arange(8.0).reshape(2, 4), np.array([0.0, 1.0]))
+    array([ 6., 23.])
+    """
+    X, W, batched = _fc_inputs(X, W)
+    b = None if b is None else checks.as_volume(b, "b", ndims=(1,))
+    dtype = checks.float_type(X, W, *([] if b is None else [b]))
+    b = checks.bias(b, W.shape[0], dtype)
+    x = X.reshape(len(X) if batched else 1, -1).astype(dtype, copy=False)  # (N, n)
+    W = W.astype(dtype, copy=False)
+    V = np.empty((W.shape[0], len(x)), dtype)  # (K, N): a block of filters fills a block of rows
+    for i in range(0, len(W), _FC_ROWS):
+        np.matmul(W[i : i + _FC_ROWS], x.T, out=V[i : i + _FC_ROWS])
+    scores = V.T + b  # (N, K)
+    return scores if batched else scores[0]
 
 
 # --8<-- [start:conv2d_fast]

@@ -13,8 +13,8 @@ import numpy as np
 
 from cnnref import checks
 from cnnref.conv_layer import conv2d_backward
-from cnnref.fast_conv import conv2d_fast
-from cnnref.fully_connected import fc, fc_backward
+from cnnref.fast_conv import conv2d_fast, fc_fast
+from cnnref.fully_connected import fc_backward
 from cnnref.pooling import avg_pool, avg_pool_backward, max_pool, max_pool_backward
 from cnnref.activations import relu, relu_backward
 from cnnref.shapes import Field, conv_output_shape, pool_output_size
@@ -354,7 +354,8 @@ class FCLayer(Layer):
         return ((shape[0], 1, 0, 1), (shape[1], 1, 0, 1)) if len(shape) == 3 else super().window(input_shape)
 
     def __call__(self, X):
-        return fc(X, self.W, self.b)
+        """Inference: cnnref.fast_conv.fc_fast's scores (fc's, up to rounding)."""
+        return fc_fast(X, self.W, self.b)
 
     def backward(self, dV):
         dX, dW, db = fc_backward(dV, checks.cached(self), self.W)

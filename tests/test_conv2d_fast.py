@@ -8,7 +8,9 @@ from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
 from cnnref import conv2d_fast, conv2d_naive, output_size
+from cnnref import FCLayer, fc
 from cnnref import fast_conv as module
+from cnnref import layers as layers_module
 
 TOL = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-12, atol=1e-12)}
 
@@ -401,3 +403,30 @@ def test_cnnref_threads_is_capped_at_the_cores_with_a_warning_beyond_them(cores,
     said = [str(w.message) for w in caught if w.category is RuntimeWarning]
     assert said == ([f"CNNREF_THREADS = {value} is more than the {cores} usable cores: cnnref uses {cores}"]
                     if value > cores else [])
+
+
+@pytest.mark.parametrize("rows", [1, 3, 7, 1024])
+@pytest.mark.parametrize("shape", [(5,), (2, 5), (2, 2, 3, 2), (3, 2, 3)])
+def test_fc_fast_equals_fc_in_blocks_of_filters(monkeypatch, rows, shape):
+    """fc_fast computes K = 7 scores in blocks of `rows` filters (the last block shorter, or one block for all):
+    the scores of cnnref.fc, within float64 rounding, batched or not, with and without biases."""
+    monkeypatch.setattr(module, "_FC_ROWS", rows)
+    rng = np.random.default_rng(rows)
+    X = rng.normal(size=shape)
+    n = int(np.prod(shape[1:] if len(shape) in (2, 4) else shape))
+    W, b = rng.normal(size=(7, n)), rng.normal(size=7)
+    for bias in (b, None):
+        got, want = module.fc_fast(X, W, bias), fc(X, W, bias)
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    X32, W32 = X.astype(np.float32), W.astype(np.float32)
+    assert module.fc_fast(X32, W32).dtype == np.float32
+
+
+def test_fc_layer_infers_with_fc_fast(monkeypatch):
+    calls = []
+    monkeypatch.setattr(layers_module, "fc_fast", lambda *args: calls.append(args) or fc(*args))
+    layer = FCLayer(3).init((2, 2, 1), np.random.default_rng(0))
+    X = np.ones((4, 2, 2, 1))
+    np.testing.assert_array_equal(layer(X), fc(X, layer.W, layer.b))
+    assert len(calls) == 1

@@ -934,7 +934,7 @@ def fc_logical(problems, batched, X_val, W_val, b_val=None):
     return (None if x is None else as64(x)), (None if W is None else as64(W))
 
 
-@covers("fc", "fc_backward")
+@covers("fc", "fc_backward", "fc_fast")
 @fuzz(60)
 @given(data=st.data())
 def test_fc_and_fc_backward(data):
@@ -948,8 +948,9 @@ def test_fc_and_fc_backward(data):
         V, scale = x @ W64.T + b64, np.abs(x) @ np.abs(W64).T + np.abs(b64)
         return (V if batched else V[0]), (scale if batched else scale[0]), W64.shape[1] + 1
 
-    verify(lambda: c.fc(X, W, b), reference,
-           lambda got, e: assert_close(got, e[0], e[1], e[2], rule(X.dtype, W.dtype, b.dtype)))
+    for function in (c.fc, c.fc_fast):  # the tuned one: the same checks, the same numbers up to rounding
+        verify(lambda: function(X, W, b), reference,
+               lambda got, e: assert_close(got, e[0], e[1], e[2], rule(X.dtype, W.dtype, b.dtype)))
 
     K = W.shape[0]
     dV, dV_val = data.draw(array(((X.shape[0],) if batched else ()) + (K + (data.draw(st.integers(0, 19)) == 0),)))
