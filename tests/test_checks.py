@@ -191,8 +191,10 @@ def test_pooling_pads_at_most_half_a_window(F, P):
 
 
 @settings(max_examples=40, deadline=None)
-@given(value=st.one_of(st.text(max_size=3).filter(lambda t: not (t.strip().isascii() and t.strip().isdigit() and int(t) >= 1)),
+# int(t.strip()), not int(t): str.strip() takes "\x1f" for whitespace and int() does not ("0\x1f" failed CI's filter).
+@given(value=st.one_of(st.text(max_size=3).filter(lambda t: not (t.strip().isascii() and t.strip().isdigit() and int(t.strip()) >= 1)),
                        st.integers(-5, 0).map(str)))
+@example("0\x1f")
 def test_a_bad_cnnref_threads_is_refused_with_its_name(value):
     if not value.strip():
         assert fast_conv._threads({"CNNREF_THREADS": value}) >= 1  # unset or blank: the default
