@@ -9,7 +9,7 @@ image), for strides, padding, dilation, pooling and residual blocks.
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from strategies import nets
 
@@ -176,11 +176,16 @@ def test_a_field_holds_python_ints():
 
 @settings(max_examples=15, deadline=None)
 @given(net=nets(fc_head=False, max_size=9), seed=st.integers(0, 2**16))
+# Found by Hypothesis: the last CONV's padded column reads only zeros, yet its field (the pool's window one
+# column further) overlaps the image's column 1.
+@example(net=Net((2, 2, 1), [PoolLayer(F=(1, 2), S=1, mode="avg"), ConvLayer(K=1, F=1, P=(0, 1), bias=False)]), seed=0)
 def test_any_nets_fields_are_the_pixels_that_change_its_outputs(net, seed):
     """The brute force above over drawn nets (pairs, padding, dilation, both pools, the floor), corner and centre outputs.
 
     Without dilation an output reads its whole field; with it, the field is the rectangle around taps
-    with gaps between them (test_dilation_leaves_gaps_inside_the_field): it holds every pixel read.
+    with gaps between them (test_dilation_leaves_gaps_inside_the_field): it holds every pixel read. An
+    output that sits on some layer's padding reads nothing, while a field is geometry only and may still
+    cover pixels of the image: it is held to reading nothing outside its field.
     """
     net = positive(net, seed)
     H2, W2, _ = net.shapes()[-1]
@@ -190,7 +195,7 @@ def test_any_nets_fields_are_the_pixels_that_change_its_outputs(net, seed):
     for i, j in {(0, 0), (H2 // 2, W2 // 2), (H2 - 1, W2 - 1)}:
         field = computed(net, i, j)
         assert not (found[:, :, i, j] & ~field).any()  # (an output on the padding only reads nothing)
-        if not gaps:
+        if not gaps and found[:, :, i, j].any():
             np.testing.assert_array_equal(found[:, :, i, j], field & read)
     summary = net.summary()
     assert summary.receptive_field == summary.rows[-1].receptive_field
