@@ -249,6 +249,10 @@ def test_formulas_do_not_move_the_page_when_their_fonts_arrive_after_it_is_drawn
     finally:
         context.close()
     assert {"KaTeX_Main normal loaded", "KaTeX_Math italic loaded"} <= set(shown["faces"]), f"{path}: fonts loaded: {shown['faces']}"
+    # A late font moved these pages by 0.03-0.12. A shift of at most 0.001 (1/100 of Lighthouse's "good") is let
+    # through: a fresh-clone CI run met 0.0005 on the Convolutions page's display formula with no font file
+    # held at all (its fonts come from the FontFace scripts), which is no font arriving late.
     moved = [s for s in shown["shifts"] if s["value"] > 0]
-    assert not moved, f"{path} ({width} px): layout shift {sum(s['value'] for s in moved):.4f} once the fonts came " \
-                      f"({len(held)} font files held): {moved[:3]}"
+    assert sum(s["value"] for s in moved) <= 0.001, \
+        f"{path} ({width} px): layout shift {sum(s['value'] for s in moved):.4f} once the fonts came " \
+        f"({len(held)} font files held): {moved[:3]}"
