@@ -429,11 +429,11 @@ def _net_floor_task(case):
     from cnnref.layers import FCLayer
     from cnnref.windows import windows, zero_pad
 
-    from cnnref.fast_conv import _FC_ROWS
+    from cnnref.fast_conv import _filters_times
 
     net, N, products, blocked = cnnref_net(case["net"]), case["N"], [], []
     for layer, shape in conv_layers(net):
-        if isinstance(layer, FCLayer):  # as fc_fast multiplies: _FC_ROWS filters at a time, W_block @ x.T
+        if isinstance(layer, FCLayer):  # as fc_fast multiplies: a block of filters at a time
             x_T, W = np.ascontiguousarray(_rng_input((N, math.prod(shape))).T), layer.W
             blocked.append((x_T, W, np.empty((len(W), N), np.float32)))
             continue
@@ -451,8 +451,7 @@ def _net_floor_task(case):
         for X_cols, W_T, V in products:
             np.matmul(X_cols, W_T, out=V)
         for x_T, W, V in blocked:
-            for i in range(0, len(W), _FC_ROWS):
-                np.matmul(W[i : i + _FC_ROWS], x_T, out=V[i : i + _FC_ROWS])
+            _filters_times(W, x_T, V)
 
     return run, None
 

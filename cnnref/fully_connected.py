@@ -34,13 +34,20 @@ def fc(X, W, b):
     >>> fc(np.ones((2, 2, 1)), np.arange(8.0).reshape(2, 4), np.array([0.0, 1.0]))
     array([ 6., 23.])
     """
+    x, W, b, batched = _fc_operands(X, W, b)  # x (N, n): each example flattened
+    scores = x @ W.T + b  # (N, K)
+    return scores if batched else scores[0]
+
+
+def _fc_operands(X, W, b):
+    """fc's operands, validated, in the compute dtype: x (N, n) (each example flattened), W (K, n), b (K,), and
+    whether X is a batch (cnnref.fast_conv.fc_fast takes the same)."""
     X, W, batched = _fc_inputs(X, W)
     b = None if b is None else checks.as_volume(b, "b", ndims=(1,))
     dtype = checks.float_type(X, W, *([] if b is None else [b]))
     b = checks.bias(b, W.shape[0], dtype)
-    x = X.reshape(len(X) if batched else 1, -1).astype(dtype, copy=False)  # (N, n): each example flattened
-    scores = x @ W.astype(dtype, copy=False).T + b  # (N, K)
-    return scores if batched else scores[0]
+    x = X.reshape(len(X) if batched else 1, -1).astype(dtype, copy=False)
+    return x, W.astype(dtype, copy=False), b, batched
 
 
 def fc_backward(dV, X, W):

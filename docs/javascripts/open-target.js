@@ -7,12 +7,14 @@
 (function () {
   function follow(target) {
     var until = performance.now() + 1000, top = target.getBoundingClientRect().top, reader = false;
+    var events = ["wheel", "touchstart", "keydown", "mousedown"];
     function stop() { reader = true; }
-    ["wheel", "touchstart", "keydown", "mousedown"].forEach(function (name) {
-      window.addEventListener(name, stop, { once: true, passive: true });
-    });
+    events.forEach(function (name) { window.addEventListener(name, stop, { passive: true }); });
     (function frame() {
-      if (reader || performance.now() > until) return;
+      if (reader || performance.now() > until) {  // done: no listener outlives its jump
+        events.forEach(function (name) { window.removeEventListener(name, stop); });
+        return;
+      }
       var now = target.getBoundingClientRect().top;
       if (Math.abs(now - top) >= 1) target.scrollIntoView();  // Material's scroll-margin keeps it below the header
       top = target.getBoundingClientRect().top;
