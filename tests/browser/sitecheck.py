@@ -261,8 +261,32 @@ FADING_JS = """() => new Promise(r => requestAnimationFrame(r)).then(() => docum
 # entries: docs/stylesheets/extra.css) are rendered too, as a reader who scrolls to each sees it: axe
 # measures colours by hit-testing, which finds nothing drawn there (a wrong background, a false contrast
 # violation).
+# The API reference's source listings (101 boxes, about 11,000 elements, kept in <template>s until opened:
+# docs/javascripts/source-listings.js) differ only in their text and in which highlighting classes colour it:
+# the boxes opened are the fewest, in page order, that together show every class any listing has, plus the
+# listing with the longest line (the one likeliest to scroll sideways). The choice is made once per load and
+# kept in window.cnnrefSources; tests/browser/test_browser_pages.py checks it against the built HTML.
 OPEN_DETAILS_JS = """() => {
-  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  if (!window.cnnrefSources) {
+    const boxes = [...document.querySelectorAll('details.mkdocstrings-source')];
+    const seen = new Set(), opened = new Set();
+    let widest = null, longest = -1;
+    for (const box of boxes) {
+      const template = box.querySelector(':scope > template.cnnref-source');
+      const root = template ? template.content : box;
+      const classes = [...root.querySelectorAll('[class]')].flatMap(el => [...el.classList]);
+      if (classes.some(c => !seen.has(c))) { opened.add(box); classes.forEach(c => seen.add(c)); }
+      const line = Math.max(0, ...[...root.querySelectorAll('td.code pre, pre')].slice(-1)
+        .flatMap(pre => pre.textContent.split('\\n').map(l => l.length)));
+      if (line > longest) { longest = line; widest = box; }
+    }
+    if (widest) opened.add(widest);
+    window.cnnrefSources = {boxes, opened};
+    window.cnnrefSourcesAudited = {total: boxes.length, classes: [...seen].sort(),
+                                   opened: boxes.map((b, i) => opened.has(b) ? i : -1).filter(i => i >= 0)};
+  }
+  const {boxes, opened} = window.cnnrefSources;
+  document.querySelectorAll('details').forEach(d => { if (!boxes.includes(d) || opened.has(d)) d.open = true; });
   if (!document.getElementById('cnnref-render-all')) {
     const style = document.createElement('style');
     style.id = 'cnnref-render-all';
@@ -324,8 +348,9 @@ class Visit:
     page_errors: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     palette: dict = field(default_factory=dict)
-    shown: dict = field(default_factory=dict)
-    overflow: dict = field(default_factory=dict)
+    shown: dict = field(default_factory=dict)  # images, links, ids, math (light visits)
+    overflow: dict = field(default_factory=dict)  # how wide the page is against the viewport (light visits)
+    sources: dict | None = None  # the source listings opened for the audit (OPEN_DETAILS_JS), if the page has any
     fading: list = field(default_factory=list)  # what still animates just after every <details> is opened
     axe: list | None = None  # axe-core's violations (desktop only)
     axe_ran: set = field(default_factory=set)  # the rules axe ran: every one in light; in dark, COLOUR_RULES (and on TOGGLE_AUDIT_PAGE the toggle's)
@@ -416,12 +441,16 @@ class Visitor:
         return visits
 
     def record(self, page, visit: Visit):
-        """Switch to the visit's scheme, then record what the page shows, every <details> opened."""
+        """Switch to the visit's scheme, then record what the page shows, every <details> opened (of the source
+        listings, the few that show every highlighting class: OPEN_DETAILS_JS)."""
         visit.palette = self.switch_scheme(page, dark=visit.scheme == "dark")
-        visit.shown = page.evaluate(COLLECT_JS)
+        if visit.scheme == "light":  # dark changes colours only: the images, links, math and width are light's
+            visit.shown = page.evaluate(COLLECT_JS)
         page.evaluate(OPEN_DETAILS_JS)
+        visit.sources = page.evaluate("() => window.cnnrefSourcesAudited")
         visit.fading = page.evaluate(FADING_JS)
-        visit.overflow = page.evaluate(OVERFLOW_JS)
+        if visit.scheme == "light":
+            visit.overflow = page.evaluate(OVERFLOW_JS)
         for name, wanted in PROBES.items():
             if visit.scheme in wanted.schemes and visit.width in wanted.widths:
                 visit.probed[name] = page.evaluate(wanted.script, wanted.arg)

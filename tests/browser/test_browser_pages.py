@@ -4,6 +4,7 @@ Parametrized over the site's pages (page_path, see conftest.py); each page is lo
 setting (desktop light, desktop dark, 375 px) and every test asserts one property of what it showed.
 """
 
+import html
 import re
 
 import pytest
@@ -96,8 +97,8 @@ def test_every_formula_is_typeset(visit, page_path):
 
 
 def formulas_in_html(site_dir, path) -> int:
-    html = (site_dir / path.lstrip("/") / ("index.html" if path.endswith("/") else "")).read_text(encoding="utf-8")
-    return len(re.findall(r'<annotation\b[^>]*\bencoding="application/x-tex"', html))
+    built = (site_dir / path.lstrip("/") / ("index.html" if path.endswith("/") else "")).read_text(encoding="utf-8")
+    return len(re.findall(r'<annotation\b[^>]*\bencoding="application/x-tex"', built))
 
 
 def test_every_formula_built_is_shown_typeset(visit, page_path, site_dir):
@@ -156,6 +157,29 @@ def test_axe_finds_nothing_lighthouse_accessibility_weighs(visit, page_path, sch
     expect_none(sorted(LIGHTHOUSE_RULES - shown.axe_ran), f"{shown.name}: axe rules that did not run")
     extra = [v for v in shown.axe if v["id"] in LIGHTHOUSE_RULES and not set(v["tags"]) & set(AXE_TAGS)]
     expect_none(axe_report(extra), f"{shown.name}: axe-core violations Lighthouse's accessibility score counts")
+
+
+@pytest.mark.parametrize("path", ["/api/"])  # the page's unit of work (its visits are loaded once: conftest.py)
+def test_the_audited_source_listings_show_every_highlighting_class(visit, path, site_dir):
+    """The audit opens a few of the API page's source listings (sitecheck.OPEN_DETAILS_JS): together they must
+    show every class any listing is coloured by, read here from the built HTML, and the listing with the
+    longest line."""
+    built = (site_dir / "api" / "index.html").read_text(encoding="utf-8")
+    listings = re.findall(r'<template class="cnnref-source">(.*?)</template>', built, re.S)
+    classes = [{c for attr in re.findall(r'class="([^"]*)"', listing) for c in attr.split()} for listing in listings]
+    code = [re.search(r'<td class="code">.*?<pre>(.*?)</pre>', listing, re.S)[1] for listing in listings]
+    longest = [max(len(line) for line in html_text(text).split("\n")) for text in code]
+    for scheme in ("light", "dark"):
+        audited = visit(path, scheme).sources
+        assert audited and audited["total"] == len(listings) > 50, f"{path} ({scheme}): {audited}"
+        shown = set().union(*(classes[i] for i in audited["opened"]))
+        expect_none(sorted(set().union(*classes) - shown), f"{path} ({scheme}): classes no audited listing shows")
+        assert max(longest[i] for i in audited["opened"]) == max(longest), f"{path} ({scheme}): {audited['opened']}"
+        assert len(audited["opened"]) <= len(listings) // 4, f"{path}: {len(audited['opened'])} listings opened"
+
+
+def html_text(fragment: str) -> str:
+    return html.unescape(re.sub(r"<[^>]*>", "", fragment))
 
 
 def axe_report(violations) -> list[str]:
