@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import base64
 import re
+from functools import cache
 
+import pytest
+from bs4 import BeautifulSoup
+from fontTools.ttLib import TTFont
 from sitetools import html_pages, scan
 
 from hooks import katex_math
@@ -95,3 +99,90 @@ def test_every_font_class_of_a_formula_has_its_font_loaded_by_script(built_site)
         if missing := (used & own_font) - loaded:
             unloaded[str(page.relative_to(built_site))] = sorted(missing)
     assert not unloaded, f"formulas in fonts not loaded before the page is drawn (add them to FONT_CLASSES): {unloaded}"
+
+
+# KaTeX's fonts, cut down to the characters the site's formulas draw (hooks/katex_math.py, subset_font) -----------
+
+ORIGINALS = katex_math.KATEX / "dist" / "fonts"
+PAYLOAD = re.compile(r'atob\("([A-Za-z0-9+/=]*)"\)')
+
+
+@cache
+def _drawn(site) -> set[str]:
+    """What KaTeX's fonts draw on the built site, read with an HTML parser: the text of every formula's HTML copy
+    (the MathML copy is clipped away), and an equation number's parentheses and digits (KaTeX's stylesheet
+    writes them)."""
+    drawn = set()
+    for page in html_pages(site):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for copy in soup.find_all("katex-html"):
+            drawn |= set(copy.get_text())
+            if copy.find(class_="eqn-num"):
+                drawn |= set("()0123456789")
+    return drawn
+
+
+def test_the_formulas_draw_a_few_dozen_characters(built_site):
+    drawn = _drawn(built_site)
+    assert {"x", "W", "2", "=", "\u2211", "\u00d7", "\u03c3"} <= drawn  # x W 2 = sum times sigma
+    assert 40 <= len(drawn) <= 400, len(drawn)
+
+
+@pytest.mark.parametrize("name", [font.stem for font in katex_math.fonts()])
+def test_each_katex_font_keeps_exactly_the_characters_the_formulas_draw(built_site, name):
+    """cmap = KaTeX's cmap restricted to the site's characters, and every glyph kept is KaTeX's own: outline,
+    advance and the font's vertical metrics and names (its licence) unchanged."""
+    original = TTFont(ORIGINALS / f"{name}.woff2")
+    built = TTFont(built_site / "assets" / "katex" / "fonts" / f"{name}.woff2")
+    assert built.flavor == "woff2"
+    drawn = {ord(c) for c in _drawn(built_site)} | {ord(" ")}  # a zero-width space is drawn with the space glyph
+    assert set(built.getBestCmap()) == set(original.getBestCmap()) & drawn
+    for table, fields in {"head": ("unitsPerEm", "xMin", "yMin", "xMax", "yMax", "modified"),
+                          "hhea": ("ascent", "descent", "lineGap"),
+                          "OS/2": ("sTypoAscender", "sTypoDescender", "sTypoLineGap", "usWinAscent", "usWinDescent")}.items():
+        for field in fields:
+            assert getattr(built[table], field) == getattr(original[table], field), (table, field)
+    assert {(r.nameID, r.toUnicode()) for r in built["name"].names} == {(r.nameID, r.toUnicode()) for r in original["name"].names}
+    for u, glyph in built.getBestCmap().items():
+        was = original.getBestCmap()[u]
+        assert built["hmtx"][glyph] == original["hmtx"][was], chr(u)
+        new, old = built["glyf"][glyph], original["glyf"][was]
+        assert new.getCoordinates(built["glyf"])[0] == old.getCoordinates(original["glyf"])[0], chr(u)
+
+
+def test_font_scripts_hold_the_cut_down_fonts_and_a_page_blocks_on_half_the_bytes_or_less(built_site):
+    """Each script's payload is the woff2 file the stylesheet serves, byte for byte; no script grew, and the
+    notes' Convolutions page (five fonts: 110 KB of scripts before the fonts were cut down) loads less than half
+    the bytes the whole fonts took."""
+    sizes = {}
+    for name in katex_math.LOADABLE:
+        script = (built_site / katex_math.FONT_SCRIPTS / f"{name}.js").read_text(encoding="utf-8")
+        woff2 = (built_site / "assets" / "katex" / "fonts" / f"{name}.woff2").read_bytes()
+        assert [base64.b64decode(payload) for payload in PAYLOAD.findall(script)] == [woff2], name
+        whole = katex_math.font_script(name, (ORIGINALS / f"{name}.woff2").read_bytes())
+        assert len(script) <= len(whole), name
+        sizes[name] = (len(script), len(whole))
+    html = (built_site / "dl" / "cnn" / "convolutions" / "index.html").read_text(encoding="utf-8")
+    used = katex_math.page_fonts(html)
+    assert len(used) >= 4, used
+    now, before = (sum(sizes[name][i] for name in used) for i in (0, 1))
+    assert now <= before / 2, f"{used}: {now} bytes of font scripts, {before} with the whole fonts"
+
+
+def test_fonts_are_cut_down_the_same_way_at_every_build(built_site):
+    """Byte-identical from build to build (as the figures, tests/test_graphs.py): this process cuts each font down
+    to the built site's characters twice, and gets the build's bytes both times."""
+    drawn = set()
+    for page in html_pages(built_site):
+        drawn |= katex_math.drawn_characters(page.read_text(encoding="utf-8"))
+    assert drawn == _drawn(built_site)  # the hook's quick reading of the HTML agrees with an HTML parser's
+    characters = "".join(sorted(drawn | set(katex_math.ALWAYS)))
+    for name in [font.stem for font in katex_math.fonts()]:
+        katex_math.subset_font.cache_clear()
+        first = katex_math.subset_font(name, characters)
+        katex_math.subset_font.cache_clear()
+        assert katex_math.subset_font(name, characters) == first, name
+        assert (built_site / "assets" / "katex" / "fonts" / f"{name}.woff2").read_bytes() == first, name
+        if name in katex_math.LOADABLE:
+            script = (built_site / katex_math.FONT_SCRIPTS / f"{name}.js").read_text(encoding="utf-8")
+            assert script == katex_math.font_script(name, first), name
