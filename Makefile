@@ -10,10 +10,15 @@ BIN    := $(VENV)/bin
 
 .PHONY: serve build test browser-deps lock clean mutation property-coverage
 
+# uv installs the locked packages (with pip, the install took 66 s of a fresh CI run's 300; with uv, 16 s:
+# parallel downloads and bytecode compiled on both cores). It is pinned here (`make lock` does not refresh
+# it); the venv keeps its own pip, which tests/test_wheel.py builds the wheel with.
+UV_VERSION := 0.13.9
+
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[docs,test]'
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode -c requirements.lock -e '.[docs,test]'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
