@@ -143,8 +143,9 @@ def test_each_katex_font_keeps_exactly_the_characters_the_formulas_draw(built_si
         for field in fields:
             assert getattr(built[table], field) == getattr(original[table], field), (table, field)
     assert {(r.nameID, r.toUnicode()) for r in built["name"].names} == {(r.nameID, r.toUnicode()) for r in original["name"].names}
+    cmap = original.getBestCmap()
     for u, glyph in built.getBestCmap().items():
-        was = original.getBestCmap()[u]
+        was = cmap[u]
         assert built["hmtx"][glyph] == original["hmtx"][was], chr(u)
         new, old = built["glyf"][glyph], original["glyf"][was]
         assert new.getCoordinates(built["glyf"])[0] == old.getCoordinates(original["glyf"])[0], chr(u)
