@@ -7,8 +7,10 @@ Performance page (/performance/):
 1. blocks: X_col is built and multiplied a few output rows at a time (_BLOCK bytes, at least one
    output row), each product written straight into its rows of V: memory stays bounded and the
    copies stay in cache;
-2. long runs: when an output row is longer than a window row (stride 1), the input is stored
-   depth-first so that X_col is copied in runs of W2 numbers instead of runs of F*D1;
+2. long runs: when an output row is longer than a window row (stride 1) and the multiply is skinny
+   (K (F F D1 + 1) <= _SMALL_WIDTH), the input is stored depth-first so that X_col is copied in runs
+   of W2 numbers instead of runs of F*D1 (with more filters, the transposing copies cost more than the
+   long runs save: the note under _BLOCK);
 3. bias in the multiply: each block of X_col carries a column of ones, multiplied by [W_row | b];
 4. threads: small layers at stride 1 (K (F F D1 + 1) <= _SMALL_WIDTH, such as CIFAR's 12 filters
    3x3x3) make matrix multiplies too skinny for the BLAS to spread over cores; cnnref's own threads
@@ -48,6 +50,12 @@ from cnnref.fully_connected import _fc_operands
 from cnnref.windows import windows
 
 _BLOCK = 1 << 24  # bytes of X_cols per matrix multiply (at least one output row): bounds memory, few multiplies
+# The long runs pay only on skinny multiplies, which the threads step takes over (K (F F D1 + 1) <= _SMALL_WIDTH);
+# with more filters the depth-first input and its transposed X_cols cost more than the runs save. Measured
+# 2026-12-02 (3x3, P = 1, float32, median of 7, long runs on / off): VGG-16's conv1_2 (224x224x64, K = 64)
+# 66.5 / 52.8 ms, its conv1_1 (224x224x3) 5.2 / 4.4 ms. Of 23 cases with K (9 D1 + 1) > 1024 (D1 1-64, 32-224
+# wide, 1-64 images, K 64 and 128), 22 ran 0.69-0.96x as fast with long runs (one, 112x112x3, 1.05x); of 15
+# skinnier ones (K 12-64), 0.89-1.75x.
 # Small layers (few filters, few numbers per window, stride 1, e.g. CIFAR's first) make skinny matrix
 # multiplies that the BLAS cannot spread over cores: cnnref's own threads run them instead, each on
 # blocks of at most _SMALL_GEMM multiply-adds. OpenBLAS's sgemm runs m n k <= 65536 *
@@ -150,6 +158,13 @@ def _blocks(N, H2, rows):
         step = rows // H2
         return [(slice(n, n + step), slice(None)) for n in range(0, N, step)]
     return [(slice(n, n + 1), slice(i, i + rows)) for n in range(N) for i in range(0, H2, rows)]
+
+
+def _long_runs(K, FH, FW, D1, SW, W2):
+    """Store the input depth-first and copy X_col in runs of W2 numbers? At stride 1, when a window row (FW D1
+    numbers) is shorter than an output row and the multiply is skinny (the note under _BLOCK)."""
+    skinny = K * (FH * FW * D1 + 1) <= _SMALL_WIDTH
+    return "long runs" in _steps and SW == 1 and FH * FW > 1 and FW * D1 < W2 and skinny
 
 
 def _conv2d_small(X4, W, b, P, H2, W2):
@@ -382,7 +397,7 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
     W_row = c.W.reshape(K, -1)  # (K, FH*FW*D1)
     # X_cols is copied from the windows in runs of FW*D1 numbers (one window row); when an output row is
     # longer, store X depth-first and copy X_col (FH*FW*D1, positions) in runs of W2 numbers instead.
-    depth_first = "long runs" in _steps and c.S[1] == 1 and FH * FW > 1 and FW * D1 < W2
+    depth_first = _long_runs(K, FH, FW, D1, c.S[1], W2)
     (PH, PW), dtype = c.P, c.X.dtype
     if depth_first or PH or PW:  # zero_pad's numbers, the copy on cnnref's threads
         padded = (H1 + 2 * PH, W1 + 2 * PW)

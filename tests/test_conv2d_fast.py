@@ -289,33 +289,39 @@ def test_each_path_of_the_kernel_equals_conv2d_naive(case, path):
 
     The cases' layers all have K (F F D1 + 1) <= 755 < _SMALL_WIDTH: at stride 1 every one would take
     the threaded path. Here the path is drawn first: the case is bent to it (stride 1 for the threaded
-    path, 1x1 filters, a horizontal stride of 1 for the depth-first copy) and _SMALL_WIDTH is 0 for the
-    paths that skinny layers would otherwise leave.
+    path, 1x1 filters, a horizontal stride of 1 for the depth-first copy, which only skinny layers take,
+    with the threads step off so that they do not take the threaded path instead) and _SMALL_WIDTH is 0
+    for the window copy, which skinny layers would otherwise leave. The path taken is checked, not assumed.
     """
     X, W, b, S, P, dilation, exact = case
     S, P, dilation = (np.broadcast_to(v, 2).tolist() for v in (S, P, dilation))
-    width = module._SMALL_WIDTH
+    width, steps = module._SMALL_WIDTH, set(module.STEPS)
     if path == "threaded":
         S, dilation = [1, 1], [1, 1]
         assume(W.shape[1] * W.shape[2] > 1)
     elif path == "1x1: no copy":
         W, S, P, dilation = W[:, :1, :1], [1, 1], [0, 0], [1, 1]
     else:
-        width = 0
         if path == "depth-first":  # window rows of FW D1 numbers shorter than an output row
             X, W, S[1] = X[..., :1], W[..., :1], 1
+            steps.discard("threads")
+        else:
+            width = 0
         W2 = output_size(X.shape[-2], W.shape[2], S[1], P[1], dilation[1], exact=False)
         depth_first = S[1] == 1 and W.shape[1] * W.shape[2] > 1 and W.shape[2] * X.shape[-1] < W2
         one = S == [1, 1] and dilation == [1, 1] and W.shape[1] * W.shape[2] == 1
-        assume(depth_first if path == "depth-first" else not depth_first and not one)
+        assume(depth_first if path == "depth-first" else not one)
     event(path)
     S, P, dilation = tuple(S), tuple(P), tuple(dilation)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(module, "_SMALL_WIDTH", width)
-        threaded = []
+        patch.setattr(module, "_steps", steps)
+        threaded, long_runs = [], []
         patch.setattr(module, "_conv2d_small", lambda *a, f=module._conv2d_small: threaded.append(1) or f(*a))
+        patch.setattr(module, "_long_runs", lambda *a, f=module._long_runs: long_runs.append(f(*a)) or long_runs[-1])
         V = conv2d_fast(X, W, b, S, P, dilation, exact=False)
     assert bool(threaded) == (path == "threaded")
+    assert any(long_runs) == (path == "depth-first"), long_runs
     np.testing.assert_allclose(V, conv2d_naive(X, W, b, S, P, dilation, exact=False), **TOL[X.dtype.type])
 
 
