@@ -70,6 +70,11 @@ _SMALL_WIDTH = 1024  # K * (F*F*D1 + 1) at most this: at least _SMALL_GEMM / _SM
 _MAX_THREADS = 4
 _AFFINE_BLOCK = 1 << 19  # bytes of output per multiply and add of depth_affine: stays in a core's cache
 _AFFINE_WIDTH = 16384  # numbers per row of depth_affine's loops, at most (D at least): NumPy pays per row
+# depth_affine's output is shared out over cnnref's threads from this many bytes on; below, the hand-off costs more
+# than the second core gives. Measured 2026-12-02 (float32, D = 64, median of 3 x 9 rounds, one thread's time over
+# two threads'): 0.8 MiB 0.35, 3.1 MiB 0.70 (ResNet-18's and MobileNet's batch norms at batch 1), 6.1 MiB 1.40-1.58,
+# 12.2 MiB 1.27, 24.5 MiB 1.40.
+_AFFINE_SPLIT = 1 << 22
 _SPLIT_COPY = 1 << 20  # bytes: a copy at least this large (padding, X_cols) is shared out over cnnref's threads: at
 # ~10 GB/s it takes ~100 us, several times a hand-off to a thread (tens of us on an idle machine, far more under load)
 # Rows of W (filters) per multiply of fc_fast. A batch of a few examples against large FC weights, x (8, n) @ W.T:
@@ -308,7 +313,8 @@ def depth_affine(X, scale, shift, out=None):
     X is seen as rows of r depth vectors (r D numbers, r the most that divides the positions with r D <=
     _AFFINE_WIDTH), scale and shift repeated r times: NumPy's loops then run over long rows, not D numbers
     at a time. The output is filled a block of rows at a time (_AFFINE_BLOCK bytes), the add following the
-    multiply while the block is in cache, the blocks shared out over cnnref's threads.
+    multiply while the block is in cache, the blocks shared out over cnnref's threads when the output has
+    at least _AFFINE_SPLIT bytes.
 
     >>> depth_affine(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([2.0, 10.0]), np.array([0.5, 0.0]))
     array([[ 2.5, 20. ],
@@ -335,7 +341,7 @@ def depth_affine(X, scale, shift, out=None):
             np.multiply(X2[i : i + rows], scale, out=block)
             block += shift
 
-    _parallel(run, _chunks(range(0, len(X2), rows), _threads()))
+    _parallel(run, _chunks(range(0, len(X2), rows), _threads() if Y.nbytes >= _AFFINE_SPLIT else 1))
     return Y.reshape(X.shape)
 
 

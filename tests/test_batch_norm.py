@@ -1,6 +1,8 @@
 """Batch normalisation over depth: eval mode is an affine map of the running statistics, train mode
 normalises each depth slice and updates them as PyTorch does, backward matches numerical gradients."""
 
+import threading
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -333,9 +335,10 @@ def test_each_bad_argument_is_refused_by_its_name(bad, shape, scale):
 @settings(max_examples=60, deadline=None)
 @given(shape=st.lists(st.integers(1, 6), min_size=1, max_size=4), seed=st.integers(0, 2**16),
        dtype=st.sampled_from([np.float32, np.float64, np.int16]), threads=st.integers(1, 3),
-       block=st.sampled_from([1, 40, fast_conv._AFFINE_BLOCK]))
-def test_the_tuned_eval_is_the_readable_one_bit_for_bit(shape, seed, dtype, threads, block):
-    """Any shape and dtype, one to three threads, a block per row or a few rows or the default: the same numbers."""
+       block=st.sampled_from([1, 40, fast_conv._AFFINE_BLOCK]), split=st.sampled_from([0, fast_conv._AFFINE_SPLIT]))
+def test_the_tuned_eval_is_the_readable_one_bit_for_bit(shape, seed, dtype, threads, block, split):
+    """Any shape and dtype, one to three threads (from any size on, or only from the default size: these
+    small arrays then stay on the caller), a block per row or a few rows or the default: the same numbers."""
     rng = np.random.default_rng(seed)
     X = (rng.standard_normal(shape) * 10).astype(dtype)
     if rng.integers(2):
@@ -347,10 +350,24 @@ def test_the_tuned_eval_is_the_readable_one_bit_for_bit(shape, seed, dtype, thre
         patch.setenv("CNNREF_THREADS", str(threads))
         patch.setattr(fast_conv, "_cores", lambda: 8)
         patch.setattr(fast_conv, "_AFFINE_BLOCK", block)
+        patch.setattr(fast_conv, "_AFFINE_SPLIT", split)
         Y = batch_norm_eval_fast(X, gamma, beta, mean, var, eps=1e-3)
     want = batch_norm_eval(X, gamma, beta, mean, var, eps=1e-3)
     assert Y.dtype == want.dtype and Y.shape == want.shape
     np.testing.assert_array_equal(Y, want)
+
+
+@pytest.mark.parametrize("nbytes", [fast_conv._AFFINE_SPLIT // 2, fast_conv._AFFINE_SPLIT])
+def test_depth_affine_hands_work_to_a_thread_only_from_its_split_size_on(monkeypatch, nbytes):
+    """Below _AFFINE_SPLIT bytes of output the caller's thread does it all; from there on, every thread works."""
+    monkeypatch.setenv("CNNREF_THREADS", "2")
+    monkeypatch.setattr(fast_conv, "_cores", lambda: 2)
+    X = np.ones((nbytes // (4 * 64), 64), np.float32)
+    seen, multiply = set(), np.multiply
+    monkeypatch.setattr(fast_conv.np, "multiply", lambda *a, **k: seen.add(threading.get_ident()) or multiply(*a, **k))
+    Y = fast_conv.depth_affine(X, np.full(64, 2, np.float32), np.ones(64, np.float32))
+    assert Y.nbytes == nbytes and np.all(Y == 3)
+    assert (seen == {threading.get_ident()}) == (nbytes < fast_conv._AFFINE_SPLIT), seen
 
 
 def test_the_layer_infers_with_the_tuned_eval(monkeypatch):
