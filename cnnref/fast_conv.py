@@ -402,7 +402,8 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
         return V if c.batched else V[0]
     W_row = c.W.reshape(K, -1)  # (K, FH*FW*D1)
     # X_cols is copied from the windows in runs of FW*D1 numbers (one window row); when an output row is
-    # longer, store X depth-first and copy X_col (FH*FW*D1, positions) in runs of W2 numbers instead.
+    # longer and the multiply skinny (_long_runs), store X depth-first and copy X_col (FH*FW*D1, positions)
+    # in runs of W2 numbers instead.
     depth_first = _long_runs(K, FH, FW, D1, c.S[1], W2)
     (PH, PW), dtype = c.P, c.X.dtype
     if depth_first or PH or PW:  # zero_pad's numbers, the copy on cnnref's threads
