@@ -147,6 +147,23 @@ def test_every_page_links_the_repository_without_asking_github_for_stars(built_s
         assert all(href == repo and "data-md-component" not in rest for href, rest in links), (page, links)
 
 
+def test_no_page_is_drawn_before_its_header_and_palette_script_are_parsed(built_site):
+    """overrides/main.html: a render-blocking <link rel="expect"> names a marker placed after the header and the
+    palette toggle's script, so a page drawn while still parsing never shows a half header that moves later
+    (test_browser_demo's layout-shift test caught the search box moving 262 px on a loaded machine)."""
+    expect = re.compile(r'<link rel="expect" href="#([\w-]+)" blocking="render">')
+    for page in sorted(built_site.rglob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        head, _, body = html.partition("</head>")
+        found = expect.findall(head)
+        assert len(found) == 1, f"{page.relative_to(built_site)}: render-blocking expect links in <head>: {found}"
+        marker = body.find(f'id="{found[0]}"')
+        assert marker >= 0, f"{page.relative_to(built_site)}: no element #{found[0]} to wait for"
+        assert body.count(f'id="{found[0]}"') == 1
+        palette = body.find("form[data-cnnref-palette]")  # the toggle's script, right after the header
+        assert 0 <= body.find("</header>") < palette < marker, f"{page.relative_to(built_site)}: #{found[0]} is not after them"
+
+
 def test_home_page_says_how_to_install_and_clone(built_site):
     repo = _config().repo_url
     from bs4 import BeautifulSoup
