@@ -165,11 +165,15 @@ def _blocks(N, H2, rows):
     return [(slice(n, n + 1), slice(i, i + rows)) for n in range(N) for i in range(0, H2, rows)]
 
 
+def _skinny(K, FH, FW, D1):
+    """A multiply too thin for the BLAS to spread over cores: K (FH FW D1 + 1) <= _SMALL_WIDTH."""
+    return K * (FH * FW * D1 + 1) <= _SMALL_WIDTH
+
+
 def _long_runs(K, FH, FW, D1, SW, W2):
     """Store the input depth-first and copy X_col in runs of W2 numbers? At stride 1, when a window row (FW D1
     numbers) is shorter than an output row and the multiply is skinny (the note under _BLOCK)."""
-    skinny = K * (FH * FW * D1 + 1) <= _SMALL_WIDTH
-    return "long runs" in _steps and SW == 1 and FH * FW > 1 and FW * D1 < W2 and skinny
+    return "long runs" in _steps and SW == 1 and FH * FW > 1 and FW * D1 < W2 and _skinny(K, FH, FW, D1)
 
 
 def _conv2d_small(X4, W, b, P, H2, W2):
@@ -397,7 +401,7 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
     if c.groups > 1:  # the notes' conv2d: one stacked multiply, a matrix per group
         return conv2d(c.X if c.batched else c.X[0], c.W, c.b, c.S, c.P, c.dilation, c.groups, exact)
     one = c.S == (1, 1) and c.dilation == (1, 1)
-    if "threads" in _steps and one and FH * FW > 1 and K * (FH * FW * D1 + 1) <= _SMALL_WIDTH:  # on cnnref's threads
+    if "threads" in _steps and one and FH * FW > 1 and _skinny(K, FH, FW, D1):  # on cnnref's threads
         V = _conv2d_small(c.X, c.W, c.b, c.P, H2, W2)
         return V if c.batched else V[0]
     W_row = c.W.reshape(K, -1)  # (K, FH*FW*D1)

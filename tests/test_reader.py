@@ -157,11 +157,10 @@ def test_no_page_is_drawn_before_its_header_and_palette_script_are_parsed(built_
         head, _, body = html.partition("</head>")
         found = expect.findall(head)
         assert len(found) == 1, f"{page.relative_to(built_site)}: render-blocking expect links in <head>: {found}"
-        marker = body.find(f'id="{found[0]}"')
-        assert marker >= 0, f"{page.relative_to(built_site)}: no element #{found[0]} to wait for"
-        assert body.count(f'id="{found[0]}"') == 1
+        assert body.count(f'id="{found[0]}"') == 1, f"{page.relative_to(built_site)}: not one element #{found[0]} to wait for"
         palette = body.find("form[data-cnnref-palette]")  # the toggle's script, right after the header
-        assert 0 <= body.find("</header>") < palette < marker, f"{page.relative_to(built_site)}: #{found[0]} is not after them"
+        assert 0 <= body.find("</header>") < palette < body.find(f'id="{found[0]}"'), (
+            f"{page.relative_to(built_site)}: #{found[0]} is not after them")
 
 
 def test_home_page_says_how_to_install_and_clone(built_site):
