@@ -11,7 +11,9 @@ Performance page (/performance/):
    (K (F F D1 + 1) <= _SMALL_WIDTH), the input is stored depth-first so that X_col is copied in runs
    of W2 numbers instead of runs of F*D1 (with more filters, the transposing copies cost more than the
    long runs save: the note under _BLOCK);
-3. bias in the multiply: each block of X_col carries a column of ones, multiplied by [W_row | b];
+3. bias in the multiply: each block of X_col carries a column of ones, multiplied by [W_row | b], when
+   the layer has many positions per weight (_bias_column); otherwise each block's product gets the
+   biases added while it is still in cache. Either way, no pass over the whole output adds them;
 4. threads: small layers at stride 1 (K (F F D1 + 1) <= _SMALL_WIDTH, such as CIFAR's 12 filters
    3x3x3) make matrix multiplies too skinny for the BLAS to spread over cores; cnnref's own threads
    run them instead, one per usable core (at most 4). The environment variable CNNREF_THREADS sets
@@ -64,7 +66,20 @@ _BLOCK = 1 << 24  # bytes of X_cols per matrix multiply (at least one output row
 # so these blocks may be threaded by OpenBLAS too; blocks of 2^18 were slower all the same (the walk's
 # CIFAR case, 64 images: "+ threads" 0.71x the stop before, against 1.57x with 3 << 18): CIFAR's layer
 # then takes blocks of rows of one image instead of whole images, three times as many multiplies.
+# The column of ones costs a copy of the weights, [W_row | b], at every call, and one more number per window; adding
+# the biases to each block's product while it is in cache costs a pass over that block. The copy pays only when the
+# layer has many positions per weight: at least _BIAS_COLUMN F F D1 positions (N H2 W2), with a bias to add.
+# Measured 2026-12-03 (one process, float32, median of 11 alternating rounds, ones / per block): VGG-16's 224x224x64
+# 0.97, 112x112x128 0.985 (87 and 11 positions per weight); its 56x56x256 1.006 (1.4), 28x28x512 1.10, 14x14x512
+# 1.20; AlexNet's conv2 1.10 and conv3 1.17 at batch 1 (0.3, 0.1), conv1 0.93 at batch 8 (67); without a bias
+# (ResNet-18's CONV layers, before batch norm) the column was pure cost: 1.07-1.38 at batch 1.
+_BIAS_COLUMN = 8
 _SMALL_GEMM = 3 << 18  # multiply-adds per block of the threaded path
+# X_pad and the blocks of X_cols go in buffers each calling thread keeps, up to this many bytes each (so at most
+# 2 _KEEP a thread). Allocated afresh at every call, they were page-faulted in afresh whenever glibc had handed the
+# freed memory back to the system, which depends on what else the process allocates: in VGG-16's forward pass at
+# batch 1, conv1_2 took 33-59 ms with 1,653 page faults a call, 27-28 ms with none (alone, or with these buffers).
+_KEEP = _BLOCK
 _SMALL_BLOCK = 1 << 20  # bytes of X_cols per block of the threaded path: stays in a core's cache
 _SMALL_WIDTH = 1024  # K * (F*F*D1 + 1) at most this: at least _SMALL_GEMM / _SMALL_WIDTH = 768 positions a block
 _MAX_THREADS = 4
@@ -174,6 +189,27 @@ def _long_runs(K, FH, FW, D1, SW, W2):
     """Store the input depth-first and copy X_col in runs of W2 numbers? At stride 1, when a window row (FW D1
     numbers) is shorter than an output row and the multiply is skinny (the note under _BLOCK)."""
     return "long runs" in _steps and SW == 1 and FH * FW > 1 and FW * D1 < W2 and _skinny(K, FH, FW, D1)
+
+
+_kept = threading.local()  # each calling thread's buffers for X_pad and the blocks of X_cols, kept between calls
+
+
+def _scratch(name, shape, dtype):
+    """An uninitialised array of `shape`: in this thread's kept buffer `name` (grown to the largest asked) when it
+    takes at most _KEEP bytes, else a new one (see _KEEP)."""
+    n = math.prod(shape) * np.dtype(dtype).itemsize
+    if n > _KEEP:
+        return np.empty(shape, dtype)
+    buffer = getattr(_kept, name, None)
+    if buffer is None or buffer.nbytes < n:
+        buffer = np.empty(n, np.uint8)
+        setattr(_kept, name, buffer)
+    return buffer[:n].view(dtype).reshape(shape)
+
+
+def _bias_column(positions, FH, FW, D1):
+    """Whether the biases ride in the multiply (a column of ones): many positions per weight (_BIAS_COLUMN)."""
+    return positions >= _BIAS_COLUMN * FH * FW * D1
 
 
 def _conv2d_small(X4, W, b, P, H2, W2):
@@ -384,9 +420,12 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
 
     Memory, besides X and V: a copy of X when it is padded (P > 0), stored depth-first (long runs) or
     converted to the compute dtype; a copy of the weights with the bias column, [W_row | b], as large
-    as W (196 MiB for an FC layer as CONV, 7x7x512 with K = 1024); and one block of X_cols: 16 MiB,
+    as W, when the biases ride in the multiply (only layers with many positions per weight: an FC
+    layer as CONV never copies its weights); and one block of X_cols: 16 MiB,
     or one output row of X_cols, W2 (F*F*D1 + 1) numbers, when that is larger (the threaded path's
-    blocks are about 1 MiB a thread). tests/test_hardening.py measures this bound.
+    blocks are about 1 MiB a thread). tests/test_hardening.py measures this bound. The padded copy
+    and the block of X_cols stay allocated between calls, in buffers of the calling thread, when
+    neither is larger than _KEEP (16 MiB): no page faults for memory just handed back to the system.
 
     >>> X, W = np.arange(9.0).reshape(3, 3, 1), np.arange(4.0).reshape(1, 2, 2, 1)
     >>> conv2d_fast(X, W, b=np.ones(1))[:, :, 0]
@@ -413,14 +452,18 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
     if depth_first or PH or PW:  # zero_pad's numbers, the copy on cnnref's threads
         padded = (H1 + 2 * PH, W1 + 2 * PW)
         if depth_first:  # X_pad (N, H, W, D1) stored as (N, D1, H, W): padded and transposed in one copy
-            X_pad = np.zeros((N, D1, *padded), dtype).transpose(0, 2, 3, 1)
+            X_pad = _scratch("X_pad", (N, D1, *padded), dtype).transpose(0, 2, 3, 1)
         else:
-            X_pad = np.zeros((N, *padded, D1), dtype)
+            X_pad = _scratch("X_pad", (N, *padded, D1), dtype)
+        for border in (X_pad[:, :PH], X_pad[:, PH + H1 :], X_pad[:, PH : PH + H1, :PW], X_pad[:, PH : PH + H1, PW + W1 :]):
+            border[...] = 0
         _copy(X_pad[:, PH : PH + H1, PW : PW + W1], c.X)
     else:  # no copy at all when P = 0
         X_pad = c.X
-    # Window copies get a last column of ones, so that the multiply by [W_row | b] adds the biases.
-    ones = "bias in the multiply" in _steps and not depth_first and not (FH * FW == 1 and one)
+    # Window copies get a last column of ones, so that the multiply by [W_row | b] adds the biases, where that
+    # copy of the weights pays (_bias_column); elsewhere each block's product gets them while in cache.
+    fused = "bias in the multiply" in _steps and b is not None  # else one pass at the end, if any biases
+    ones = fused and not depth_first and not (FH * FW == 1 and one) and _bias_column(N * H2 * W2, FH, FW, D1)
     W_mul = np.concatenate([W_row, c.b[:, None]], axis=1) if ones else W_row
     cols = windows(X_pad, (FH, FW), c.S, c.dilation)  # (N, H2, W2, FH, FW, D1) view
     V = np.empty((N, H2, W2, K), c.X.dtype)
@@ -434,13 +477,15 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
         elif FH * FW == 1 and one:
             X_cols = block.reshape(-1, D1)  # 1x1 filters at stride 1: no copy, X itself
         else:  # one copy, with a last column of ones when the multiply adds the biases
-            X_cols = np.empty(block.shape[:3] + (FH * FW * D1 + ones,), c.X.dtype)  # (images, rows, W2, F*F*D1 [+ 1])
+            X_cols = _scratch("X_cols", block.shape[:3] + (FH * FW * D1 + ones,), c.X.dtype)  # (images, rows, W2, F*F*D1 [+ 1])
             X_cols[..., FH * FW * D1 :] = 1
             _copy(_into(X_cols[..., : FH * FW * D1], block.shape), block)
             X_cols = X_cols.reshape(-1, FH * FW * D1 + ones)
         np.matmul(X_cols, W_mul.T, out=_into(V[n, i], (-1, K)))  # (positions, K): one matrix multiply
         del X_cols  # free this block before the next one is built
-    if not ones and b is not None:  # no biases (a CONV before batch norm): no pass adding zeros
+        if fused and not ones:  # the biases, while this block's product is in cache
+            V[n, i] += c.b
+    if not fused and b is not None:  # no biases (a CONV before batch norm): no pass adding zeros
         V += c.b
     return V if c.batched else V[0]
 # --8<-- [end:conv2d_fast]

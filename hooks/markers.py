@@ -31,6 +31,7 @@ MARKERS = {  # name -> the hook (hooks/<hook>.py) that expands it
     "lighthouse": "performance",  # every nav page's Lighthouse medians, from benchmarks/lighthouse-results.json
     "block-size": "performance",  # the tuned conv2d's constants, from cnnref.fast_conv
     "small-block": "performance",
+    "keep-size": "performance",
     "small-width": "performance",
     "test-quality": "performance",  # the tests' strength: benchmarks/property-coverage.json and mutation.json
     "nets-machine": "performance",  # how bench_nets.py measured: machine, rounds, load and duration of each part
@@ -50,7 +51,7 @@ MARKERS = {  # name -> the hook (hooks/<hook>.py) that expands it
     "arch-table-resnet18": "architectures",
     "arch-table-mobilenet-v1": "architectures",
 }
-INLINE = {"block-size", "small-block", "small-width"}  # values inside a sentence, not blocks
+INLINE = {"block-size", "small-block", "small-width", "keep-size"}  # values inside a sentence, not blocks
 
 MARKER = re.compile(r"^(?P<indent>[ \t]*)<!--\s*cnnref:(?P<name>[^\s>]*)\s*-->[ \t]*$", re.MULTILINE)
 ANY_MARKER = re.compile(r"<!--\s*cnnref:(?P<name>[^\s>]*)")

@@ -9,8 +9,9 @@ Nothing on docs/performance.md is typed by hand: at build time its markers (hook
 - `<!-- cnnref:lighthouse -->`: the Lighthouse medians of every page of the nav, from
   benchmarks/lighthouse-results.json (tools/lighthouse.py), with the machine's load; a page of the nav
   that the file does not cover is listed as not measured;
-- `<!-- cnnref:block-size -->`, `small-block`, `small-width`: the tuned conv2d's constants, read from
-  its module (the most X_col bytes multiplied at once; a block of the threaded path; its K (F F D1 + 1));
+- `<!-- cnnref:block-size -->`, `small-block`, `small-width`, `keep-size`: the tuned conv2d's constants, read
+  from its module (the most X_col bytes multiplied at once; a block of the threaded path; its K (F F D1 + 1);
+  the largest buffer a thread keeps);
 - `<!-- cnnref:test-quality -->`: how strong the tests are, from benchmarks/property-coverage.json
   (`make property-coverage`) and benchmarks/mutation.json (`make mutation`);
 - from benchmarks/bench_nets.py's entries: `nets-machine` (how, when, under which load), `net-table`,
@@ -718,6 +719,7 @@ PARTS = {  # marker name -> Markdown from the results (the tuned kernel's consta
     "lighthouse": lambda results: lighthouse(results["lighthouse"], _NAV),
     "block-size": lambda _: mib(fast_conv._BLOCK),
     "small-block": lambda _: mib(fast_conv._SMALL_BLOCK),
+    "keep-size": lambda _: mib(fast_conv._KEEP),
     "small-width": lambda _: str(fast_conv._SMALL_WIDTH),
     "test-quality": strength,
     "nets-machine": nets_method, "net-table": net_table, "training-table": training_table, "op-table": op_table,

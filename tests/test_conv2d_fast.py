@@ -1,5 +1,6 @@
 """The tuned kernel conv2d_fast: the same numbers as conv2d_naive, dtype kept, memory bounded. No timings here."""
 
+import math
 import tracemalloc
 
 import numpy as np
@@ -272,15 +273,50 @@ def test_cnnref_threads_1_runs_everything_on_the_calling_thread(monkeypatch):
 
 
 @settings(max_examples=40, deadline=None)
-@given(case=conv_cases(), steps=st.sets(st.sampled_from(module.STEPS)))
-def test_every_combination_of_the_refinements_equals_the_loops(case, steps):
-    """The Performance page's walk from the notes' conv2d to the tuned one: each stop computes the same."""
+@given(case=conv_cases(), steps=st.sets(st.sampled_from(module.STEPS)), column=st.booleans())
+def test_every_combination_of_the_refinements_equals_the_loops(case, steps, column):
+    """The Performance page's walk from the notes' conv2d to the tuned one: each stop computes the same.
+
+    The biases ride in the multiply (a column of ones) or are added block by block, as _bias_column decides:
+    both are drawn, the rule's threshold set so that every layer takes the one drawn."""
     X, W, b, S, P, dilation, exact = case
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(module, "_steps", steps)
         patch.setattr(module, "_BLOCK", 200)  # several blocks even on small cases
+        patch.setattr(module, "_BIAS_COLUMN", 0 if column else math.inf)
         V = conv2d_fast(X, W, b, S, P, dilation, exact=exact)
     np.testing.assert_allclose(V, conv2d_naive(X, W, b, S, P, dilation, exact=exact), **TOL[X.dtype.type])
+
+
+@pytest.mark.parametrize("column", [True, False], ids=["ones-column", "per-block"])
+def test_the_biases_are_added_once_whichever_way(monkeypatch, column):
+    """With several blocks, the column of ones and the per-block add each give every output its bias once, and
+    the rule picks the column only for layers with many positions per weight."""
+    X, W, b = small_case((3, 9, 8, 2), 5, 3, 1)
+    monkeypatch.setattr(module, "_BLOCK", 200)
+    monkeypatch.setattr(module, "_SMALL_WIDTH", 0)  # the window copy, not the threaded path
+    monkeypatch.setattr(module, "_BIAS_COLUMN", 0 if column else math.inf)
+    shapes = []
+    original = module.np.matmul
+    monkeypatch.setattr(module.np, "matmul", lambda A, B, **k: shapes.append(A.shape[-1]) or original(A, B, **k))
+    V = conv2d_fast(X, W, b, S=1, P=1)
+    assert set(shapes) == {3 * 3 * 2 + column} and len(shapes) > 1, shapes
+    np.testing.assert_allclose(V, conv2d_naive(X, W, b, S=1, P=1), **TOL[np.float64])
+
+
+@pytest.mark.parametrize("shape, K, bias, column", [
+    ((1, 224, 224, 64), 64, True, True),  # VGG-16's conv1_2: 87 positions per weight
+    ((1, 28, 28, 512), 512, True, False),  # its conv4_2: the copy of 9 MiB of weights would cost more
+    ((1, 56, 56, 64), 64, False, False),  # ResNet-18's, before batch norm: no bias to add
+], ids=["vgg-conv1_2", "vgg-conv4_2", "resnet-no-bias"])
+def test_the_biases_ride_in_the_multiply_only_where_measured_to_pay(monkeypatch, shape, K, bias, column):
+    X, W = np.ones(shape, np.float32), np.full((K, 3, 3, shape[-1]), 0.5, np.float32)
+    widths = []
+    original = module.np.matmul
+    monkeypatch.setattr(module.np, "matmul", lambda A, B, **k: widths.append(A.shape[-1]) or original(A, B, **k))
+    V = conv2d_fast(X, W, np.arange(K, dtype=np.float32) if bias else None, S=1, P=1)
+    assert set(widths) == {9 * shape[-1] + column}
+    assert V[0, 1, 1, -1] == 9 * shape[-1] * 0.5 + (K - 1 if bias else 0)  # an inner position: its bias, once
 
 @settings(max_examples=100, deadline=None)
 @given(case=conv_cases(), path=st.sampled_from(["threaded", "depth-first", "window copy", "1x1: no copy"]))
@@ -436,3 +472,57 @@ def test_fc_layer_infers_with_fc_fast(monkeypatch):
     X = np.ones((4, 2, 2, 1))
     np.testing.assert_array_equal(layer(X), fc(X, layer.W, layer.b))
     assert len(calls) == 1
+
+
+# The buffers each calling thread keeps for X_pad and the blocks of X_cols (_scratch, _KEEP)
+
+
+def _window_path(monkeypatch):
+    monkeypatch.setattr(module, "_SMALL_WIDTH", 0)  # the window copy, which pads into and copies through the buffers
+    monkeypatch.setattr(module, "_BLOCK", 2000)  # several blocks
+
+
+def test_what_the_kept_buffers_held_before_never_reaches_the_output(monkeypatch):
+    """Borders zeroed and every window copied at each call: buffers full of NaN from "an earlier call" change
+    nothing, however the padding and the stride change."""
+    _window_path(monkeypatch)
+    for P, S in ((2, 1), (1, 2), (3, 1), (0, 1)):
+        module._kept.X_pad = np.full(1 << 16, np.nan).view(np.uint8)
+        module._kept.X_cols = np.full(1 << 16, np.nan).view(np.uint8)
+        X, W, b = small_case((2, 9, 7, 3), 4, 3, P, seed=P)
+        np.testing.assert_allclose(conv2d_fast(X, W, b, S=S, P=P), conv2d_naive(X, W, b, S=S, P=P), **TOL[np.float64])
+
+
+def test_a_second_call_allocates_its_output_and_little_else(monkeypatch):
+    _window_path(monkeypatch)
+    X, W, b = small_case((2, 40, 40, 8), 16, 3, 1)
+    conv2d_fast(X, W, b, S=1, P=1)  # the buffers grow to this layer's needs
+    tracemalloc.start()
+    V = conv2d_fast(X, W, b, S=1, P=1)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    padded = 2 * 42 * 42 * 8 * 8  # X_pad's bytes, which a new buffer would add
+    assert peak < V.nbytes + padded // 4, (peak, V.nbytes)
+
+
+def test_a_buffer_larger_than_keep_is_not_kept(monkeypatch):
+    _window_path(monkeypatch)
+    monkeypatch.setattr(module, "_KEEP", 16384)
+    monkeypatch.setattr(module, "_kept", type(module._kept)())  # this test's own, empty
+    X, W, b = small_case((1, 30, 30, 4), 5, 3, 1)  # X_pad: 32 x 32 x 4 float64 = 32 KiB; X_cols a row: 8.9 KiB
+    np.testing.assert_allclose(conv2d_fast(X, W, b, S=1, P=1), conv2d_naive(X, W, b, S=1, P=1), **TOL[np.float64])
+    assert getattr(module._kept, "X_pad", None) is None
+    assert 0 < module._kept.X_cols.nbytes <= 16384
+
+
+def test_threads_that_call_at_once_keep_buffers_of_their_own(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    _window_path(monkeypatch)
+    cases = [small_case((2, 12, 11, 3), 4, 3, 1, seed=s) for s in range(4)]
+    expected = [conv2d_naive(X, W, b, S=1, P=1) for X, W, b in cases]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(10):
+            got = list(pool.map(lambda c: conv2d_fast(*c, S=1, P=1), cases))
+            for V, E in zip(got, expected):
+                np.testing.assert_allclose(V, E, **TOL[np.float64])
