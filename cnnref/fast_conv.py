@@ -492,13 +492,18 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
 
 
 def conv_transpose2d_fast(Y, W, b=None, S=1, P=0, output_padding=0, dilation=1, groups=1):
-    """conv_transpose2d, tuned: the same arguments and the same numbers, bit for bit.
+    """conv_transpose2d, tuned: the same arguments, and the same numbers up to rounding (each product is
+    the same dot product; the BLAS may add its terms in another order for a narrower multiply). On
+    any number of threads, the same numbers bit for bit.
 
-    The same multiply, Y_row.T @ W_row (every input position times the filters: a window each, stored
-    window by window), then col2im's adds, tap after tap in the same order, shared out over cnnref's
-    threads by bands of output rows: each thread adds, for every tap, the windows' rows that land in its
-    band, so that no two threads write the same number. The readable version adds on one core.
-    Groups > 1 take the readable version.
+    The products of the readable version's one multiply, Y_row.T @ W_row, but a group of taps at
+    a time: at dilation 1, the SW taps of a window row whose columns follow each other, c = u SW + v for
+    0 <= v < SW, land on columns (j + u) SW + v, so that input row i's products for the group fill
+    W2 SW D numbers of an output row side by side. Each group's multiply (the weights W[:, a, u SW :
+    (u + 1) SW]) lays them out in that order, and one add of long contiguous runs puts them in place
+    (col2im's adds, in the same order for every number: tap row a, then tap column c). The adds of a
+    group are shared out over cnnref's threads by input rows, which land on distinct output rows.
+    Dilated columns take one tap per group. Groups > 1 take the readable version.
 
     >>> W = np.ones((1, 2, 2, 1))
     >>> conv_transpose2d_fast(np.array([[1.0, 2.0], [3.0, 4.0]])[:, :, None], W, S=2)[:, :, 0]
@@ -511,22 +516,27 @@ def conv_transpose2d_fast(Y, W, b=None, S=1, P=0, output_padding=0, dilation=1, 
     if c.groups > 1:
         return conv_transpose2d(Y, W, b, S, P, output_padding, dilation, groups)
     (N, H2, W2, K), (_, FH, FW, D), (SH, SW), (dH, dW), (PH, PW), (H1, W1) = c.X.shape, c.W.shape, c.S, c.dilation, c.P, c.out
-    Z = np.matmul(c.X.reshape(1, -1, K), c.W.reshape(1, K, -1))  # (1, N*H2*W2, FH*FW*D): as conv_transpose2d
-    Z = Z.reshape(N, H2, W2, FH, FW, D)
-    X_pad = np.zeros((N, H1 + 2 * PH, W1 + 2 * PW, D), c.W.dtype)
+    dtype = np.result_type(c.X, c.W)
+    run = SW if dW == 1 else 1  # taps per group; a group's columns: (j + u) SW + v, or j SW + c dW when dilated
+    # one spare run of columns: the last group may hold fewer than SW taps, and its view reaches past the last column
+    X_pad = _scratch("X_pad", (N, H1 + 2 * PH, W1 + 2 * PW + SW, D), dtype)
+    X_pad[...] = 0
+    Y_row = c.X.reshape(-1, K)
+    for a in range(FH):
+        rows = X_pad[:, a * dH : a * dH + SH * (H2 - 1) + 1 : SH]  # (N, H2, ..., D): where input row i lands
+        for c0 in range(0, FW, run):
+            n = min(run, FW - c0)
+            Z = _scratch("Z", (N, H2, W2, n, D), dtype)
+            np.matmul(Y_row, c.W[:, a, c0 : c0 + n].reshape(K, n * D), out=_into(Z, (-1, n * D)))
+            if dW == 1:  # (N, H2, W2, SW, D): columns (j + u) SW + v, the group's taps v < n
+                to = _into(rows[:, :, c0 : c0 + SW * W2], (N, H2, W2, SW, D))[:, :, :, :n]
+            else:
+                to = rows[:, :, c0 * dW : c0 * dW + SW * (W2 - 1) + 1 : SW, None]
 
-    def band(rows):  # the padded output rows r0 <= r < r1, every tap in add_windows' order
-        r0, r1 = rows[0], rows[-1] + 1
-        for a in range(FH):  # window row i reaches padded row i*SH + a*dH
-            i0, i1 = max(0, -(-(r0 - a * dH) // SH)), min(H2, -(-(r1 - a * dH) // SH))
-            if i0 >= i1:
-                continue
-            rows_a = slice(i0 * SH + a * dH, (i1 - 1) * SH + a * dH + 1, SH)
-            for c_ in range(FW):
-                columns = slice(c_ * dW, c_ * dW + SW * (W2 - 1) + 1, SW)
-                X_pad[:, rows_a, columns] += Z[:, i0:i1, :, a, c_]
+            def add(i, to=to, Z=Z):
+                to[:, i] += Z[:, i]
 
-    parts = _threads() if "threads" in _steps and Z.nbytes >= _SPLIT_COPY else 1
-    _parallel(band, _chunks(range(X_pad.shape[1]), parts))
+            parts = _threads() if "threads" in _steps and Z.nbytes >= _SPLIT_COPY else 1
+            _parallel(lambda chunk: add(slice(chunk[0], chunk[-1] + 1)), _chunks(range(H2), parts))
     X = X_pad[:, PH : PH + H1, PW : PW + W1] + c.b
     return X if c.batched else X[0]
