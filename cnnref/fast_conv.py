@@ -36,6 +36,10 @@ block of rows at a time, the add following the multiply while the block is still
 cnnref's threads: the readable X * scale + shift makes two passes over memory and two arrays.
 
 fc_fast, the FC layer for a batch: the readable x @ W.T + b, taken _FC_ROWS rows of W (filters) at a time.
+
+conv_transpose2d_fast multiplies a group of taps at a time, laid out as the output rows they are added to;
+max_pool_backward_fast, which POOL layers train with, finds the switches tap by tap instead of in an array
+of every window entry.
 """
 
 import math
@@ -49,6 +53,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from cnnref.conv_layer import _conv_inputs, _transpose_inputs, conv2d, conv_transpose2d
 from cnnref.fully_connected import _fc_operands
+from cnnref.pooling import _backward_inputs, _lowest
 from cnnref.windows import windows
 
 _BLOCK = 1 << 24  # bytes of X_cols per matrix multiply (at least one output row): bounds memory, few multiplies
@@ -540,3 +545,54 @@ def conv_transpose2d_fast(Y, W, b=None, S=1, P=0, output_padding=0, dilation=1, 
             _parallel(lambda chunk: add(slice(chunk[0], chunk[-1] + 1)), _chunks(range(H2), parts))
     X = X_pad[:, PH : PH + H1, PW : PW + W1] + c.b
     return X if c.batched else X[0]
+
+
+def max_pool_backward_fast(dV, X, F=2, S=2, P=0, dilation=1, exact=True):
+    """max_pool_backward, tuned: the same arguments and the same numbers; POOL layers train with it.
+
+    The same switches, found tap by tap instead of in an array of every window entry (F F times dV's
+    size, several times over): V, the max of every window; then for each tap in row-major order, the
+    windows whose max it reads and no earlier tap read (or, for the first tap, whose max is NaN, which
+    numpy.argmax gives to the first entry) route dV there. The taps of one phase of the padded input
+    (rows a dH mod SH, columns c dW mod SW) land on one grid, so each tap's share is added to that
+    phase's own contiguous array, in the readable version's order (tap after tap), and the phases are
+    laid back into place at the end.
+
+    >>> X = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]])[:, :, None]
+    >>> max_pool_backward_fast(np.array([[10.0, 20.0], [30.0, 40.0]])[:, :, None], X)[:, :, 0]
+    array([[ 0.,  0.,  0.,  0.],
+           [ 0., 10.,  0., 20.],
+           [30.,  0.,  0.,  0.],
+           [ 0.,  0.,  0., 40.]])
+    """
+    X4, cols, (F, S, P, dilation), inside, dV4 = _backward_inputs(dV, X, F, S, P, dilation, exact, _lowest)
+    N, H2, W2, FH, FW, D = cols.shape
+    (SH, SW), (dH, dW) = S, dilation
+    taps = [(a, c) for a in range(FH) for c in range(FW)]
+    V = cols[:, :, :, 0, 0].copy()  # the max of every window, tap by tap
+    for a, c in taps[1:]:
+        np.maximum(V, cols[:, :, :, a, c], out=V)
+    # phase (a dH % SH, c dW % SW): its grid's row i + a dH // SH holds padded row a dH + SH i
+    spread = (dH * (FH - 1) // SH, dW * (FW - 1) // SW)
+    phases = {}
+    free, hit, share = np.ones(V.shape, bool), np.empty(V.shape, bool), np.empty(V.shape, dV4.dtype)
+    for a, c in taps:
+        np.equal(cols[:, :, :, a, c], V, out=hit)
+        if inside is not None:  # the padding never takes the gradient (ties with an integer X's smallest value)
+            hit &= inside[:, :, :, a, c]
+        if (a, c) == (0, 0) and V.dtype.kind == "f":
+            hit |= np.isnan(V)
+        hit &= free
+        free ^= hit  # hit is within free: the windows still without their switch
+        np.multiply(dV4, hit, out=share)
+        (pa, oa), (pc, oc) = divmod(a * dH, SH)[::-1], divmod(c * dW, SW)[::-1]
+        if (pa, pc) not in phases:
+            phases[pa, pc] = np.zeros((N, H2 + spread[0], W2 + spread[1], D), dV4.dtype)
+        phases[pa, pc][:, oa : oa + H2, oc : oc + W2] += share
+    dX_pad = np.zeros((N, X4.shape[1] + 2 * P[0], X4.shape[2] + 2 * P[1], D), dV4.dtype)
+    for (pa, pc), grid in phases.items():  # each padded number belongs to one phase: a copy, no add
+        target = dX_pad[:, pa::SH, pc::SW]
+        h, w = min(target.shape[1], grid.shape[1]), min(target.shape[2], grid.shape[2])  # past the grid: zeros
+        target[:, :h, :w] = grid[:, :h, :w]
+    dX = dX_pad[:, P[0] : P[0] + X4.shape[1], P[1] : P[1] + X4.shape[2]]
+    return dX if np.ndim(X) == 4 else dX[0]

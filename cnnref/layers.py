@@ -13,9 +13,9 @@ import numpy as np
 
 from cnnref import checks
 from cnnref.conv_layer import conv2d_backward
-from cnnref.fast_conv import conv2d_fast, fc_fast
+from cnnref.fast_conv import conv2d_fast, fc_fast, max_pool_backward_fast
 from cnnref.fully_connected import fc_backward
-from cnnref.pooling import avg_pool, avg_pool_backward, max_pool, max_pool_backward
+from cnnref.pooling import avg_pool, avg_pool_backward, max_pool
 from cnnref.activations import relu, relu_backward
 from cnnref.shapes import Field, conv_output_shape, pool_output_size
 
@@ -305,7 +305,7 @@ class PoolLayer(Layer):
         return (max_pool if self.mode == "max" else avg_pool)(X, *self._args())
 
     def backward(self, dV):
-        backward = max_pool_backward if self.mode == "max" else avg_pool_backward
+        backward = max_pool_backward_fast if self.mode == "max" else avg_pool_backward  # max_pool_backward's numbers
         return backward(dV, checks.cached(self), *self._args())
 
     def describe(self):

@@ -94,9 +94,9 @@ def avg_pool(X, F=2, S=2, P=0, exact=True):
 # Backward pass (beyond the notes: what training needs).
 
 
-def _pool_backward(dV, X, F, S, P, dilation, exact, fill, route):
-    """dX: route(dV (N, H2, W2, D), windows, taps inside X or None) gives each window entry's gradient, added
-    back where it was read."""
+def _backward_inputs(dV, X, F, S, P, dilation, exact, fill):
+    """X4, its windows, the pairs (F, S, P, dilation), the taps inside X (max pooling with padding) or None, and
+    dV (N, H2, W2, D) in its float type, after checking that dV has the pooled output's shape."""
     X4, cols, (F, S, P, dilation) = _windows(X, F, S, P, dilation, exact, fill)
     inside = _max_padding(X4, F, S, P, dilation) if fill is _lowest else None
     (N, H2, W2, *_), D = cols.shape, X4.shape[3]
@@ -108,6 +108,14 @@ def _pool_backward(dV, X, F, S, P, dilation, exact, fill, route):
             f"got {dV.shape}"
         )
     dV4 = (dV if dV.ndim == 4 else dV[None]).astype(checks.float_type(dV), copy=False)
+    return X4, cols, (F, S, P, dilation), inside, dV4
+
+
+def _pool_backward(dV, X, F, S, P, dilation, exact, fill, route):
+    """dX: route(dV (N, H2, W2, D), windows, taps inside X or None) gives each window entry's gradient, added
+    back where it was read."""
+    X4, cols, (F, S, P, dilation), inside, dV4 = _backward_inputs(dV, X, F, S, P, dilation, exact, fill)
+    N, D = len(X4), X4.shape[3]
     dX_pad = add_windows(route(dV4, cols, inside), (N, X4.shape[1] + 2 * P[0], X4.shape[2] + 2 * P[1], D), S, dilation)
     dX = dX_pad[:, P[0] : P[0] + X4.shape[1], P[1] : P[1] + X4.shape[2]]  # the padding's share is dropped
     return dX if np.ndim(X) == 4 else dX[0]

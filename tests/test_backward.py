@@ -30,6 +30,7 @@ from cnnref import (
     im2col,
     max_pool,
     max_pool_backward,
+    max_pool_backward_fast,
     relu,
     relu_backward,
     softmax_loss,
@@ -340,3 +341,45 @@ def test_backward_before_forward_says_what_to_do():
     net = Net((2, 2, 1), [FCLayer(K=2)]).init()
     with pytest.raises(RuntimeError, match="no gradients yet"):
         net.sgd_step(0.1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(F=st.tuples(st.integers(1, 4), st.integers(1, 4)), S=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       P=st.tuples(st.integers(0, 2), st.integers(0, 2)), dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+       size=st.tuples(st.integers(1, 9), st.integers(1, 9)), N=st.sampled_from([None, 1, 3]),
+       dtype=st.sampled_from([np.float64, np.float32, np.int16]), levels=st.sampled_from([3, 1000]),
+       nan=st.booleans(), low=st.booleans(), seed=st.integers(0, 999))
+def test_the_layers_max_pool_backward_is_the_readable_one(F, S, P, dilation, size, N, dtype, levels, nan, low, seed):
+    """max_pool_backward_fast, which POOL layers train with, gives max_pool_backward's numbers: ties (three
+    levels: many), NaN windows (their dV to the first tap), padding that never takes a gradient even where it
+    ties with X (X's lowest value: -inf, or an integer type's smallest), integer X."""
+    assume(all(p <= f // 2 for p, f in zip(P, F)))  # the pooling contract: padding at most F/2
+    assume(all(d * (f - 1) + 1 <= n + 2 * p for d, f, n, p in zip(dilation, F, size, P)))
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, levels, (N or 1, *size, 2)).astype(dtype)
+    if nan and dtype != np.int16:
+        X[rng.random(X.shape) < 0.1] = np.nan
+    if low:  # what the padding holds
+        X[rng.random(X.shape) < 0.5] = -np.inf if dtype != np.int16 else np.iinfo(np.int16).min
+    X = X if N else X[0]
+    try:
+        V = max_pool(X, F, S, P, dilation, exact=False)
+    except ValueError:  # an integer window of padding only: refused by both, as the fuzz tests check
+        return
+    dV = rng.standard_normal(V.shape)
+    got = max_pool_backward_fast(dV, X, F, S, P, dilation, exact=False)
+    want = max_pool_backward(dV, X, F, S, P, dilation, exact=False)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+def test_pool_layers_train_with_the_tuned_backward(monkeypatch):
+    import cnnref.layers as layers_module
+
+    calls = []
+    monkeypatch.setattr(layers_module, "max_pool_backward_fast", lambda *a, **k: calls.append(1) or max_pool_backward(*a, **k))
+    layer = PoolLayer(F=3, S=2, P=1)
+    X = np.random.default_rng(0).standard_normal((2, 9, 9, 3))
+    layer.forward(X)
+    layer.backward(np.ones((2, *layer.output_shape(X.shape[1:]))))
+    assert calls == [1]

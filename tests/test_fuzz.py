@@ -872,12 +872,13 @@ def test_pool(data):
     verify(lambda: function(X, F[1], **pool_kwargs(function, S[1], P[1], d[1], exact)), reference, compare)
 
 
-@covers("max_pool_backward", "avg_pool_backward")
+@covers("max_pool_backward", "avg_pool_backward", *(["max_pool_backward_fast"] if hasattr(c, "max_pool_backward_fast") else []))
 @fuzz(50)
 @given(data=st.data())
 def test_pool_backward(data):
     F, S, P, d, exact, batch, X, X_val, mode = data.draw(pool_case())
-    function = c.max_pool_backward if mode == "max" else c.avg_pool_backward
+    tuned = hasattr(c, "max_pool_backward_fast") and data.draw(st.booleans())  # the layers' tuned one: the same checks
+    function = (c.max_pool_backward_fast if tuned else c.max_pool_backward) if mode == "max" else c.avg_pool_backward
     problems, X4, f, s, p, dd, sizes = pool_logical(F, S, P, d, exact, X_val, mode)
     depth = X.shape[-1]
     dV_shape = batch + (sizes if sizes else (1, 1)) + (depth,)
