@@ -40,7 +40,7 @@ from cnnref.pooling import avg_pool, avg_pool_backward, max_pool, max_pool_backw
 from cnnref.fully_connected import fc, fc_backward, fc_to_conv
 from cnnref.activations import relu, relu_backward
 from cnnref.loss import softmax_loss
-from cnnref.fast_conv import conv2d_fast, conv_transpose2d_fast, fc_fast, max_pool_backward_fast
+from cnnref.fast_conv import conv2d_backward_fast, conv2d_fast, conv_transpose2d_fast, fc_fast, max_pool_backward_fast
 from cnnref.layers import ConvLayer, FCLayer, Layer, PoolLayer, ReLULayer, Row
 from cnnref.batch_norm import BatchNormLayer, batch_norm_backward, batch_norm_eval, batch_norm_eval_fast, batch_norm_train
 from cnnref.global_pool import GlobalAvgPoolLayer, global_avg_pool, global_avg_pool_backward
@@ -55,7 +55,7 @@ __all__ = [
     "alexnet", "alexnet_like", "avg_pool", "basic_block", "batch_norm_backward", "batch_norm_eval", "batch_norm_eval_fast",
     "batch_norm_train", "depthwise_separable", "global_avg_pool", "global_avg_pool_backward", "lenet5",
     "mobilenet_v1", "residual_add", "resnet18", "vgg16", "avg_pool_backward", "cifar10_net", "col2im", "conv2d", "conv2d_backward",
-    "conv2d_fast", "conv2d_naive", "conv_output_shape", "conv_params", "conv_transpose2d", "conv_transpose2d_fast",
+    "conv2d_backward_fast", "conv2d_fast", "conv2d_naive", "conv_output_shape", "conv_params", "conv_transpose2d", "conv_transpose2d_fast",
     "fc_fast",
     "conv_transpose_output_size", "convolve", "convolve_continuous", "convolve_pmf", "crop_scores", "dice_pmf",
     "fc", "fc_backward", "fc_to_conv", "im2col", "impulse_responses", "max_pool", "max_pool_backward", "max_pool_backward_fast",

@@ -180,6 +180,26 @@ def _ungroup(X_col, FH, FW, groups):
     return X_col.reshape(groups, FH, FW, -1, M).transpose(1, 2, 0, 3, 4).reshape(-1, M)
 
 
+def _weight_gradients(dV, X, W, S, P, dilation, groups, exact):
+    """conv2d_backward's checked inputs and its dW, db: (c, dV (N, H2, W2, K) in dtype, dtype, dW, db)."""
+    c = _conv_inputs(X, W, None, S, P, dilation, groups, exact)
+    (N, (H2, W2)), (K, FH, FW, _), G = (len(c.X), c.out), c.W.shape, c.groups
+    dV = checks.as_volume(dV, "dV", ndims=(4,) if c.batched else (3,))
+    want = (N, H2, W2, K) if c.batched else (H2, W2, K)
+    if dV.shape != want:
+        raise ValueError(
+            f"dV must have the shape of the layer's output {want} (X {c.X.shape if c.batched else c.X.shape[1:]}, "
+            f"W {c.W.shape}, S = {c.S}, P = {c.P}), got {dV.shape}"
+        )
+    dtype = np.result_type(c.W.dtype, checks.float_type(dV))
+    dV = dV.astype(dtype, copy=False).reshape(N, H2, W2, K)
+    dV_row = dV.reshape(-1, G, K // G).transpose(1, 2, 0)  # (G, K/G, N*H2*W2)
+    X_col = _by_group(im2col(c.X, (FH, FW), c.S, c.P, c.dilation, exact).astype(dtype, copy=False), FH, FW, G)
+    dW = (dV_row @ X_col.transpose(0, 2, 1)).reshape(c.W.shape)  # every window, weighted by its dV
+    db = dV_row.sum(axis=2).reshape(K)
+    return c, dV, dtype, dW, db
+
+
 def conv2d_backward(dV, X, W, S=1, P=0, dilation=1, groups=1, exact=True):
     """Gradients of a loss through the CONV layer: given dV = dL/dV, return (dX, dW, db).
 
@@ -202,21 +222,10 @@ def conv2d_backward(dV, X, W, S=1, P=0, dilation=1, groups=1, exact=True):
     >>> db
     array([4.])
     """
-    c = _conv_inputs(X, W, None, S, P, dilation, groups, exact)
-    (N, (H2, W2)), (K, FH, FW, _), G = (len(c.X), c.out), c.W.shape, c.groups
-    dV = checks.as_volume(dV, "dV", ndims=(4,) if c.batched else (3,))
-    want = (N, H2, W2, K) if c.batched else (H2, W2, K)
-    if dV.shape != want:
-        raise ValueError(
-            f"dV must have the shape of the layer's output {want} (X {c.X.shape if c.batched else c.X.shape[1:]}, "
-            f"W {c.W.shape}, S = {c.S}, P = {c.P}), got {dV.shape}"
-        )
-    dtype = np.result_type(c.W.dtype, checks.float_type(dV))
-    dV_row = dV.astype(dtype, copy=False).reshape(-1, G, K // G).transpose(1, 2, 0)  # (G, K/G, N*H2*W2)
-    X_col = _by_group(im2col(c.X, (FH, FW), c.S, c.P, c.dilation, exact).astype(dtype, copy=False), FH, FW, G)
+    c, dV, dtype, dW, db = _weight_gradients(dV, X, W, S, P, dilation, groups, exact)
+    (K, FH, FW, _), G = c.W.shape, c.groups
+    dV_row = dV.reshape(-1, G, K // G).transpose(1, 2, 0)  # (G, K/G, N*H2*W2)
     W_row = c.W.reshape(G, K // G, -1).astype(dtype, copy=False)  # (G, K/G, FH*FW*D1/G)
-    dW = (dV_row @ X_col.transpose(0, 2, 1)).reshape(c.W.shape)  # every window, weighted by its dV
-    db = dV_row.sum(axis=2).reshape(K)
     # (FH*FW*D1, N*H2*W2): each window's gradient, W_row.T @ dV_row computed as (dV_row.T @ W_row).T, the same
     # numbers stored window by window, so that _add_columns reads each window's D1 numbers in one run
     dX_col = _ungroup((dV_row.transpose(0, 2, 1) @ W_row).transpose(0, 2, 1), FH, FW, G)

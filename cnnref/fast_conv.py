@@ -51,7 +51,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from cnnref.conv_layer import _conv_inputs, _transpose_inputs, conv2d, conv_transpose2d
+from cnnref.conv_layer import _conv_inputs, _transpose_inputs, _weight_gradients, conv2d, conv2d_backward, conv_transpose2d
 from cnnref.fully_connected import _fc_operands
 from cnnref.pooling import _backward_inputs, _lowest
 from cnnref.windows import windows
@@ -596,3 +596,28 @@ def max_pool_backward_fast(dV, X, F=2, S=2, P=0, dilation=1, exact=True):
         target[:, :h, :w] = grid[:, :h, :w]
     dX = dX_pad[:, P[0] : P[0] + X4.shape[1], P[1] : P[1] + X4.shape[2]]
     return dX if np.ndim(X) == 4 else dX[0]
+
+
+def conv2d_backward_fast(dV, X, W, S=1, P=0, dilation=1, groups=1, exact=True):
+    """conv2d_backward, tuned: the same arguments, and the same numbers up to rounding; CONV layers train with it.
+
+    dW and db are the readable version's. dX, col2im of every window's gradient, is the transposed
+    convolution of dV with the same filters (conv_transpose2d's own definition), computed by
+    conv_transpose2d_fast: a group of taps multiplied at a time and added in long runs, instead of a
+    column per window added back tap by tap. The rows and columns of X that no window reaches (the floor
+    rule) are the output padding. Groups > 1 take the readable version.
+
+    >>> X, W = np.arange(9.0).reshape(3, 3, 1), np.ones((1, 2, 2, 1))
+    >>> conv2d_backward_fast(np.ones((2, 2, 1)), X, W)[0][:, :, 0]   # how many windows cover each pixel
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    """
+    if groups != 1:
+        return conv2d_backward(dV, X, W, S, P, dilation, groups, exact)
+    c, dV, dtype, dW, db = _weight_gradients(dV, X, W, S, P, dilation, groups, exact)
+    (_, H1, W1, _), (_, FH, FW, _) = c.X.shape, c.W.shape
+    (H2, W2), (SH, SW), (PH, PW), (dH, dW_) = c.out, c.S, c.P, c.dilation
+    output_padding = (H1 + 2 * PH - (SH * (H2 - 1) + dH * (FH - 1) + 1), W1 + 2 * PW - (SW * (W2 - 1) + dW_ * (FW - 1) + 1))
+    dX = conv_transpose2d_fast(dV, c.W.astype(dtype, copy=False), None, c.S, c.P, output_padding, c.dilation)
+    return (dX if c.batched else dX[0]), dW, db

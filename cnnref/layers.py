@@ -12,8 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from cnnref import checks
-from cnnref.conv_layer import conv2d_backward
-from cnnref.fast_conv import conv2d_fast, fc_fast, max_pool_backward_fast
+from cnnref.fast_conv import conv2d_backward_fast, conv2d_fast, fc_fast, max_pool_backward_fast
 from cnnref.fully_connected import fc_backward
 from cnnref.pooling import avg_pool, avg_pool_backward, max_pool
 from cnnref.activations import relu, relu_backward
@@ -244,7 +243,7 @@ class ConvLayer(Layer):
         return _window(self.F, self.S, self.P, self.dilation)
 
     def backward(self, dV):
-        dX, dW, db = conv2d_backward(dV, checks.cached(self), self.W, self.S, self.P, self.dilation, self.groups, self.exact)
+        dX, dW, db = conv2d_backward_fast(dV, checks.cached(self), self.W, self.S, self.P, self.dilation, self.groups, self.exact)
         self.grads = {"W": dW, "b": db} if self.bias else {"W": dW}
         return dX
 

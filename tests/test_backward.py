@@ -25,6 +25,7 @@ from cnnref import (
     col2im,
     conv2d,
     conv2d_backward,
+    conv2d_backward_fast,
     fc,
     fc_backward,
     im2col,
@@ -382,4 +383,41 @@ def test_pool_layers_train_with_the_tuned_backward(monkeypatch):
     X = np.random.default_rng(0).standard_normal((2, 9, 9, 3))
     layer.forward(X)
     layer.backward(np.ones((2, *layer.output_shape(X.shape[1:]))))
+    assert calls == [1]
+
+
+@settings(max_examples=100, deadline=None)
+@given(F=st.tuples(st.integers(1, 4), st.integers(1, 4)), S=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       P=st.tuples(st.integers(0, 2), st.integers(0, 2)), dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+       size=st.tuples(st.integers(1, 9), st.integers(1, 9)), N=st.sampled_from([None, 1, 2]),
+       depths=st.tuples(st.integers(1, 5), st.integers(1, 5)), groups=st.sampled_from([1, 1, 2]), seed=st.integers(0, 999))
+def test_the_layers_conv_backward_is_the_readable_one(F, S, P, dilation, size, N, depths, groups, seed):
+    """conv2d_backward_fast, which CONV layers train with: the readable version's dX, dW and db up to rounding,
+    over the floor rule's uncovered rows (the transposed convolution's output padding), dilation, stride and
+    groups (the readable version itself)."""
+    rng = np.random.default_rng(seed)
+    D1, K = depths[0] * groups, depths[1] * groups
+    X = rng.standard_normal((N or 1, *size, D1))[slice(None) if N else 0]
+    W = rng.standard_normal((K, *F, D1 // groups))
+    try:
+        V = conv2d(X, W, None, S, P, dilation, groups, exact=False)
+    except ValueError:  # no window fits
+        return
+    dV = rng.standard_normal(V.shape)
+    got = conv2d_backward_fast(dV, X, W, S, P, dilation, groups, exact=False)
+    want = conv2d_backward(dV, X, W, S, P, dilation, groups, exact=False)
+    for g, w in zip(got, want):
+        assert g.shape == w.shape and g.dtype == w.dtype
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+
+
+def test_conv_layers_train_with_the_tuned_backward(monkeypatch):
+    import cnnref.layers as layers_module
+
+    calls = []
+    monkeypatch.setattr(layers_module, "conv2d_backward_fast", lambda *a: calls.append(1) or conv2d_backward(*a))
+    layer = ConvLayer(K=2, F=3, S=1, P=1).init((5, 5, 3), np.random.default_rng(0))
+    X = np.random.default_rng(1).standard_normal((2, 5, 5, 3))
+    layer.forward(X)
+    layer.backward(np.ones((2, 5, 5, 2)))
     assert calls == [1]

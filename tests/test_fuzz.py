@@ -686,7 +686,7 @@ def test_conv(kernel, data):
     verify(lambda: getattr(c, kernel)(case["X"], case["W"], case["b"], **case["kwargs"]), reference, compare)
 
 
-@covers("conv2d_backward")
+@covers("conv2d_backward", *(["conv2d_backward_fast"] if hasattr(c, "conv2d_backward_fast") else []))
 @fuzz(40)
 @given(data=st.data())
 def test_conv2d_backward(data):
@@ -720,6 +720,8 @@ def test_conv2d_backward(data):
             assert_close(g_, v, sc, terms, dtype)
 
     verify(lambda: c.conv2d_backward(dV, case["X"], case["W"], **kwargs), reference, compare)
+    if hasattr(c, "conv2d_backward_fast"):  # the layers' tuned one: the same checks and numbers
+        verify(lambda: c.conv2d_backward_fast(dV, case["X"], case["W"], **kwargs), reference, compare)
 
 
 if hasattr(c, "conv_transpose2d"):
