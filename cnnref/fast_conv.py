@@ -74,7 +74,7 @@ _BLOCK = 1 << 24  # bytes of X_cols per matrix multiply (at least one output row
 # The column of ones costs a copy of the weights, [W_row | b], at every call, and one more number per window; adding
 # the biases to each block's product while it is in cache costs a pass over that block. The copy pays only when the
 # layer has many positions per weight: at least _BIAS_COLUMN F F D1 positions (N H2 W2), with a bias to add.
-# Measured 2026-12-03 (one process, float32, median of 11 alternating rounds, ones / per block): VGG-16's 224x224x64
+# Measured 2026-12-02 (one process, float32, median of 11 alternating rounds, ones / per block): VGG-16's 224x224x64
 # 0.97, 112x112x128 0.985 (87 and 11 positions per weight); its 56x56x256 1.006 (1.4), 28x28x512 1.10, 14x14x512
 # 1.20; AlexNet's conv2 1.10 and conv3 1.17 at batch 1 (0.3, 0.1), conv1 0.93 at batch 8 (67); without a bias
 # (ResNet-18's CONV layers, before batch norm) the column was pure cost: 1.07-1.38 at batch 1.
@@ -487,7 +487,7 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
             _copy(_into(X_cols[..., : FH * FW * D1], block.shape), block)
             X_cols = X_cols.reshape(-1, FH * FW * D1 + ones)
         np.matmul(X_cols, W_mul.T, out=_into(V[n, i], (-1, K)))  # (positions, K): one matrix multiply
-        del X_cols  # free this block before the next one is built
+        del X_cols  # the next block is built in the same buffer (or a new one, past _KEEP)
         if fused and not ones:  # the biases, while this block's product is in cache
             V[n, i] += c.b
     if not fused and b is not None:  # no biases (a CONV before batch norm): no pass adding zeros

@@ -574,7 +574,15 @@ def net_memory(results):
     return _table(columns, rows)
 
 
-def _reason(floor, target, what, ratio):
+REST = {  # what a kind of case spends beyond its floor
+    "net": "im2col's copies, padding, pooling, the layers that multiply nothing",
+    "conv": "building X_col, padding, the biases",
+    "transpose": "col2im's adds",
+    "batch_norm": "the add after the multiply: NumPy has no fused multiply-add, so X * scale + shift is two passes",
+}
+
+
+def _reason(floor, target, what, ratio, rest="the rest"):
     """Why a miss: the floor's share of the target (a floor above cnnref's own whole time bounds nothing)."""
     if floor is None:
         return "No floor measured."
@@ -585,7 +593,21 @@ def _reason(floor, target, what, ratio):
         return (f"Floor, {what}: {floor:.2f} x PyTorch's time, above the target before anything "
                 f"else runs, so under the NumPy-only rule no rewrite meets it.")
     return (f"Floor, {what}: {floor:.2f} x PyTorch's time, leaving {target - floor:.2f} x for the "
-            f"rest (copies, padding, the other layers): the miss is cnnref's own overhead.")
+            f"rest ({rest}): the miss is cnnref's own overhead.")
+
+
+def _dilated_note(results, r, specs):
+    """For a dilated case: PyTorch's time and cnnref's against their own undilated case of the same input and
+    filters (the same multiply-adds), if the run measured one."""
+    spec = specs[r["op"]]
+    same = [s["op"] for s in specs.values() if s["kind"] == spec["kind"] and s.get("dilation", 1) == 1
+            and (s["input"], s.get("K"), s.get("F")) == (spec["input"], spec.get("K"), spec.get("F"))]
+    plain = next((o for o in results.get("ops", []) if o["op"] in same and o["N"] == r["N"]), None)
+    if spec.get("dilation", 1) == 1 or plain is None:
+        return ""
+    d, p = r["ms"], plain["ms"]
+    return (f" The same multiply-adds undilated ({plain['op']}, same input and filters): PyTorch {p['torch']:.3g} ms "
+            f"against {d['torch']:.3g} ms dilated, cnnref {p['cnnref']:.3g} ms against {d['cnnref']:.3g} ms.")
 
 
 def targets(results):
@@ -598,7 +620,7 @@ def targets(results):
             what = f"{r['net']}, N = {r['N']}: {r['ratio']:.2f} x PyTorch (target <= {target:g})"
             met = r["ratio"] <= target
             found.append((what, met, None if met else f"{what}. " + _reason(
-                r["matmul_floor_ratio"], target, "the matrix multiplies of its CONV and FC layers alone", r["ratio"])))
+                r["matmul_floor_ratio"], target, "the matrix multiplies of its CONV and FC layers alone", r["ratio"], REST["net"])))
     r = results.get("training")
     if r:
         target = b.TRAINING["target"]
@@ -614,7 +636,9 @@ def targets(results):
             what = f"{r['op']}, N = {r['N']}: {r['ratio']:.2f} x PyTorch (target <= {target:g})"
             met = r["ratio"] <= target
             floor, how = _op_floor(r)
-            found.append((what, met, None if met else f"{what}. " + _reason(floor, target, how or "", r["ratio"])))
+            found.append((what, met, None if met else f"{what}. " + _reason(floor, target, how or "", r["ratio"],
+                                                                            REST.get(spec["kind"], "the rest"))
+                          + _dilated_note(results, r, specs)))
         ms = r["ms"]
         if spec["kind"] in b.CONV_KINDS:
             best = min(spec["peers"], key=lambda p: ms[p])

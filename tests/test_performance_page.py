@@ -417,3 +417,20 @@ def test_the_committed_network_results_are_a_full_run_computed_not_typed():
     for m in RESULTS["net_memory"]:
         assert f"| {m['net']} | {hook._bytes(m['peak_bytes'])} |" in page
     assert "not measured" not in hook.net_table(RESULTS) + hook.op_table(RESULTS)
+
+
+def test_a_miss_says_what_its_kind_spends_beyond_the_floor_and_dilation_meets_its_undilated_twin():
+    results = json.loads(json.dumps(FULL))
+    for r in results["ops"]:  # every operation missed, its floor below the target
+        r["ratio"], r.get("ms")["cnnref"] = 9.0, 9.0 * r["ms"]["torch"]
+        r["matmul_floor_ratio" if "matmul_floor_ratio" in r else "bandwidth_floor_ratio"] = 0.5
+    text = hook.nets_verdict(results)
+    assert "rest (the add after the multiply: NumPy has no fused multiply-add" in text  # batch norm
+    assert "rest (col2im's adds)" in text and "rest (building X_col, padding, the biases)" in text
+    plain = {r["N"]: r["ms"] for r in results["ops"] if r["op"] == "conv 3x3"}
+    for r in results["ops"]:
+        if r["op"] == "dilated 3x3":
+            p, d = plain[r["N"]], r["ms"]
+            assert (f"dilated 3x3, N = {r['N']}: 9.00 x PyTorch" in text and f"undilated (conv 3x3, same input and filters): "
+                    f"PyTorch {p['torch']:.3g} ms against {d['torch']:.3g} ms dilated, cnnref {p['cnnref']:.3g} ms") in text
+    assert text.count("undilated") == len(BENCH.BATCHES)  # the dilated case only
