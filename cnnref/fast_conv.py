@@ -95,8 +95,13 @@ _AFFINE_WIDTH = 16384  # numbers per row of depth_affine's loops, at most (D at 
 # two threads'): 0.8 MiB 0.35, 3.1 MiB 0.70 (ResNet-18's and MobileNet's batch norms at batch 1), 6.1 MiB 1.40-1.58,
 # 12.2 MiB 1.27, 24.5 MiB 1.40.
 _AFFINE_SPLIT = 1 << 22
-_SPLIT_COPY = 1 << 20  # bytes: a copy at least this large (padding, X_cols) is shared out over cnnref's threads: at
-# ~10 GB/s it takes ~100 us, several times a hand-off to a thread (tens of us on an idle machine, far more under load)
+# A copy (padding, X_cols) or the transposed convolution's adds of at least this many bytes are shared out over
+# cnnref's threads. Smaller ones stay on one core: between two multiplies the BLAS's own threads are still busy-waiting
+# for work, and a copy split over the cores took longer than on one. Measured 2026-12-02, one process, alternating
+# (1 MiB / 16 MiB): whole forward passes at batch 1, VGG-16 210.3 / 202.9 ms, ResNet-18 43.6 / 41.4, AlexNet
+# 19.9 / 18.9; the transposed 4x4 case at batch 8 13.15 / 12.41 ms; the walk's "+ threads" step had cost 4-8% on
+# AlexNet's conv1 and a VGG 3x3 at batch 1 in two runs. Larger copies, into memory not yet touched, gain from it.
+_SPLIT_COPY = 1 << 24
 # Rows of W (filters) per multiply of fc_fast. A batch of a few examples against large FC weights, x (8, n) @ W.T:
 # OpenBLAS ran it at 1/2-1/3 of the memory's speed (AlexNet's 4096 x 9216: 16.8-18.5 ms; W @ x.T 14.0 ms), while
 # blocks of 1024 rows of W, each W_block @ x.T, took 9.9-10.5 ms (512: 10.6, 2048: 11.5; VGG-16's 4096 x 25088:

@@ -273,17 +273,20 @@ def test_cnnref_threads_1_runs_everything_on_the_calling_thread(monkeypatch):
 
 
 @settings(max_examples=40, deadline=None)
-@given(case=conv_cases(), steps=st.sets(st.sampled_from(module.STEPS)), column=st.booleans())
-def test_every_combination_of_the_refinements_equals_the_loops(case, steps, column):
+@given(case=conv_cases(), steps=st.sets(st.sampled_from(module.STEPS)), column=st.booleans(), split=st.booleans())
+def test_every_combination_of_the_refinements_equals_the_loops(case, steps, column, split):
     """The Performance page's walk from the notes' conv2d to the tuned one: each stop computes the same.
 
     The biases ride in the multiply (a column of ones) or are added block by block, as _bias_column decides:
-    both are drawn, the rule's threshold set so that every layer takes the one drawn."""
+    both are drawn, the rule's threshold set so that every layer takes the one drawn; so are copies shared
+    out over two threads (_SPLIT_COPY = 0) or left on one."""
     X, W, b, S, P, dilation, exact = case
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(module, "_steps", steps)
         patch.setattr(module, "_BLOCK", 200)  # several blocks even on small cases
         patch.setattr(module, "_BIAS_COLUMN", 0 if column else math.inf)
+        patch.setattr(module, "_SPLIT_COPY", 0 if split else module._SPLIT_COPY)
+        use_threads(patch, 2)
         V = conv2d_fast(X, W, b, S, P, dilation, exact=exact)
     np.testing.assert_allclose(V, conv2d_naive(X, W, b, S, P, dilation, exact=exact), **TOL[X.dtype.type])
 
@@ -526,3 +529,20 @@ def test_threads_that_call_at_once_keep_buffers_of_their_own(monkeypatch):
             got = list(pool.map(lambda c: conv2d_fast(*c, S=1, P=1), cases))
             for V, E in zip(got, expected):
                 np.testing.assert_allclose(V, E, **TOL[np.float64])
+
+
+@pytest.mark.parametrize("below", [True, False], ids=["below-split", "from-split"])
+def test_copies_below_split_copy_stay_on_the_calling_thread(monkeypatch, below):
+    """_copy shares a copy out over cnnref's threads from _SPLIT_COPY bytes on (each part copied once, in place),
+    and leaves a smaller one to the calling thread."""
+    import threading
+
+    use_threads(monkeypatch, 2)
+    src = np.arange(6 * 50 * 8, dtype=np.float64).reshape(6, 50, 8)
+    dst = np.zeros((6, 50, 8))
+    monkeypatch.setattr(module, "_SPLIT_COPY", dst.nbytes + 1 if below else dst.nbytes)
+    seen, original = set(), module.np.copyto
+    monkeypatch.setattr(module.np, "copyto", lambda d, s_: seen.add(threading.get_ident()) or original(d, s_))
+    module._copy(dst, src)
+    np.testing.assert_array_equal(dst, src)
+    assert (seen == {threading.get_ident()}) == below and len(seen) == (1 if below else 2), seen
