@@ -610,6 +610,11 @@ def _dilated_note(results, r, specs):
             f"against {d['torch']:.3g} ms dilated, cnnref {p['cnnref']:.3g} ms against {d['cnnref']:.3g} ms.")
 
 
+def _vs(ratio, target):
+    """ratio to two decimals, or three where two would round it onto its target and hide which side it is on."""
+    return f"{ratio:.2f}" if round(ratio, 2) != target or ratio == target else f"{ratio:.3f}"
+
+
 def targets(results):
     """[(what, met, miss line or None)] for every issue-19 target the file has a number for."""
     b = _bench()
@@ -617,14 +622,14 @@ def targets(results):
     for r in results.get("nets", []):
         target = b.NET_TARGETS.get(r["net"])
         if target is not None:
-            what = f"{r['net']}, N = {r['N']}: {r['ratio']:.2f} x PyTorch (target <= {target:g})"
+            what = f"{r['net']}, N = {r['N']}: {_vs(r['ratio'], target)} x PyTorch (target <= {target:g})"
             met = r["ratio"] <= target
             found.append((what, met, None if met else f"{what}. " + _reason(
                 r["matmul_floor_ratio"], target, "the matrix multiplies of its CONV and FC layers alone", r["ratio"], REST["net"])))
     r = results.get("training")
     if r:
         target = b.TRAINING["target"]
-        what = f"{r['net']} training step, N = {r['N']}: {r['ratio']:.2f} x PyTorch (target <= {target:g})"
+        what = f"{r['net']} training step, N = {r['N']}: {_vs(r['ratio'], target)} x PyTorch (target <= {target:g})"
         met = r["ratio"] <= target
         found.append((what, met, None if met else f"{what}. Backward passes make two multiplies per CONV layer "
                       f"(dX and dW) besides col2im's scatter-add; no floor is measured for them."))
@@ -633,7 +638,7 @@ def targets(results):
         spec = specs[r["op"]]
         if "ratio" in r:
             target = _op_target(b, spec)
-            what = f"{r['op']}, N = {r['N']}: {r['ratio']:.2f} x PyTorch (target <= {target:g})"
+            what = f"{r['op']}, N = {r['N']}: {_vs(r['ratio'], target)} x PyTorch (target <= {target:g})"
             met = r["ratio"] <= target
             floor, how = _op_floor(r)
             found.append((what, met, None if met else f"{what}. " + _reason(floor, target, how or "", r["ratio"],
@@ -643,7 +648,7 @@ def targets(results):
         if spec["kind"] in b.CONV_KINDS:
             best = min(spec["peers"], key=lambda p: ms[p])
             target, speedup = (b.PEER_SINGLE if r["N"] == 1 else b.PEER_BATCH), ms[best] / ms["cnnref"]
-            what = f"{r['op']}, N = {r['N']}: {speedup:.2f} x as fast as the best peer, {best} (target >= {target:g})"
+            what = f"{r['op']}, N = {r['N']}: {_vs(speedup, target)} x as fast as the best peer, {best} (target >= {target:g})"
             met = speedup >= target
             share = (f" The one multiply alone takes {r['matmul_floor_ms'] / ms['cnnref']:.0%} of cnnref's time "
                      f"and {r['matmul_floor_ms'] / ms[best]:.0%} of the peer's: both spend it in the same BLAS call."
@@ -651,7 +656,7 @@ def targets(results):
             found.append((what, met, None if met else what + "." + share))
         if spec["kind"] == "conv" and "notes" in ms and "cs231n" in ms:
             ratio = ms["notes"] / ms["cs231n"]
-            what = f"{r['op']}, N = {r['N']}: the notes' conv2d takes {ratio:.2f} x cs231n's time (target <= {b.NOTES_VS_CS231N:g})"
+            what = f"{r['op']}, N = {r['N']}: the notes' conv2d takes {_vs(ratio, b.NOTES_VS_CS231N)} x cs231n's time (target <= {b.NOTES_VS_CS231N:g})"
             met = ratio <= b.NOTES_VS_CS231N
             share = (f" The one multiply alone takes {r['matmul_floor_ms'] / ms['notes']:.0%} of the notes' time."
                      if "matmul_floor_ms" in r else "")

@@ -360,7 +360,7 @@ def test_the_verdict_counts_every_target_and_gives_each_miss_its_floor():
         target = BENCH.NET_TARGETS.get(r["net"])
         if target and r["ratio"] > target:
             floor = r["matmul_floor_ratio"]
-            assert f"{r['net']}, N = {r['N']}: {r['ratio']:.2f} x PyTorch (target <= {target:g}). Floor, the matrix multiplies" in text
+            assert f"{r['net']}, N = {r['N']}: {hook._vs(r['ratio'], target)} x PyTorch (target <= {target:g}). Floor, the matrix multiplies" in text
             assert (f"alone: {floor:.2f} x PyTorch's time, more than cnnref's whole time" if floor > r["ratio"] else
                     f"alone: {floor:.2f} x PyTorch's time, above the target" if floor > target else
                     f"alone: {floor:.2f} x PyTorch's time, leaving {target - floor:.2f} x for the rest") in text
@@ -434,3 +434,13 @@ def test_a_miss_says_what_its_kind_spends_beyond_the_floor_and_dilation_meets_it
             assert (f"dilated 3x3, N = {r['N']}: 9.00 x PyTorch" in text and f"undilated (conv 3x3, same input and filters): "
                     f"PyTorch {p['torch']:.3g} ms against {d['torch']:.3g} ms dilated, cnnref {p['cnnref']:.3g} ms") in text
     assert text.count("undilated") == len(BENCH.BATCHES)  # the dilated case only
+
+
+def test_a_ratio_that_rounds_onto_its_target_shows_which_side_it_is_on():
+    assert hook._vs(1.303, 1.3) == "1.303" and hook._vs(1.297, 1.3) == "1.297" and hook._vs(1.3, 1.3) == "1.30"
+    assert hook._vs(1.349, 1.3) == "1.35" and hook._vs(2.575, 2.0) == "2.58"
+    results = json.loads(json.dumps(FULL))
+    net = next(r for r in results["nets"] if r["net"] in BENCH.NET_TARGETS)
+    target = BENCH.NET_TARGETS[net["net"]]
+    net["ratio"] = target + 0.003  # a miss that two decimals would print as the target itself
+    assert f"{net['net']}, N = {net['N']}: {target + 0.003:.3f} x PyTorch (target <= {target:g})" in hook.nets_verdict(results)
