@@ -80,10 +80,11 @@ _BLOCK = 1 << 24  # bytes of X_cols per matrix multiply (at least one output row
 # (ResNet-18's CONV layers, before batch norm) the column was pure cost: 1.07-1.38 at batch 1.
 _BIAS_COLUMN = 8
 _SMALL_GEMM = 3 << 18  # multiply-adds per block of the threaded path
-# X_pad and the blocks of X_cols go in buffers each calling thread keeps, up to this many bytes each (so at most
-# 2 _KEEP a thread). Allocated afresh at every call, they were page-faulted in afresh whenever glibc had handed the
-# freed memory back to the system, which depends on what else the process allocates: in VGG-16's forward pass at
-# batch 1, conv1_2 took 33-59 ms with 1,653 page faults a call, 27-28 ms with none (alone, or with these buffers).
+# X_pad and the blocks of X_cols (and the transposed convolution's products) go in buffers each calling thread keeps,
+# up to this many bytes each (so at most 3 _KEEP a thread). Allocated afresh at every call, they were page-faulted in
+# afresh whenever glibc had handed the freed memory back to the system, which depends on what else the process
+# allocates: in VGG-16's forward pass at batch 1, conv1_2 took 33-59 ms with 1,653 page faults a call, 27-28 ms with
+# none (alone, or with these buffers). The outputs, which the caller keeps, are still new arrays and still fault.
 _KEEP = _BLOCK
 _SMALL_BLOCK = 1 << 20  # bytes of X_cols per block of the threaded path: stays in a core's cache
 _SMALL_WIDTH = 1024  # K * (F*F*D1 + 1) at most this: at least _SMALL_GEMM / _SMALL_WIDTH = 768 positions a block
@@ -201,7 +202,7 @@ def _long_runs(K, FH, FW, D1, SW, W2):
     return "long runs" in _steps and SW == 1 and FH * FW > 1 and FW * D1 < W2 and _skinny(K, FH, FW, D1)
 
 
-_kept = threading.local()  # each calling thread's buffers for X_pad and the blocks of X_cols, kept between calls
+_kept = threading.local()  # each calling thread's buffers (X_pad, X_cols, Z), kept between calls
 
 
 def _scratch(name, shape, dtype):
