@@ -544,11 +544,12 @@ def conv_transpose2d_fast(Y, W, b=None, S=1, P=0, output_padding=0, dilation=1, 
             else:
                 to = rows[:, :, c0 * dW : c0 * dW + SW * (W2 - 1) + 1 : SW, None]
 
-            def add(i, to=to, Z=Z):
+            def add(rows, to=to, Z=Z):  # input rows rows[0]..rows[-1], which land on output rows of their own
+                i = slice(rows[0], rows[-1] + 1)
                 to[:, i] += Z[:, i]
 
             parts = _threads() if "threads" in _steps and Z.nbytes >= _SPLIT_COPY else 1
-            _parallel(lambda chunk: add(slice(chunk[0], chunk[-1] + 1)), _chunks(range(H2), parts))
+            _parallel(add, _chunks(range(H2), parts))
     X = X_pad[:, PH : PH + H1, PW : PW + W1] + c.b
     return X if c.batched else X[0]
 
