@@ -149,6 +149,21 @@ def allocation(what, shape, dtype):
         )
 
 
+def output(out, shape, dtype, *inputs):
+    """`out` checked as the array a function writes its result into: a NumPy array of exactly the result's `shape`
+    and `dtype`, writeable, C-contiguous, sharing no memory with the `inputs` it is computed from."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a NumPy array, got {type(out).__name__}")
+    if out.shape != tuple(shape) or out.dtype != dtype:
+        raise ValueError(f"out must have the result's shape {tuple(shape)} and dtype {np.dtype(dtype)}, "
+                         f"got shape {out.shape} and dtype {out.dtype}")
+    if not (out.flags.c_contiguous and out.flags.writeable):
+        raise ValueError("out must be writeable and C-contiguous (a new array from np.empty is)")
+    if any(np.may_share_memory(out, a) for a in inputs if a is not None):
+        raise ValueError("out must not share memory with the arrays the result is computed from")
+    return out
+
+
 def cached(layer):
     """What layer.forward(X) kept for backward: the input X."""
     X = getattr(layer, "X", None)

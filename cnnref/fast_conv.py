@@ -42,6 +42,7 @@ max_pool_backward_fast, which POOL layers train with, finds the switches tap by 
 of every window entry.
 """
 
+import contextlib
 import math
 import os
 import threading
@@ -51,6 +52,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from cnnref import checks
 from cnnref.conv_layer import _conv_inputs, _transpose_inputs, _weight_gradients, conv2d, conv2d_backward, conv_transpose2d
 from cnnref.fully_connected import _fc_operands
 from cnnref.pooling import _backward_inputs, _lowest
@@ -84,7 +86,11 @@ _SMALL_GEMM = 3 << 18  # multiply-adds per block of the threaded path
 # up to this many bytes each (so at most 3 _KEEP a thread). Allocated afresh at every call, they were page-faulted in
 # afresh whenever glibc had handed the freed memory back to the system, which depends on what else the process
 # allocates: in VGG-16's forward pass at batch 1, conv1_2 took 33-59 ms with 1,653 page faults a call, 27-28 ms with
-# none (alone, or with these buffers). The outputs, which the caller keeps, are still new arrays and still fault.
+# none (alone, or with these buffers). In a Net's inference pass (keeping, Net.__call__) they go in the net's buffers
+# instead, of any size, and the CONV outputs into two volumes the net keeps (out=): no fault at all after the first
+# pass. Measured 2026-12-02, VGG-16, one process each, 5 passes, faults counted by getrusage: at batch 8, 1.59-1.96 s
+# a pass with 2,165 faults (NumPy asks for 2 MiB pages on arrays of 4 MiB and more; with 4 KiB pages, 101,260
+# faults and 1.50-1.74 s), against 1.37-1.46 s with 1 fault; at batch 1, 198-267 ms against 191-215.
 _KEEP = _BLOCK
 _SMALL_BLOCK = 1 << 20  # bytes of X_cols per block of the threaded path: stays in a core's cache
 _SMALL_WIDTH = 1024  # K * (F*F*D1 + 1) at most this: at least _SMALL_GEMM / _SMALL_WIDTH = 768 positions a block
@@ -205,17 +211,35 @@ def _long_runs(K, FH, FW, D1, SW, W2):
 _kept = threading.local()  # each calling thread's buffers (X_pad, X_cols, Z), kept between calls
 
 
-def _scratch(name, shape, dtype):
-    """An uninitialised array of `shape`: in this thread's kept buffer `name` (grown to the largest asked) when it
-    takes at most _KEEP bytes, else a new one (see _KEEP)."""
+def kept(buffers, name, shape, dtype):
+    """An uninitialised array of `shape` and `dtype` in buffers[name], a buffer kept in the dict `buffers` and grown
+    to the largest array asked of it: memory that is already the process's, reused, not page-faulted in again."""
     n = math.prod(shape) * np.dtype(dtype).itemsize
-    if n > _KEEP:
-        return np.empty(shape, dtype)
-    buffer = getattr(_kept, name, None)
+    buffer = buffers.get(name)
     if buffer is None or buffer.nbytes < n:
-        buffer = np.empty(n, np.uint8)
-        setattr(_kept, name, buffer)
+        buffer = buffers[name] = np.empty(n, np.uint8)
     return buffer[:n].view(dtype).reshape(shape)
+
+
+@contextlib.contextmanager
+def keeping(buffers):
+    """Within, this thread's kernels keep their scratch arrays (X_pad, X_cols, Z) in the dict `buffers`, of any size
+    (a Net's pass, whose buffers go with the Net); outside, in the thread's own, up to _KEEP bytes each."""
+    saved, _kept.net = getattr(_kept, "net", None), buffers
+    try:
+        yield buffers
+    finally:
+        _kept.net = saved
+
+
+def _scratch(name, shape, dtype):
+    """An uninitialised array of `shape`: in the buffers `keeping` gave this thread, or in the thread's own kept
+    buffer `name` when it takes at most _KEEP bytes, else a new one (see _KEEP)."""
+    if getattr(_kept, "net", None) is not None:
+        return kept(_kept.net, name, shape, dtype)
+    if math.prod(shape) * np.dtype(dtype).itemsize > _KEEP:
+        return np.empty(shape, dtype)
+    return kept(_kept.__dict__, name, shape, dtype)
 
 
 def _bias_column(positions, FH, FW, D1):
@@ -223,7 +247,7 @@ def _bias_column(positions, FH, FW, D1):
     return positions >= _BIAS_COLUMN * FH * FW * D1
 
 
-def _conv2d_small(X4, W, b, P, H2, W2):
+def _conv2d_small(X4, W, b, P, V):
     """conv2d at stride 1 when K * (FH*FW*D1 + 1) <= _SMALL_WIDTH: skinny multiplies on cnnref's threads.
 
     The input is stored depth-first and padded, (images, D1, H + 2PH + 1, W + 2PW), by each thread for
@@ -233,7 +257,7 @@ def _conv2d_small(X4, W, b, P, H2, W2):
     at (i0 + a) * Wp + c in channel d: a long contiguous copy per row. A row of ones (and b in W_ext)
     adds the biases inside the multiply.
     """
-    (N, H1, W1, D1), (K, FH, FW, _), (PH, PW), dtype = X4.shape, W.shape, P, W.dtype
+    (N, H1, W1, D1), (K, FH, FW, _), (PH, PW), dtype, (H2, W2) = X4.shape, W.shape, P, W.dtype, V.shape[1:3]
     FFD, Hp, Wp = FH * FW * D1, H1 + 2 * PH, W1 + 2 * PW
     W_ext = np.empty((K, FFD + 1), dtype)  # [W_row | b]
     W_ext[:, :FFD], W_ext[:, FFD] = W.reshape(K, -1), b
@@ -243,7 +267,6 @@ def _conv2d_small(X4, W, b, P, H2, W2):
     whole = rows == H2  # blocks of whole images (else of rows of one image)
     images = max(1, _SMALL_BLOCK // ((FFD + 1) * H2 * Wp * np.dtype(dtype).itemsize)) if whole else 1
     blocks = [(n, min(N, n + images), i, min(H2, i + rows)) for n in range(0, N, images) for i in range(0, H2, rows)]
-    V = np.empty((N, H2, W2, K), dtype)
     threads = _threads()
 
     def padded(n):  # (n, D1, Hp + 1, Wp) zeros: one spare row, where the last windows of the last row run
@@ -281,7 +304,6 @@ def _conv2d_small(X4, W, b, P, H2, W2):
             V[n0:n1, i0:i1] = product.reshape(k, i1 - i0, Wp, K)[:, :, :W2]
 
     _parallel(run, _chunks(blocks, threads))
-    return V
 
 
 def _fill_phases(Xb, X4, images, r0, P, SW):
@@ -304,7 +326,7 @@ def _fill_phases(Xb, X4, images, r0, P, SW):
         Xb[q, :, inside, m0:m1] = columns
 
 
-def _depthwise(X4, W, b, S, P, dilation, out):
+def _depthwise(X4, W, b, S, P, dilation, V):
     """Depthwise convolution (groups = D1 = K): V[n, i, j, d] = sum over a, c of
     X_pad[n, i*SH + a*dH, j*SW + c*dW, d] * W[d, a, c, 0], plus b[d] when b is not None.
 
@@ -315,7 +337,7 @@ def _depthwise(X4, W, b, S, P, dilation, out):
     filters repeated W2 times and sums over the taps. Each thread pads and splits the input rows of its
     block into a buffer of its own, reused (in cache; no padded copy of the whole input).
     """
-    (N, H1, W1, D), (_, FH, FW, _), (SH, SW), (dH, dW), (H2, W2) = X4.shape, W.shape, S, dilation, out
+    (N, H1, W1, D), (_, FH, FW, _), (SH, SW), (dH, dW), (H2, W2) = X4.shape, W.shape, S, dilation, V.shape[1:3]
     dtype, g, Wq = W.dtype, math.gcd(SW, dW), -(-(W1 + 2 * P[1]) // SW)
     item = np.dtype(dtype).itemsize
     phases, tiles = [], []  # (phase, first column, taps) and the filters of its taps, repeated along a row
@@ -326,7 +348,7 @@ def _depthwise(X4, W, b, S, P, dilation, out):
         phases.append((q, taps[0] * dW // SW, len(taps)))
         filters = W[:, :, taps[0] :: SW // g, 0].transpose(1, 2, 0)  # (FH, taps, D)
         tiles.append(np.ascontiguousarray(np.broadcast_to(filters[:, :, None], (FH, len(taps), W2, D))).reshape(FH, len(taps), -1))
-    V = np.empty((N, H2, W2 * D), dtype)
+    V = _into(V, (N, H2, W2 * D))
     rows = max(1, _DEPTHWISE_BLOCK // (W2 * D * item))
     span = lambda i: (i.stop - i.start - 1) * SH + dH * (FH - 1) + 1  # noqa: E731  (padded input rows of output rows i)
     blocks = [(range(N)[n], range(H2)[i]) for n, i in _blocks(N, H2, rows)]
@@ -354,7 +376,6 @@ def _depthwise(X4, W, b, S, P, dilation, out):
                 _into(block, (-1, D))[...] += b
 
     _parallel(run, _chunks(blocks, _threads()))
-    return V.reshape(N, H2, W2, D)
 
 
 def depth_affine(X, scale, shift, out=None):
@@ -422,8 +443,9 @@ def _filters_times(W, x_T, V):
 
 
 # --8<-- [start:conv2d_fast]
-def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
+def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True, out=None):
     """conv2d, tuned: the same arguments and numbers, a block of output rows at a time (module docstring).
+    With out (an array of the output's shape and dtype, not X), the output is written there and out returned.
 
     X (H1, W1, D1) or (N, H1, W1, D1), filters W (K, F, F, D1 // groups), biases b (K,) -> (H2, W2, K) or
     (N, H2, W2, K). X_cols, the transposed im2col (positions, F*F*D1), is built and multiplied a block
@@ -436,7 +458,8 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
     or one output row of X_cols, W2 (F*F*D1 + 1) numbers, when that is larger (the threaded path's
     blocks are about 1 MiB a thread). tests/test_hardening.py measures this bound. The padded copy
     and the block of X_cols stay allocated between calls, in buffers of the calling thread, when
-    neither is larger than _KEEP (16 MiB): no page faults for memory just handed back to the system.
+    neither is larger than _KEEP (16 MiB), or in a Net's during its pass (keeping), of any size: no
+    page faults for memory just handed back to the system.
 
     >>> X, W = np.arange(9.0).reshape(3, 3, 1), np.arange(4.0).reshape(1, 2, 2, 1)
     >>> conv2d_fast(X, W, b=np.ones(1))[:, :, 0]
@@ -445,15 +468,23 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
     """
     c = _conv_inputs(X, W, b, S, P, dilation, groups, exact, columns=False)
     (N, H1, W1, D1), (K, FH, FW, _), (H2, W2) = c.X.shape, c.W.shape, c.out
+    shape = (N, H2, W2, K)
+    V = np.empty(shape, c.X.dtype) if out is None else \
+        checks.output(out, shape if c.batched else shape[1:], c.X.dtype, X, W, b).reshape(shape)
+    result = lambda: out if out is not None else V if c.batched else V[0]  # noqa: E731
     if c.groups > 1 and c.groups == D1 == K:  # depthwise: one filter per depth slice, no multiply
-        V = _depthwise(c.X, c.W, None if b is None else c.b, c.S, c.P, c.dilation, c.out)
-        return V if c.batched else V[0]
-    if c.groups > 1:  # the notes' conv2d: one stacked multiply, a matrix per group
-        return conv2d(c.X if c.batched else c.X[0], c.W, c.b, c.S, c.P, c.dilation, c.groups, exact)
+        _depthwise(c.X, c.W, None if b is None else c.b, c.S, c.P, c.dilation, V)
+        return result()
+    if c.groups > 1:  # the notes' conv2d: one stacked multiply, a matrix per group (copied into out, if given)
+        grouped = conv2d(c.X, c.W, c.b, c.S, c.P, c.dilation, c.groups, exact)
+        if out is None:
+            return grouped if c.batched else grouped[0]
+        V[...] = grouped
+        return out
     one = c.S == (1, 1) and c.dilation == (1, 1)
     if "threads" in _steps and one and FH * FW > 1 and _skinny(K, FH, FW, D1):  # on cnnref's threads
-        V = _conv2d_small(c.X, c.W, c.b, c.P, H2, W2)
-        return V if c.batched else V[0]
+        _conv2d_small(c.X, c.W, c.b, c.P, V)
+        return result()
     W_row = c.W.reshape(K, -1)  # (K, FH*FW*D1)
     # X_cols is copied from the windows in runs of FW*D1 numbers (one window row); when an output row is
     # longer and the multiply skinny (_long_runs), store X depth-first and copy X_col (FH*FW*D1, positions)
@@ -477,7 +508,6 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
     ones = fused and not depth_first and not (FH * FW == 1 and one) and _bias_column(N * H2 * W2, FH, FW, D1)
     W_mul = np.concatenate([W_row, c.b[:, None]], axis=1) if ones else W_row
     cols = windows(X_pad, (FH, FW), c.S, c.dilation)  # (N, H2, W2, FH, FW, D1) view
-    V = np.empty((N, H2, W2, K), c.X.dtype)
     rows = max(1, _BLOCK // (W2 * W_mul[0].nbytes)) if "blocks" in _steps else N * H2  # W_mul[0]: a row of X_cols
     for n, i in _blocks(N, H2, rows):
         block = cols[n, i]  # (images, rows, W2, FH, FW, D1)
@@ -498,7 +528,7 @@ def conv2d_fast(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True):
             V[n, i] += c.b
     if not fused and b is not None:  # no biases (a CONV before batch norm): no pass adding zeros
         V += c.b
-    return V if c.batched else V[0]
+    return result()
 # --8<-- [end:conv2d_fast]
 
 

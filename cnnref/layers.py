@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from cnnref import checks
-from cnnref.fast_conv import conv2d_backward_fast, conv2d_fast, fc_fast, max_pool_backward_fast
+from cnnref.fast_conv import conv2d_backward_fast, conv2d_fast, fc_fast, kept, max_pool_backward_fast
 from cnnref.fully_connected import fc_backward
 from cnnref.pooling import avg_pool, avg_pool_backward, max_pool
 from cnnref.activations import relu, relu_backward
@@ -21,21 +21,36 @@ from cnnref.shapes import Field, conv_output_shape, pool_output_size
 BYTES = 4  # bytes of one number in float32: the summaries' activation memory
 
 
-def infer(layers, X):
+def infer(layers, X, buffers=None):
     """X through `layers` at inference, each one's output the next one's input.
 
     A layer that may overwrite its input (inplace: RELU, as PyTorch's nets build it; infers_in_place:
     batch norm) does so, layer(X, out=X), on the volumes made here, never on the caller's X: no new
-    activation memory, and no pass writing a fresh array.
+    activation memory, and no pass writing a fresh array. With `buffers` (a dict kept between passes:
+    a Net's), a layer that can write its output into a given array (writes_into: CONV) writes it
+    into one of two buffers kept there, in turn, up to the last layer that makes a new volume, whose
+    output is the caller's: memory reused from pass to pass, not page-faulted in again.
 
     >>> infer([ReLULayer(), ReLULayer()], np.array([-1.0, 2.0]))   # the second RELU in place
     array([0., 2.])
     """
-    given = X
-    for layer in layers:
+    given, turn = X, 0
+    last = max((i for i, layer in enumerate(layers) if not (layer.inplace or layer.infers_in_place)), default=-1)
+    for i, layer in enumerate(layers):
         mine = X is not given and X.flags.writeable and not np.may_share_memory(X, given)
-        X = layer(X, out=X) if (layer.inplace or layer.infers_in_place) and mine else layer(X)
+        if (layer.inplace or layer.infers_in_place) and mine:
+            X = layer(X, out=X)
+        elif buffers is not None and i < last and layer.writes_into and _keeps_dtype(layer, X):
+            shape = X.shape[:-3] + tuple(layer.output_shape(X.shape[-3:]))
+            X, turn = layer(X, out=kept(buffers, f"V{turn}", shape, X.dtype)), 1 - turn
+        else:
+            X = layer(X)
     return X
+
+
+def _keeps_dtype(layer, X):
+    """Whether the layer's output has X's dtype: X float32 or float64, and every parameter of that dtype."""
+    return X.dtype in (np.float32, np.float64) and all(p is None or p.dtype == X.dtype for p in layer.params.values())
 
 
 class Row(NamedTuple):
@@ -79,6 +94,8 @@ class Layer:
     # layer takes layer(X, out=X), which a Net's inference uses on the volumes it made itself
     infers_in_place = False  # True when only inference may overwrite the input (BN: training keeps X for
     # backward): layer(X, out=X) in a Net's inference as for inplace, but summaries count its output
+    writes_into = False  # True when layer(X, out=V) writes the output into a given array V (CONV): a Net's
+    # inference gives it one of the buffers it keeps between passes
 
     def __init__(self, **params):
         self.params = dict(params)  # {"W": array or None, "b": ...}: None until drawn by init()
@@ -231,8 +248,10 @@ class ConvLayer(Layer):
     def output_shape(self, input_shape):
         return conv_output_shape(input_shape, self.K, self.F, self.S, self.P, self.dilation, self.groups, self.exact)
 
-    def __call__(self, X):
-        return conv2d_fast(X, self.W, self.b, self.S, self.P, self.dilation, self.groups, self.exact)
+    writes_into = True
+
+    def __call__(self, X, out=None):
+        return conv2d_fast(X, self.W, self.b, self.S, self.P, self.dilation, self.groups, self.exact, out=out)
 
     def macs(self, input_shape):
         """H2 * W2 * K outputs, each a sum of FH * FW * (D1 / groups) products."""

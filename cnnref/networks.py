@@ -6,10 +6,12 @@ Defined for the notes' sections "Architecture Overview" and "Converting FC Layer
 
 import copy
 import math
+import threading
+import weakref
 
 import numpy as np
 
-from cnnref import checks
+from cnnref import checks, fast_conv
 from cnnref.fully_connected import fc_to_conv
 from cnnref.layers import BYTES, ConvLayer, FCLayer, Layer, PoolLayer, ReLULayer, Row, infer
 from cnnref.shapes import Field, volume
@@ -110,6 +112,17 @@ class Summary:
         return self.table(ALL_COLUMNS)
 
 
+_passes = threading.local()  # each thread's buffers for each Net it runs (Net.__call__), going with the Net
+
+
+def _buffers(net):
+    """This thread's buffers for `net`'s inference passes: a dict, kept while both the net and the thread live."""
+    by_net = getattr(_passes, "by_net", None)
+    if by_net is None:
+        by_net = _passes.by_net = weakref.WeakKeyDictionary()
+    return by_net.setdefault(net, {})
+
+
 class Net:
     """Layers applied in order to an input volume of shape input_shape = (H, W, D).
 
@@ -166,8 +179,15 @@ class Net:
         return X
 
     def __call__(self, X):
-        """Forward X (H, W, D) or (N, H, W, D) through every layer; returns the last layer's output."""
-        return infer(self.layers, self._input(X))  # RELU in place on the volumes the pass makes
+        """Forward X (H, W, D) or (N, H, W, D) through every layer; returns the last layer's output, a new array.
+
+        RELU and batch norm work in place on the volumes the pass makes. The volumes between layers and the
+        kernels' scratch arrays go in buffers this net keeps for each calling thread, reused by its next pass
+        (infer, fast_conv.keeping); they go with the net (or the thread).
+        """
+        buffers = _buffers(self)
+        with fast_conv.keeping(buffers):
+            return infer(self.layers, self._input(X), buffers)
 
     @property
     def total_stride(self):

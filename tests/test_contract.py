@@ -26,7 +26,7 @@ SIGNATURES = {
     "col2im": "(X_col, input_shape, F, S=1, P=0, dilation=1, exact=True)",
     "conv2d": "(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True)",
     "conv2d_backward": "(dV, X, W, S=1, P=0, dilation=1, groups=1, exact=True)",
-    "conv2d_fast": "(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True)",
+    "conv2d_fast": "(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True, out=None)",
     "conv2d_naive": "(X, W, b=None, S=1, P=0, dilation=1, groups=1, exact=True)",
     "conv_output_shape": "(input_shape, K, F, S=1, P=0, dilation=1, groups=1, exact=True)",
     "conv_params": "(F, D1, K, groups=1, bias=True)",

@@ -477,6 +477,50 @@ def test_fc_layer_infers_with_fc_fast(monkeypatch):
     assert len(calls) == 1
 
 
+# out=: the output written into a given array (a Net's kept buffers, Net.__call__)
+
+OUT_CASES = {  # every path of conv2d_fast: (X shape, K, F, keywords)
+    "window copy": ((2, 9, 8, 5), 70, 3, dict(S=1, P=1)),
+    "threads": ((2, 9, 8, 3), 4, 3, dict(S=1, P=1)),
+    "strided": ((2, 9, 9, 5), 6, 3, dict(S=2, P=1)),
+    "1x1": ((2, 5, 4, 6), 3, 1, dict()),
+    "depthwise": ((2, 9, 7, 6), 6, 3, dict(S=2, P=1, groups=6)),
+    "groups": ((2, 9, 8, 6), 4, 3, dict(P=1, groups=2)),
+    "one image": ((9, 8, 5), 7, 3, dict(S=1, P=1, dilation=2, exact=False)),
+}
+
+
+@pytest.mark.parametrize("case", list(OUT_CASES))
+def test_out_receives_exactly_the_output(case):
+    shape, K, F, keywords = OUT_CASES[case]
+    rng = np.random.default_rng(7)
+    X, W, b = rng.standard_normal(shape), rng.standard_normal((K, F, F, shape[-1] // keywords.get("groups", 1))), rng.standard_normal(K)
+    expected = conv2d_fast(X, W, b, **keywords)
+    out = np.full(expected.shape, np.nan)  # every number must be written
+    assert conv2d_fast(X, W, b, **keywords, out=out) is out
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_a_bad_out_is_refused_naming_it():
+    X, W, b = small_case((2, 6, 6, 3), 4, 3, 1)
+    good = np.empty((2, 6, 6, 4))
+    bad = {
+        "a list": ([0.0] * 288, TypeError, "out must be a NumPy array"),
+        "wrong shape": (np.empty((2, 6, 6, 5)), ValueError, "shape (2, 6, 6, 4) and dtype float64, got shape (2, 6, 6, 5)"),
+        "one image's shape": (np.empty((6, 6, 4)), ValueError, "got shape (6, 6, 4)"),
+        "wrong dtype": (np.empty((2, 6, 6, 4), np.float32), ValueError, "got shape (2, 6, 6, 4) and dtype float32"),
+        "not contiguous": (np.empty((2, 6, 6, 8))[..., ::2], ValueError, "C-contiguous"),
+        "read-only": (np.lib.stride_tricks.as_strided(good, writeable=False), ValueError, "writeable"),
+        "X itself": (X, ValueError, "share memory"),
+    }
+    for name, (out, error, message) in bad.items():
+        P = 1 if name != "X itself" else 0
+        W_case = W if name != "X itself" else np.ones((3, 1, 1, 3))  # X's shape and dtype: 3 filters 1x1
+        with pytest.raises(error, match="^out ") as caught:
+            conv2d_fast(X, W_case, None if name == "X itself" else b, S=1, P=P, out=out)
+        assert message in str(caught.value), (name, str(caught.value))
+
+
 # The buffers each calling thread keeps for X_pad and the blocks of X_cols (_scratch, _KEEP)
 
 

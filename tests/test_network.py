@@ -1,12 +1,18 @@
 """The composable Net: shape inference, the notes' CIFAR-10 volumes, forward pass, table, seeds."""
 
 import copy
+import functools
+import gc
+import tracemalloc
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from cnnref import fast_conv, networks
 from cnnref.networks import ALL_COLUMNS
 from cnnref import ConvLayer, FCLayer, Net, PoolLayer, ReLULayer, alexnet_like, cifar10_net, conv2d_naive, fc, max_pool, relu, volume
 from strategies import nets, random_biases
@@ -43,6 +49,92 @@ def test_inference_applies_relu_in_place_on_its_own_volumes_only(monkeypatch):
     np.testing.assert_array_equal(X, kept)
     conv, pool = net.layers[1], net.layers[3]
     np.testing.assert_allclose(Y, relu(pool(relu(conv2d_naive(relu(kept), conv.W, conv.b, 1, 1)))), rtol=1e-12)
+
+
+# The buffers a Net keeps between inference passes (Net.__call__, infer, fast_conv.keeping)
+
+
+def composed(net, X):
+    """X through the net's layers one by one, each output a new array."""
+    return functools.reduce(lambda A, layer: layer(A), net.layers, X)
+
+
+def test_a_pass_writes_its_volumes_into_the_nets_buffers_and_returns_a_new_array():
+    net = Net((8, 8, 3), [ConvLayer(4, 3, P=1), ReLULayer(), ConvLayer(5, 3, P=1), ReLULayer(), PoolLayer(),
+                          ConvLayer(6, 3, P=1), ReLULayer()], seed=2)
+    rng = np.random.default_rng(0)
+    X1, X2 = rng.normal(size=(2, 2, 8, 8, 3))
+    Y1 = net(X1)
+    first = Y1.copy()
+    Y2 = net(X2)
+    np.testing.assert_array_equal(Y1, first)  # the second pass wrote elsewhere
+    np.testing.assert_array_equal(Y1, composed(net, X1))
+    np.testing.assert_array_equal(Y2, composed(net, X2))
+    buffers = networks._buffers(net)
+    assert {"V0", "V1"} <= set(buffers)  # the first two CONV outputs (the last one's is the caller's)
+    assert not any(np.may_share_memory(Y, B) for Y in (Y1, Y2) for B in buffers.values())
+
+
+@settings(max_examples=40, deadline=None)
+@given(net=nets(), batch=st.sampled_from([None, 2]), seed=st.integers(0, 2**16),
+       dtype=st.sampled_from([np.float64, np.float32, np.int16]))
+def test_any_net_gives_each_pass_its_own_numbers(net, batch, seed, dtype):
+    """Two passes, the second on other numbers: each returns what the layers composed give, the first's result is
+    untouched by the second, and (in the net's dtype) the buffers were used wherever a CONV came before the last
+    new volume."""
+    shape = net.shapes()[0] if batch is None else (batch, *net.shapes()[0])
+    rng = np.random.default_rng(seed)
+    X1, X2 = ((rng.standard_normal(shape) * 4).astype(dtype) for _ in range(2))
+    Y1 = net(X1)
+    first = Y1.copy()
+    Y2 = net(X2)
+    np.testing.assert_array_equal(Y1, first)
+    np.testing.assert_array_equal(Y1, composed(net, X1))
+    np.testing.assert_array_equal(Y2, composed(net, X2))
+    buffers = networks._buffers(net)
+    if dtype == np.float64:  # the net's dtype: every layer keeps it (others are converted on the way)
+        producers = [i for i, layer in enumerate(net.layers) if not layer.inplace]
+        assert ("V0" in buffers) == any(net.layers[i].writes_into for i in producers[:-1])
+    assert not any(np.may_share_memory(Y, B) for Y in (Y1, Y2) for B in buffers.values())
+
+
+@pytest.mark.parametrize("keep", [None, 1024], ids=["thread-buffers", "keep-1KiB"])
+def test_a_second_pass_allocates_its_output_and_little_else(monkeypatch, keep):
+    """The volumes go in the net's buffers, and so do the kernels' scratch arrays, however large (_KEEP bounds only
+    the thread's own buffers, outside a net's pass)."""
+    if keep is not None:
+        monkeypatch.setattr(fast_conv, "_KEEP", keep)
+    net = Net((32, 32, 8), [ConvLayer(16, 3, P=1), ReLULayer(), ConvLayer(16, 3, P=1), ReLULayer(),
+                            ConvLayer(16, 3, P=1), ReLULayer(), PoolLayer(), ConvLayer(8, 3, P=1)], seed=3)
+    X = np.random.default_rng(1).normal(size=(4, 32, 32, 8))
+    net(X)  # the buffers grow to this net's needs
+    tracemalloc.start()
+    Y = net(X)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    volume_bytes = 4 * 32 * 32 * 16 * 8  # one CONV output: two were alive at once before the buffers, and X_pad
+    pooled = volume_bytes // 4  # the POOL's new array, and the last CONV's output, the caller's
+    assert peak < Y.nbytes + pooled + volume_bytes // 4, (peak, Y.nbytes)
+
+
+def test_threads_running_one_net_at_once_get_their_own_numbers():
+    net = Net((10, 10, 3), [ConvLayer(8, 3, P=1), ReLULayer(), ConvLayer(8, 3, P=1), ReLULayer(), PoolLayer(),
+                            FCLayer(5)], seed=4).init()
+    inputs = [np.random.default_rng(s).normal(size=(3, 10, 10, 3)) for s in range(4)]
+    expected = [composed(net, X) for X in inputs]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(10):
+            for Y, E in zip(pool.map(net, inputs), expected):
+                np.testing.assert_array_equal(Y, E)
+
+
+def test_the_buffers_go_with_the_net():
+    net = Net((8, 8, 2), [ConvLayer(3, 3, P=1), ReLULayer(), ConvLayer(2, 3, P=1)], seed=5)
+    net(np.ones((8, 8, 2)))
+    buffer = weakref.ref(networks._buffers(net)["V0"])
+    del net
+    gc.collect()
+    assert buffer() is None
 
 
 def test_seeded_weights_are_reproducible_and_differ_across_seeds():
