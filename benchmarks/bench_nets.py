@@ -22,8 +22,8 @@ rounds, medians of every timed call, the lowest and highest single-round ratio).
   readable one where it differs, PyTorch, and every peer that computes it (outputs compared first).
 - walk: conv2d_fast with its refinements (cnnref.fast_conv.STEPS) added one at a time, from the
   notes' conv2d, on bench_conv.py's float32 cases.
-- memory: peak bytes NumPy allocates during one forward pass of each net at batch 1 (tracemalloc),
-  beyond the weights and the input.
+- memory: peak bytes NumPy allocates during the first forward pass of each new net at batch 1
+  (tracemalloc), beyond the weights and the input, and what the net keeps of it for its next passes.
 - floors, timed as one more variant in the same alternating rounds as the case they bound (so that
   the machine's load weighs on both alike; `floor_range` is their single-round spread): for every net
   and batch, the matrix multiplies of its CONV and FC layers alone (each layer's X_col built
@@ -488,10 +488,12 @@ def _bandwidth(megabytes=256):
 
 
 def _peak_forward(case):
-    """Peak bytes NumPy allocates during one forward pass at batch 1, beyond what exists before it."""
+    """Peak bytes NumPy allocates during the first forward pass at batch 1 of a new net (weights drawn), beyond what
+    exists before it: the buffers the net keeps for its next passes included (kept_bytes, held after the pass)."""
+    from cnnref import networks
+
     net = cnnref_net(case["net"])
     X = _rng_input((1, *net.input_shape))
-    net(X)  # warm up: thread pools, caches
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
@@ -502,7 +504,8 @@ def _peak_forward(case):
         tracemalloc.stop()
     shapes = net.shapes()
     return {
-        "peak_bytes": int(peak), "weights_bytes": int(sum(p.nbytes for p in net.params())),
+        "peak_bytes": int(peak), "kept_bytes": int(sum(B.nbytes for B in networks._buffers(net).values())),
+        "weights_bytes": int(sum(p.nbytes for p in net.params())),
         "input_bytes": int(X.nbytes), "largest_volume_bytes": int(4 * max(math.prod(s) for s in shapes)),
     }
 

@@ -563,13 +563,13 @@ def net_memory(results):
         return missing
     b = _bench()
     found = {m["net"]: m for m in results["net_memory"]}
-    columns = [("net", "-"), ("peak memory of a forward pass, batch 1", ":"), ("weights", ":"), ("input", ":"),
-               ("largest volume", ":"), ("peak / largest volume", ":")]
+    columns = [("net", "-"), ("peak memory of a first forward pass, batch 1", ":"), ("kept for the next pass", ":"),
+               ("weights", ":"), ("input", ":"), ("largest volume", ":"), ("peak / largest volume", ":")]
     rows = []
     for name in b.NETS:
         m = found.get(name)
         rows.append(_not_measured(len(columns), [name]) if m is None else [
-            name, _bytes(m["peak_bytes"]), _bytes(m["weights_bytes"]), _bytes(m["input_bytes"]),
+            name, _bytes(m["peak_bytes"]), _bytes(m["kept_bytes"]), _bytes(m["weights_bytes"]), _bytes(m["input_bytes"]),
             _bytes(m["largest_volume_bytes"]), f"{m['peak_bytes'] / m['largest_volume_bytes']:.2f}"])
     return _table(columns, rows)
 
