@@ -12,7 +12,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from cnnref import fast_conv, networks
+from cnnref import fast_conv, layers, networks
 from cnnref.networks import ALL_COLUMNS
 from cnnref import ConvLayer, FCLayer, Net, PoolLayer, ReLULayer, alexnet_like, cifar10_net, conv2d_naive, fc, max_pool, relu, volume
 from strategies import nets, random_biases
@@ -59,7 +59,13 @@ def composed(net, X):
     return functools.reduce(lambda A, layer: layer(A), net.layers, X)
 
 
-def test_a_pass_writes_its_volumes_into_the_nets_buffers_and_returns_a_new_array():
+@pytest.fixture
+def every_volume(monkeypatch):
+    """The buffers for volumes of any size (infer takes them from _BUFFERS_FROM bytes of input on)."""
+    monkeypatch.setattr(layers, "_BUFFERS_FROM", 0)
+
+
+def test_a_pass_writes_its_volumes_into_the_nets_buffers_and_returns_a_new_array(every_volume):
     net = Net((8, 8, 3), [ConvLayer(4, 3, P=1), ReLULayer(), ConvLayer(5, 3, P=1), ReLULayer(), PoolLayer(),
                           ConvLayer(6, 3, P=1), ReLULayer()], seed=2)
     rng = np.random.default_rng(0)
@@ -85,9 +91,11 @@ def test_any_net_gives_each_pass_its_own_numbers(net, batch, seed, dtype):
     shape = net.shapes()[0] if batch is None else (batch, *net.shapes()[0])
     rng = np.random.default_rng(seed)
     X1, X2 = ((rng.standard_normal(shape) * 4).astype(dtype) for _ in range(2))
-    Y1 = net(X1)
-    first = Y1.copy()
-    Y2 = net(X2)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(layers, "_BUFFERS_FROM", 0)  # every_volume, for each example
+        Y1 = net(X1)
+        first = Y1.copy()
+        Y2 = net(X2)
     np.testing.assert_array_equal(Y1, first)
     np.testing.assert_array_equal(Y1, composed(net, X1))
     np.testing.assert_array_equal(Y2, composed(net, X2))
@@ -117,7 +125,7 @@ def test_a_second_pass_allocates_its_output_and_little_else(monkeypatch, keep):
     assert peak < Y.nbytes + pooled + volume_bytes // 4, (peak, Y.nbytes)
 
 
-def test_threads_running_one_net_at_once_get_their_own_numbers():
+def test_threads_running_one_net_at_once_get_their_own_numbers(every_volume):
     net = Net((10, 10, 3), [ConvLayer(8, 3, P=1), ReLULayer(), ConvLayer(8, 3, P=1), ReLULayer(), PoolLayer(),
                             FCLayer(5)], seed=4).init()
     inputs = [np.random.default_rng(s).normal(size=(3, 10, 10, 3)) for s in range(4)]
@@ -128,7 +136,15 @@ def test_threads_running_one_net_at_once_get_their_own_numbers():
                 np.testing.assert_array_equal(Y, E)
 
 
-def test_the_buffers_go_with_the_net():
+def test_small_volumes_take_no_buffer():
+    """Below _BUFFERS_FROM bytes of input, a layer's output is a new array: no time spent working out its shape."""
+    net = Net((8, 8, 2), [ConvLayer(3, 3, P=1), ReLULayer(), ConvLayer(2, 3, P=1)], seed=5)
+    assert np.ones((8, 8, 2)).nbytes < layers._BUFFERS_FROM
+    net(np.ones((8, 8, 2)))
+    assert "V0" not in networks._buffers(net)
+
+
+def test_the_buffers_go_with_the_net(every_volume):
     net = Net((8, 8, 2), [ConvLayer(3, 3, P=1), ReLULayer(), ConvLayer(2, 3, P=1)], seed=5)
     net(np.ones((8, 8, 2)))
     buffer = weakref.ref(networks._buffers(net)["V0"])
