@@ -152,8 +152,8 @@ def allocation(what, shape, dtype):
 def output(out, shape, dtype, *inputs):
     """`out` checked as the array a function writes its result into: a NumPy array of exactly the result's `shape`
     and `dtype`, writeable, C-contiguous, sharing no memory with the `inputs` it is computed from."""
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"out must be a NumPy array, got {type(out).__name__}")
+    if not isinstance(out, np.ndarray) or isinstance(out, np.ma.MaskedArray):  # a mask that writes would not honour
+        raise TypeError(f"out must be a NumPy array (not masked), got {type(out).__name__}")
     if out.shape != tuple(shape) or out.dtype != dtype:
         raise ValueError(f"out must have the result's shape {tuple(shape)} and dtype {np.dtype(dtype)}, "
                          f"got shape {out.shape} and dtype {out.dtype}")

@@ -39,7 +39,8 @@ def infer(layers, X, buffers=None):
     >>> infer([ReLULayer(), ReLULayer()], np.array([-1.0, 2.0]))   # the second RELU in place
     array([0., 2.])
     """
-    given, turn = X, 0
+    given, turn = np.asarray(X), 0
+    X = given
     last = max((i for i, layer in enumerate(layers) if not (layer.inplace or layer.infers_in_place)), default=-1)
     for i, layer in enumerate(layers):
         mine = X is not given and X.flags.writeable and not np.may_share_memory(X, given)
@@ -50,12 +51,14 @@ def infer(layers, X, buffers=None):
             X, turn = layer(X, out=kept(buffers, f"V{turn}", shape, X.dtype)), 1 - turn
         else:
             X = layer(X)
+    if buffers is not None and any(np.may_share_memory(X, A) for A in (given, *buffers.values())):
+        X = X.copy()  # the caller's to keep (a layer of one's own that returns a view; no layer at all)
     return X
 
 
 def _keeps_dtype(layer, X):
     """Whether the layer's output has X's dtype: X float32 or float64, and every parameter of that dtype."""
-    return X.dtype in (np.float32, np.float64) and all(p is None or p.dtype == X.dtype for p in layer.params.values())
+    return X.dtype in (np.float32, np.float64) and all(p is None or np.asarray(p).dtype == X.dtype for p in layer.params.values())
 
 
 class Row(NamedTuple):

@@ -506,6 +506,7 @@ def test_a_bad_out_is_refused_naming_it():
     good = np.empty((2, 6, 6, 4))
     bad = {
         "a list": ([0.0] * 288, TypeError, "out must be a NumPy array"),
+        "masked": (np.ma.masked_array(good, mask=True), TypeError, "not masked), got MaskedArray"),
         "wrong shape": (np.empty((2, 6, 6, 5)), ValueError, "shape (2, 6, 6, 4) and dtype float64, got shape (2, 6, 6, 5)"),
         "one image's shape": (np.empty((6, 6, 4)), ValueError, "got shape (6, 6, 4)"),
         "wrong dtype": (np.empty((2, 6, 6, 4), np.float32), ValueError, "got shape (2, 6, 6, 4) and dtype float32"),

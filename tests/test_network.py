@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from cnnref import fast_conv, layers, networks
 from cnnref.networks import ALL_COLUMNS
-from cnnref import ConvLayer, FCLayer, Net, PoolLayer, ReLULayer, alexnet_like, cifar10_net, conv2d_naive, fc, max_pool, relu, volume
+from cnnref import ConvLayer, FCLayer, Layer, Net, PoolLayer, ReLULayer, alexnet_like, cifar10_net, conv2d_naive, fc, max_pool, relu, volume
 from strategies import nets, random_biases
 
 
@@ -78,6 +78,7 @@ def test_a_pass_writes_its_volumes_into_the_nets_buffers_and_returns_a_new_array
     np.testing.assert_array_equal(Y2, composed(net, X2))
     buffers = networks._buffers(net)
     assert {"V0", "V1"} <= set(buffers)  # the first two CONV outputs (the last one's is the caller's)
+    np.testing.assert_array_equal(layers.infer(net.layers, X1.tolist(), {}), Y1)  # nested lists, as the layers take
     assert not any(np.may_share_memory(Y, B) for Y in (Y1, Y2) for B in buffers.values())
 
 
@@ -134,6 +135,34 @@ def test_threads_running_one_net_at_once_get_their_own_numbers(every_volume):
         for _ in range(10):
             for Y, E in zip(pool.map(net, inputs), expected):
                 np.testing.assert_array_equal(Y, E)
+
+
+class Crop(Layer):
+    """A layer of one's own that returns a view of its input: one pixel off each border."""
+
+    kind = "CROP"
+
+    def output_shape(self, input_shape):
+        return (input_shape[0] - 2, input_shape[1] - 2, input_shape[2])
+
+    def __call__(self, X):
+        return X[..., 1:-1, 1:-1, :]
+
+
+@pytest.mark.parametrize("layers", [
+    [ConvLayer(4, 3, P=1), Crop()],  # the last layer returns a view of a buffer
+    [ConvLayer(4, 3, P=1, b=[0.5, -0.5, 1.0, 0.0]), ReLULayer(), ConvLayer(2, 1)],  # biases given as a list
+    [],  # no layer at all: the input itself
+], ids=["view-of-a-buffer", "list-biases", "no-layer"])
+def test_what_a_pass_returns_is_the_callers_whatever_the_layers(every_volume, layers):
+    net = Net((10, 10, 4), layers, seed=6)
+    X1, X2 = np.random.default_rng(2).normal(size=(2, 3, 10, 10, 4))
+    Y1 = net(X1)
+    first = Y1.copy()
+    Y2 = net(X2)
+    np.testing.assert_array_equal(Y1, first)
+    np.testing.assert_array_equal(Y2, composed(net, X2))
+    assert not any(np.may_share_memory(Y, A) for Y in (Y1, Y2) for A in (X1, X2, *networks._buffers(net).values()))
 
 
 def test_small_volumes_take_no_buffer():
